@@ -1,0 +1,182 @@
+/**
+ * HTTP transport to BlueKing: the ESB (`/api/c/compapi/...`, credentials as parameters) or the
+ * API gateway (credentials in the `X-Bkapi-Authorization` header). It checks the common envelope
+ * (`result`, `code`, `message`, `data`) and turns every failure into a `BkJobError` whose message
+ * is safe to show: axios errors (which carry the URL and the app secret) never escape this file.
+ */
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { BkJobError } from './errors';
+import type { BkActor } from './model';
+
+export interface BkCredentials {
+  readonly appCode: string;
+  readonly appSecret: string;
+}
+
+export interface TransportOptions {
+  /** ESB base (`https://paas.example.com`) or gateway stage base (`https://bkapi.example.com/api/bk-job/prod`). */
+  readonly baseUrl: string;
+  readonly credentials: BkCredentials;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** `esb`: credentials in query/body; `gateway`: credentials in the X-Bkapi-Authorization header. */
+  readonly auth: 'esb' | 'gateway';
+  /** Sent as `Blueking-Language` so BlueKing's messages come in the bot's language. */
+  readonly language?: string;
+  readonly http?: AxiosInstance;
+}
+
+export type QueryValue = string | number | boolean;
+
+export interface BkRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path below the base URL, e.g. `/api/c/compapi/v2/job/get_job_instance_log/`. */
+  readonly path: string;
+  readonly actor: BkActor;
+  readonly params: Readonly<Record<string, QueryValue>>;
+}
+
+/** A successful envelope's `data`, still untrusted, plus the request id for diagnostics. */
+export interface BkEnvelopeData {
+  readonly data: unknown;
+  readonly requestId?: string;
+  readonly bytes: number;
+}
+
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+export class BkTransport {
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly options: TransportOptions) {
+    this.http = options.http ?? axios.create();
+  }
+
+  async call(request: BkRequest): Promise<BkEnvelopeData> {
+    const response = await this.send(request);
+    return parseEnvelope(response);
+  }
+
+  private async send(request: BkRequest): Promise<AxiosResponse<string>> {
+    const { options } = this;
+    const actorParams = actorToParams(request.actor);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (options.language) headers['Blueking-Language'] = options.language;
+    let params: Record<string, QueryValue> | undefined;
+    let body: Record<string, QueryValue> | undefined;
+    if (options.auth === 'gateway') {
+      headers['X-Bkapi-Authorization'] = JSON.stringify({ bk_app_code: options.credentials.appCode, bk_app_secret: options.credentials.appSecret, ...actorParams });
+      if (request.method === 'GET') params = { ...request.params };
+      else body = { ...request.params };
+    } else {
+      const all = { bk_app_code: options.credentials.appCode, bk_app_secret: options.credentials.appSecret, ...actorParams, ...request.params };
+      if (request.method === 'GET') params = all;
+      else body = all;
+    }
+    try {
+      return await this.http.request<string>({
+        baseURL: options.baseUrl,
+        url: request.path,
+        method: request.method,
+        params,
+        data: body,
+        headers,
+        timeout: options.timeoutMs,
+        maxContentLength: options.maxResponseBytes,
+        maxBodyLength: options.maxResponseBytes,
+        responseType: 'text',
+        // Keep the raw text: we parse it ourselves to tell "not JSON" apart from other failures.
+        transformResponse: [(raw: unknown) => raw],
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+    } catch (err) {
+      throw toTransportError(err, options);
+    }
+  }
+}
+
+function actorToParams(actor: BkActor): Record<string, string> {
+  return actor.kind === 'username' ? { bk_username: actor.username } : { bk_token: actor.token };
+}
+
+/** Maps an axios/network failure to a BkJobError without copying anything from the request. */
+function toTransportError(err: unknown, options: TransportOptions): BkJobError {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const message = err instanceof Error ? err.message : '';
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
+    return new BkJobError(`BlueKing JOB did not answer within ${formatSeconds(options.timeoutMs)}`, { kind: 'timeout' });
+  }
+  if (/maxContentLength/i.test(message) || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED') {
+    return new BkJobError(`BlueKing JOB's response is larger than the ${Math.round(options.maxResponseBytes / 1048576)} MB limit (BK_MAX_RESPONSE_MB)`, { kind: 'too_large' });
+  }
+  if (NETWORK_ERROR_CODES.has(code)) {
+    return new BkJobError(`Could not reach BlueKing JOB (${code})`, { kind: 'network' });
+  }
+  return new BkJobError(`Could not reach BlueKing JOB (${code || 'network error'})`, { kind: 'network' });
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function missingPermissions(record: Record<string, unknown>): string[] {
+  const permission = record.permission;
+  if (!isRecord(permission) || !Array.isArray(permission.actions)) return [];
+  return permission.actions.flatMap((action: unknown) => (isRecord(action) && typeof action.id === 'string' ? [typeof action.name === 'string' ? `${action.id} (${action.name})` : action.id] : []));
+}
+
+/** Turns an HTTP response into the envelope's data, or the right BkJobError. */
+export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
+  const text = typeof response.data === 'string' ? response.data : '';
+  const bytes = Buffer.byteLength(text);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const headerRequestId = headerValue(response, 'x-bkapi-request-id');
+  if (response.status < 200 || response.status >= 300) {
+    // Gateway errors carry a JSON body and X-Bkapi-Error-* headers; ESB/nginx errors may be HTML.
+    const bkMessage = (isRecord(body) ? stringField(body, 'message') : undefined) ?? headerValue(response, 'x-bkapi-error-message');
+    const bkCode = isRecord(body) && typeof body.code === 'number' ? body.code : undefined;
+    const detail = bkMessage ? `: ${bkMessage}${bkCode !== undefined ? ` (code ${bkCode})` : ''}` : '';
+    return failWith(new BkJobError(`BlueKing JOB answered HTTP ${response.status}${detail}`, { kind: 'http', code: response.status, bkMessage, requestId: headerRequestId }));
+  }
+  if (body === undefined) {
+    return failWith(new BkJobError('BlueKing JOB answered with something that is not JSON', { kind: 'bad_response', requestId: headerRequestId }));
+  }
+  if (!isRecord(body) || typeof body.result !== 'boolean') {
+    return failWith(new BkJobError('BlueKing JOB answered JSON without the expected `result` field', { kind: 'bad_response', requestId: headerRequestId }));
+  }
+  const requestId = stringField(body, 'job_request_id') ?? stringField(body, 'request_id') ?? headerRequestId;
+  if (!body.result) {
+    const code = typeof body.code === 'number' ? body.code : typeof body.code === 'string' && /^-?\d+$/.test(body.code) ? Number(body.code) : undefined;
+    const bkMessage = stringField(body, 'message') ?? 'no message';
+    return failWith(
+      new BkJobError(`BlueKing JOB error${code !== undefined ? ` ${code}` : ''}: ${bkMessage}`, { kind: 'api', code, bkMessage, requestId, missingPermissions: missingPermissions(body) }),
+    );
+  }
+  return { data: body.data, requestId, bytes };
+}
+
+function failWith(error: BkJobError): never {
+  throw error;
+}
+
+function headerValue(response: AxiosResponse, name: string): string | undefined {
+  const headers: unknown = response.headers;
+  if (!isRecord(headers)) return undefined;
+  const value = headers[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}

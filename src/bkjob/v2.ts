@@ -1,0 +1,119 @@
+/**
+ * BlueKing JOB v2 ESB API: `get_job_instance_log` returns every step with every host's log.
+ * Parsing keeps only what the summary needs; logs are read for one host on demand.
+ */
+import { BkJobError } from './errors';
+import type { HostLog, HostLogRef, HostResult, JobInstance, JobRef, StepInstance } from './model';
+import { parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord, readString } from './validate';
+
+export const V2_JOB_INSTANCE_LOG_PATH = '/api/c/compapi/v2/job/get_job_instance_log/';
+
+export interface V2ParseOptions {
+  /** Offset (minutes east of UTC) for times that arrive without one. */
+  readonly defaultOffsetMinutes: number;
+}
+
+function parseHost(value: unknown, path: string, ipStatus: number, tag: string, options: V2ParseOptions): HostResult {
+  const log = readRecord(value, path);
+  const totalSeconds = readOptionalNumber(log.total_time, `${path}.total_time`);
+  return {
+    ip: readString(log.ip, `${path}.ip`),
+    bkCloudId: readOptionalInt(log.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0,
+    ipStatus,
+    tag,
+    exitCode: readOptionalInt(log.exit_code, `${path}.exit_code`),
+    errorCode: readOptionalInt(log.error_code, `${path}.error_code`),
+    startTime: parseBkTime(log.start_time, `${path}.start_time`, options.defaultOffsetMinutes),
+    endTime: parseBkTime(log.end_time, `${path}.end_time`, options.defaultOffsetMinutes),
+    totalTimeMs: totalSeconds === null ? null : Math.round(totalSeconds * 1000),
+    // The documented name is retry_count; the current backend serialises execute_count.
+    retryCount: readOptionalInt(log.retry_count ?? log.execute_count, `${path}.retry_count`) ?? 0,
+  };
+}
+
+function parseStep(value: unknown, path: string, options: V2ParseOptions): StepInstance {
+  const step = readRecord(value, path);
+  const hosts: HostResult[] = [];
+  readOptionalArray(step.step_results, `${path}.step_results`).forEach((groupValue, g) => {
+    const groupPath = `${path}.step_results[${g}]`;
+    const group = readRecord(groupValue, groupPath);
+    const ipStatus = readInt(group.ip_status, `${groupPath}.ip_status`);
+    const tag = readOptionalString(group.tag, `${groupPath}.tag`) ?? '';
+    readOptionalArray(group.ip_logs, `${groupPath}.ip_logs`).forEach((hostValue, h) => {
+      hosts.push(parseHost(hostValue, `${groupPath}.ip_logs[${h}]`, ipStatus, tag, options));
+    });
+  });
+  // v2 has no step times: a step spans its hosts' times.
+  let startTime: number | null = null;
+  let endTime: number | null = null;
+  for (const host of hosts) {
+    if (host.startTime !== null && (startTime === null || host.startTime < startTime)) startTime = host.startTime;
+    if (host.endTime !== null && (endTime === null || host.endTime > endTime)) endTime = host.endTime;
+  }
+  const allEnded = hosts.length > 0 && hosts.every((h) => h.endTime !== null);
+  return {
+    stepInstanceId: readInt(step.step_instance_id, `${path}.step_instance_id`),
+    name: readOptionalString(step.name, `${path}.name`) ?? '',
+    status: readInt(step.status, `${path}.status`),
+    type: null,
+    startTime,
+    endTime: allEnded ? endTime : null,
+    totalTimeMs: allEnded && startTime !== null && endTime !== null ? endTime - startTime : null,
+    hosts,
+  };
+}
+
+/** Validates and normalises the `data` of a v2 `get_job_instance_log` response. */
+export function parseV2JobInstanceLog(data: unknown, ref: JobRef, options: V2ParseOptions): JobInstance {
+  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, `data[${i}]`, options));
+  if (steps.length === 0) {
+    throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
+  }
+  const started = steps.map((s) => s.startTime).filter((t): t is number => t !== null);
+  const ended = steps.map((s) => s.endTime).filter((t): t is number => t !== null);
+  return {
+    ref,
+    name: null,
+    status: null,
+    startTime: started.length ? Math.min(...started) : null,
+    endTime: ended.length ? Math.max(...ended) : null,
+    steps,
+  };
+}
+
+const HTML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+
+/** v2 log text is HTML-escaped by the JOB backend (`Utils.htmlEncode`); v3 returns raw text. */
+export function decodeHtmlEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|[a-zA-Z]{2,8});/g, (whole, entity: string) => {
+    if (entity.startsWith('#x') || entity.startsWith('#X')) return safeCodePoint(parseInt(entity.slice(2), 16)) ?? whole;
+    if (entity.startsWith('#')) return safeCodePoint(parseInt(entity.slice(1), 10)) ?? whole;
+    return HTML_ENTITIES[entity.toLowerCase()] ?? whole;
+  });
+}
+
+function safeCodePoint(code: number): string | undefined {
+  return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
+}
+
+/** Finds one host's log in a v2 response for the given step; not_found when absent. */
+export function extractV2HostLog(data: unknown, ref: HostLogRef): HostLog {
+  const steps = readArray(data, 'data');
+  for (const [i, stepValue] of steps.entries()) {
+    const step = readRecord(stepValue, `data[${i}]`);
+    if (readInt(step.step_instance_id, `data[${i}].step_instance_id`) !== ref.stepInstanceId) continue;
+    for (const [g, groupValue] of readOptionalArray(step.step_results, `data[${i}].step_results`).entries()) {
+      const group = readRecord(groupValue, `data[${i}].step_results[${g}]`);
+      for (const [h, hostValue] of readOptionalArray(group.ip_logs, `data[${i}].step_results[${g}].ip_logs`).entries()) {
+        const path = `data[${i}].step_results[${g}].ip_logs[${h}]`;
+        const host = readRecord(hostValue, path);
+        const cloud = readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0;
+        if (host.ip === ref.ip && cloud === ref.bkCloudId) {
+          return { ref, content: decodeHtmlEntities(readOptionalString(host.log_content, `${path}.log_content`) ?? '') };
+        }
+      }
+    }
+  }
+  throw new BkJobError(`Host ${ref.bkCloudId === 0 ? ref.ip : `${ref.bkCloudId}:${ref.ip}`} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
+}

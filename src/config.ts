@@ -1,0 +1,223 @@
+/**
+ * Configuration: every environment variable is read here, once, validated, and handed down as a
+ * typed `Config`. A bad start-up names every missing or invalid variable and what it is for.
+ */
+import { validate as validateCron } from 'node-cron';
+import type { BkActor } from './bkjob/model';
+import type { Lang } from './bkjob/status';
+
+export interface Config {
+  readonly slack: {
+    readonly botToken: string;
+    readonly signingSecret: string;
+    /** Set → Socket Mode; unset → HTTP mode on `port`. */
+    readonly appToken: string | null;
+    /** Web API base URL override (GovSlack, local fakes). */
+    readonly apiUrl: string | null;
+  };
+  readonly port: number;
+  readonly bk: {
+    readonly apiBaseUrl: string;
+    readonly appCode: string;
+    readonly appSecret: string;
+    /** Who the bot acts as until per-user identity exists. */
+    readonly actor: BkActor;
+    readonly jobWebUrl: string | null;
+    readonly timeoutMs: number;
+    readonly apiVersion: 'v2' | 'v3';
+    /** v3 only: `esb` (`/api/c/compapi/v2/jobv3/…`) or `gateway` (`/api/v3/…`, header auth). */
+    readonly v3Transport: 'esb' | 'gateway';
+    readonly maxResponseBytes: number;
+    /** Offset in minutes for BlueKing times that come without one (v2). */
+    readonly timezoneOffsetMinutes: number;
+  };
+  readonly databaseUrl: string;
+  readonly watch: {
+    readonly pollCron: string;
+    readonly pollConcurrency: number;
+    readonly maxPerChannel: number;
+    readonly maxAgeMs: number;
+    readonly maxErrors: number;
+  };
+  readonly logLevel: string;
+  readonly lang: Lang;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`joblog-bot cannot start; fix these settings (see .env.example and README):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable, what it is for: used in error messages so the fix is obvious. */
+export const VARIABLES: Readonly<Record<string, string>> = {
+  SLACK_BOT_TOKEN: 'the bot token (xoxb-…) from your Slack app\'s "OAuth & Permissions" page',
+  SLACK_SIGNING_SECRET: 'the signing secret from your Slack app\'s "Basic Information" page',
+  SLACK_APP_TOKEN: 'an app-level token (xapp-…) with connections:write; set it to use Socket Mode',
+  SLACK_API_URL: 'Slack Web API base URL (default https://slack.com/api/)',
+  PORT: 'HTTP port for Slack requests and /healthz (default 3000)',
+  BK_API_BASE_URL: 'BlueKing ESB/API base URL, e.g. https://paas.example.com',
+  BK_APP_CODE: 'the BlueKing app code (bk_app_code) the bot calls JOB as',
+  BK_APP_SECRET: 'the BlueKing app secret (bk_app_secret)',
+  BK_USERNAME: 'the BlueKing user the bot acts as (bk_username; the app must be whitelisted)',
+  BK_TOKEN: 'a BlueKing login token (bk_token), instead of BK_USERNAME',
+  BK_JOB_WEB_URL: 'BlueKing JOB web console URL, for "Open in JOB" links',
+  BK_TIMEOUT_MS: 'timeout of one BlueKing call in milliseconds (default 10000)',
+  BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default) or v3 (get_job_instance_status + get_job_instance_ip_log)',
+  BK_V3_TRANSPORT: 'esb (default) or gateway: how v3 APIs are reached',
+  BK_MAX_RESPONSE_MB: 'largest BlueKing response accepted, in MB (default 200)',
+  BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
+  DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
+  POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
+  POLL_CONCURRENCY: 'most BlueKing calls in flight while polling (default 8)',
+  WATCH_MAX_PER_CHANNEL: 'most active watches in one channel (default 50)',
+  WATCH_MAX_AGE: 'how long a watch lives, e.g. 7d, 12h, 30m (default 7d)',
+  WATCH_MAX_ERRORS: 'consecutive poll errors after which a watch pauses (default 10)',
+  LOG_LEVEL: 'fatal, error, warn, info (default), debug or trace',
+  BOT_LANG: 'en (default) or zh-CN: language of the bot\'s messages',
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  required(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) this.problems.push(`${name} is not set: ${VARIABLES[name] ?? ''}`);
+    return value ?? '';
+  }
+
+  fail(name: string, why: string): void {
+    this.problems.push(`${name} ${why}: ${VARIABLES[name] ?? ''}`);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      this.fail(name, `must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  url(name: string, required: boolean): string | null {
+    const value = required ? this.required(name) : this.raw(name);
+    if (!value) return null;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      return value;
+    } catch {
+      this.fail(name, `must be an http(s) URL (got "${value}")`);
+      return null;
+    }
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.fail(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `7d`, `12h`, `30m`, `90s` → milliseconds; null when not understood. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
+
+/** `+08:00`, `+0800`, `-05:30`, `Z` → minutes east of UTC; null when not understood. */
+export function parseOffset(text: string): number | null {
+  if (text === 'Z' || text === 'UTC') return 0;
+  const match = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
+  if (!match) return null;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return minutes > 14 * 60 ? null : (match[1] === '-' ? -1 : 1) * minutes;
+}
+
+export function loadConfig(env: Env): Config {
+  const r = new Reader(env);
+
+  const botToken = r.required('SLACK_BOT_TOKEN');
+  if (botToken && !botToken.startsWith('xoxb-')) r.fail('SLACK_BOT_TOKEN', 'must be a bot token starting with xoxb-');
+  const appToken = r.raw('SLACK_APP_TOKEN') ?? null;
+  if (appToken && !appToken.startsWith('xapp-')) r.fail('SLACK_APP_TOKEN', 'must be an app-level token starting with xapp-');
+  const signingSecret = r.required('SLACK_SIGNING_SECRET');
+  const apiUrl = r.url('SLACK_API_URL', false);
+
+  const apiBaseUrl = r.url('BK_API_BASE_URL', true) ?? '';
+  const appCode = r.required('BK_APP_CODE');
+  const appSecret = r.required('BK_APP_SECRET');
+  const username = r.raw('BK_USERNAME');
+  const token = r.raw('BK_TOKEN');
+  if (!username && !token) r.problems.push(`BK_USERNAME is not set: ${VARIABLES.BK_USERNAME} (or set BK_TOKEN)`);
+  const actor: BkActor = username ? { kind: 'username', username } : { kind: 'token', token: token ?? '' };
+
+  const offsetText = r.raw('BK_TIMEZONE_OFFSET') ?? '+08:00';
+  const offset = parseOffset(offsetText);
+  if (offset === null) r.fail('BK_TIMEZONE_OFFSET', `must look like +08:00 (got "${offsetText}")`);
+
+  const databaseUrl = r.raw('DATABASE_URL') ?? 'sqlite:./data/joblog.db';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) r.fail('DATABASE_URL', 'must start with sqlite: or postgres://');
+
+  const pollCron = r.raw('POLL_CRON') ?? '*/30 * * * * *';
+  if (!validateCron(pollCron)) r.fail('POLL_CRON', `is not a valid cron expression (got "${pollCron}")`);
+
+  const maxAgeText = r.raw('WATCH_MAX_AGE') ?? '7d';
+  const maxAgeMs = parseDuration(maxAgeText);
+  if (maxAgeMs === null || maxAgeMs <= 0) r.fail('WATCH_MAX_AGE', `must be a duration like 7d, 12h or 30m (got "${maxAgeText}")`);
+
+  const config: Config = {
+    slack: { botToken, signingSecret, appToken, apiUrl },
+    port: r.int('PORT', 3000, 0, 65535),
+    bk: {
+      apiBaseUrl,
+      appCode,
+      appSecret,
+      actor,
+      jobWebUrl: r.url('BK_JOB_WEB_URL', false),
+      timeoutMs: r.int('BK_TIMEOUT_MS', 10_000, 100, 600_000),
+      apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3'] as const, 'v2'),
+      v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway'] as const, 'esb'),
+      maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 200, 1, 4096) * 1024 * 1024,
+      timezoneOffsetMinutes: offset ?? 480,
+    },
+    databaseUrl,
+    watch: {
+      pollCron,
+      pollConcurrency: r.int('POLL_CONCURRENCY', 8, 1, 256),
+      maxPerChannel: r.int('WATCH_MAX_PER_CHANNEL', 50, 1, 10_000),
+      maxAgeMs: maxAgeMs ?? 7 * 86_400_000,
+      maxErrors: r.int('WATCH_MAX_ERRORS', 10, 1, 1000),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    lang: r.oneOf('BOT_LANG', ['en', 'zh-CN'] as const, 'en'),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** The secrets a redactor must scrub from anything the bot logs or says. */
+export function secretsOf(config: Config): string[] {
+  const secrets = [config.slack.botToken, config.slack.signingSecret, config.bk.appSecret];
+  if (config.slack.appToken) secrets.push(config.slack.appToken);
+  if (config.bk.actor.kind === 'token') secrets.push(config.bk.actor.token);
+  return secrets;
+}

@@ -1,0 +1,117 @@
+/**
+ * Pure: a normalised `JobInstance` → `JobSummary`. No Slack, no HTTP, no clock.
+ */
+import type { HostAddress, JobInstance, StepInstance } from '../bkjob/model';
+import { STEP_STATUS, isHostFailure } from '../bkjob/status';
+import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
+import { TERMINAL_STATES } from './types';
+
+function summariseStep(step: StepInstance, index: number): StepSummary {
+  const counts = new Map<number, number>();
+  const groups = new Map<string, { ipStatus: number; exitCode: number | null; hosts: HostAddress[] }>();
+  let failed = 0;
+  for (const host of step.hosts) {
+    counts.set(host.ipStatus, (counts.get(host.ipStatus) ?? 0) + 1);
+    if (!isHostFailure(host.ipStatus)) continue;
+    failed++;
+    const key = `${host.ipStatus}/${host.exitCode ?? ''}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { ipStatus: host.ipStatus, exitCode: host.exitCode, hosts: [] };
+      groups.set(key, group);
+    }
+    group.hosts.push(host.bkHostId === undefined ? { bkCloudId: host.bkCloudId, ip: host.ip } : { bkCloudId: host.bkCloudId, ip: host.ip, bkHostId: host.bkHostId });
+  }
+  const hostCounts: HostStatusCount[] = [...counts].map(([ipStatus, count]) => ({ ipStatus, count })).sort((a, b) => b.count - a.count || a.ipStatus - b.ipStatus);
+  const failingGroups: FailingGroup[] = [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length || a.ipStatus - b.ipStatus || (a.exitCode ?? -1) - (b.exitCode ?? -1));
+  const durationMs = step.totalTimeMs ?? (step.startTime !== null && step.endTime !== null ? step.endTime - step.startTime : null);
+  return {
+    position: index + 1,
+    stepInstanceId: step.stepInstanceId,
+    name: step.name,
+    status: step.status,
+    type: step.type,
+    startTime: step.startTime,
+    endTime: step.endTime,
+    durationMs,
+    hostCount: step.hosts.length,
+    hostCounts,
+    failingGroups,
+    failedHostCount: failed,
+  };
+}
+
+/** Job status codes (v3 `job_instance.status`, or a step's status) → the bot's job state. */
+export function stateOfStatus(status: number): JobState {
+  switch (status) {
+    case STEP_STATUS.BLANK:
+      return 'pending';
+    case STEP_STATUS.RUNNING:
+    case STEP_STATUS.STOPPING:
+      return 'running';
+    case STEP_STATUS.WAITING_USER:
+    case STEP_STATUS.ROLLING_WAITING:
+      return 'waiting';
+    case STEP_STATUS.SUCCESS:
+    case STEP_STATUS.SKIPPED:
+    case STEP_STATUS.IGNORE_ERROR:
+      return 'succeeded';
+    case STEP_STATUS.FAIL:
+    case STEP_STATUS.STOP_FAILED:
+      return 'failed';
+    case STEP_STATUS.TERMINATED:
+    case STEP_STATUS.STOP_SUCCESS:
+    case STEP_STATUS.CONFIRM_TERMINATED:
+    case STEP_STATUS.ABANDONED:
+      return 'stopped';
+    default:
+      return 'abnormal';
+  }
+}
+
+/**
+ * v2 returns no job status: derive it from the steps. The job is where its last started step is;
+ * a successful step followed by steps not yet started means the job is between steps (running).
+ */
+function deriveState(steps: readonly StepSummary[]): JobState {
+  let lastStarted = -1;
+  steps.forEach((step, i) => {
+    if (step.status !== STEP_STATUS.BLANK) lastStarted = i;
+  });
+  if (lastStarted === -1) return 'pending';
+  const state = stateOfStatus(steps[lastStarted]!.status);
+  if (state === 'succeeded' && lastStarted < steps.length - 1) return 'running';
+  return state;
+}
+
+function isFailingStep(step: StepSummary): boolean {
+  const state = stateOfStatus(step.status);
+  return state === 'failed' || state === 'abnormal';
+}
+
+export function buildJobSummary(job: JobInstance): JobSummary {
+  const steps = job.steps.map(summariseStep);
+  const state = job.status !== null ? stateOfStatus(job.status) : deriveState(steps);
+  const firstFailing = steps.findIndex(isFailingStep);
+  const current = steps.findIndex((s) => {
+    const stepState = stateOfStatus(s.status);
+    return stepState === 'running' || stepState === 'waiting';
+  });
+  const hosts = new Set<string>();
+  for (const step of job.steps) for (const host of step.hosts) hosts.add(`${host.bkCloudId}:${host.ip}`);
+  const finished = TERMINAL_STATES.has(state);
+  const endTime = finished ? job.endTime : null;
+  return {
+    ref: job.ref,
+    name: job.name,
+    state,
+    finished,
+    startTime: job.startTime,
+    endTime,
+    durationMs: job.startTime !== null && endTime !== null ? endTime - job.startTime : null,
+    steps,
+    firstFailingStep: firstFailing === -1 ? null : firstFailing,
+    currentStep: current === -1 ? null : current,
+    hostCount: hosts.size,
+  };
+}
