@@ -40,6 +40,8 @@ export interface StepInstance {
   readonly startTime: number | null;
   readonly endTime: number | null;
   readonly totalTimeMs: number | null;
+  /** How many times the step was re-run (0 on the first run): a retried step can fail again. */
+  readonly executeCount: number;
   readonly hosts: readonly HostResult[];
 }
 

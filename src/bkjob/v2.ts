@@ -59,6 +59,7 @@ function parseStep(value: unknown, path: string, options: V2ParseOptions): StepI
     startTime,
     endTime: allEnded ? endTime : null,
     totalTimeMs: allEnded && startTime !== null && endTime !== null ? endTime - startTime : null,
+    executeCount: hosts.reduce((max, h) => Math.max(max, h.retryCount), 0),
     hosts,
   };
 }

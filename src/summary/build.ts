@@ -34,6 +34,7 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
     startTime: step.startTime,
     endTime: step.endTime,
     durationMs,
+    executeCount: step.executeCount,
     hostCount: step.hosts.length,
     hostCounts,
     failingGroups,

@@ -30,6 +30,7 @@ export interface StepSummary {
   readonly startTime: number | null;
   readonly endTime: number | null;
   readonly durationMs: number | null;
+  readonly executeCount: number;
   readonly hostCount: number;
   /** Hosts per host status, most common first. */
   readonly hostCounts: readonly HostStatusCount[];

@@ -1,0 +1,55 @@
+/**
+ * `WatchStore`: persistence for watches and their notification outbox.
+ * Two adapters (SQLite for one process, PostgreSQL for several replicas) pass one contract suite.
+ * All times are epoch milliseconds passed in by the caller: the store never reads a clock.
+ */
+import type { JobRef } from '../bkjob/model';
+import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
+
+export type CreateWatchResult = { readonly created: true; readonly watch: Watch } | { readonly created: false; readonly existing: Watch };
+
+export interface WatchStore {
+  /** Creates or upgrades the schema; safe to call on every start and from several replicas at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Adds a watch unless the channel already has an active or paused watch on the same job, in
+   * which case that one is returned (atomically: two concurrent requests create one watch).
+   */
+  create(watch: NewWatch): Promise<CreateWatchResult>;
+  get(id: string): Promise<Watch | null>;
+  /** The channel's active or paused watch on this job, if any. */
+  findOpen(channelId: string, ref: JobRef): Promise<Watch | null>;
+  /** The channel's active and paused watches, oldest first. */
+  listOpenByChannel(channelId: string): Promise<Watch[]>;
+  /** Active and paused watches the user subscribed, oldest first (App Home). */
+  listOpenBySubscriber(subscriberId: string): Promise<Watch[]>;
+  countActiveInChannel(channelId: string): Promise<number>;
+  countActive(): Promise<number>;
+  /** Applies a patch regardless of leases (commands such as unwatch); null when the id is unknown. */
+  update(id: string, patch: WatchPatch): Promise<Watch | null>;
+
+  /**
+   * Claims up to `limit` active watches with `nextPollAt <= now` whose lease is free or expired,
+   * leasing them to `owner` until `now + leaseMs`. Concurrent callers (other replicas) never get
+   * the same watch while a lease holds (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   */
+  claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]>;
+  /**
+   * In one transaction, if `owner` still holds the lease: applies the patch and enqueues the
+   * outbox entries (entries whose key already exists for the watch are ignored). Returns false
+   * (and changes nothing) when the lease was lost.
+   */
+  saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean>;
+  /** Drops the lease if `owner` holds it, applying a final patch; false when the lease was lost. */
+  release(id: string, owner: string, patch: WatchPatch): Promise<boolean>;
+
+  /** Unsent outbox entries of a watch, oldest first. */
+  pendingOutbox(watchId: string): Promise<OutboxEntry[]>;
+  /** Counts a delivery attempt (before calling Slack). */
+  markOutboxAttempt(watchId: string, key: string): Promise<void>;
+  markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void>;
+  /** All outbox entries of a watch, oldest first (diagnostics and tests). */
+  listOutbox(watchId: string): Promise<OutboxEntry[]>;
+}

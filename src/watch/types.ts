@@ -1,0 +1,91 @@
+/**
+ * Watch domain types: a Slack channel subscribed to one BlueKing JOB job instance.
+ * Shared by the store adapters, the notification rules and the poller.
+ */
+import type { JobRef } from '../bkjob/model';
+import type { JobState } from '../summary/types';
+
+/** failure: failures and waiting-for-user; finish: the final result only; all: everything. */
+export type NotifyOn = 'failure' | 'finish' | 'all';
+export const NOTIFY_ON_VALUES: readonly NotifyOn[] = ['failure', 'finish', 'all'];
+
+/** active: polled; paused: stopped after errors or lost channel access; ended: job finished or unwatched; expired: WATCH_MAX_AGE passed. */
+export type WatchStatus = 'active' | 'paused' | 'ended' | 'expired';
+
+/** What the rules remember about the job from the last poll, to tell what changed. */
+export interface WatchSnapshot {
+  readonly state: JobState;
+  readonly steps: readonly StepSnapshot[];
+}
+
+export interface StepSnapshot {
+  readonly stepInstanceId: number;
+  readonly status: number;
+  readonly executeCount: number;
+  readonly failedHostCount: number;
+}
+
+export interface Watch {
+  readonly id: string;
+  readonly channelId: string;
+  readonly ref: JobRef;
+  /** Slack user who subscribed: mentioned on failures. */
+  readonly subscriberId: string;
+  readonly notifyOn: NotifyOn;
+  readonly status: WatchStatus;
+  /** Why the watch is paused/ended/expired, for `/joblog list`. */
+  readonly statusReason: string | null;
+  /** ts of the channel message that shows the job's latest summary; events thread under it. */
+  readonly statusMessageTs: string | null;
+  readonly snapshot: WatchSnapshot | null;
+  /** Fingerprint of the last rendered summary: unchanged → no chat.update. */
+  readonly fingerprint: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly lastPolledAt: number | null;
+  /** Last time the job was seen to change; quiet jobs are polled less often. */
+  readonly lastChangedAt: number;
+  readonly nextPollAt: number;
+  readonly consecutiveErrors: number;
+  readonly lastError: string | null;
+}
+
+export interface NewWatch {
+  readonly channelId: string;
+  readonly ref: JobRef;
+  readonly subscriberId: string;
+  readonly notifyOn: NotifyOn;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly statusMessageTs: string | null;
+  readonly snapshot: WatchSnapshot | null;
+  readonly fingerprint: string | null;
+  readonly nextPollAt: number;
+}
+
+/** Fields the poller and commands change; omitted fields stay as they are. */
+export type WatchPatch = Partial<
+  Pick<Watch, 'status' | 'statusReason' | 'statusMessageTs' | 'snapshot' | 'fingerprint' | 'lastPolledAt' | 'lastChangedAt' | 'nextPollAt' | 'consecutiveErrors' | 'lastError' | 'expiresAt'>
+>;
+
+/**
+ * A notification in the outbox. Rules enqueue events in the same transaction that saves the new
+ * snapshot, then the poller delivers and marks them sent: a crash in between leaves them pending
+ * for the next poll (never lost), and the (watchId, key) uniqueness means an event is enqueued once.
+ */
+export interface OutboxEntry {
+  readonly watchId: string;
+  /** Stable identity of the event, e.g. `step_failed:2003771002:0`. */
+  readonly key: string;
+  /** JSON-serialisable event description, rendered at delivery time. */
+  readonly payload: unknown;
+  readonly createdAt: number;
+  readonly attempts: number;
+  readonly sentAt: number | null;
+  readonly slackTs: string | null;
+}
+
+export interface NewOutboxEntry {
+  readonly key: string;
+  readonly payload: unknown;
+}
