@@ -1,0 +1,225 @@
+/**
+ * Pure: JobSummary → Slack message (Block Kit + plain fallback text).
+ * Holds every Block Kit limit for jobs of any size by summarising: long step lists collapse around
+ * the steps that matter, failing groups and host lists are capped with "and N more".
+ */
+import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { formatHostAddress } from '../bkjob/model';
+import { type Lang, STEP_STATUS, hostStatusLabel, isHostPending, stepStatusLabel } from '../bkjob/status';
+import { messages } from '../i18n';
+import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
+import { ACTION, encodeJobRef } from './actions';
+import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
+
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: KnownBlock[];
+}
+
+export interface RenderOptions {
+  readonly lang: Lang;
+  /** Zone of fallback times (the BlueKing server's), minutes east of UTC. */
+  readonly offsetMinutes: number;
+  /** Link to this job in the JOB web console, or null when BK_JOB_WEB_URL is unset. */
+  readonly jobUrl: string | null;
+  /** For "running for …" on unfinished jobs. */
+  readonly now: number;
+  /** Show a Watch / Stop watching button; null hides it (e.g. in watch notifications' threads). */
+  readonly watching: boolean | null;
+  /** Blocks to place between the failing hosts and the buttons (per-host log buttons). */
+  readonly hostBlocks?: readonly KnownBlock[];
+}
+
+const STATE_EMOJI: Readonly<Record<JobState, string>> = {
+  pending: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+  waiting: ':raised_hand:',
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  stopped: ':octagonal_sign:',
+  abnormal: ':exclamation:',
+};
+
+const STEP_EMOJI: Readonly<Record<number, string>> = {
+  [STEP_STATUS.BLANK]: ':white_circle:',
+  [STEP_STATUS.RUNNING]: ':hourglass_flowing_sand:',
+  [STEP_STATUS.SUCCESS]: ':white_check_mark:',
+  [STEP_STATUS.FAIL]: ':x:',
+  [STEP_STATUS.SKIPPED]: ':fast_forward:',
+  [STEP_STATUS.IGNORE_ERROR]: ':warning:',
+  [STEP_STATUS.WAITING_USER]: ':raised_hand:',
+  [STEP_STATUS.TERMINATED]: ':octagonal_sign:',
+  [STEP_STATUS.ABNORMAL_STATE]: ':exclamation:',
+  [STEP_STATUS.STOPPING]: ':octagonal_sign:',
+  [STEP_STATUS.STOP_SUCCESS]: ':octagonal_sign:',
+  [STEP_STATUS.STOP_FAILED]: ':exclamation:',
+  [STEP_STATUS.CONFIRM_TERMINATED]: ':octagonal_sign:',
+  [STEP_STATUS.ABANDONED]: ':wastebasket:',
+  [STEP_STATUS.ROLLING_WAITING]: ':raised_hand:',
+};
+
+/** Budgets that keep the whole message under 50 blocks whatever the job looks like. */
+const BUDGET = {
+  stepSections: 6,
+  failingSteps: 3,
+  groupsPerStep: 8,
+  hostsPerGroup: 5,
+  failingSections: 6,
+  hostBlocks: 4,
+} as const;
+
+export function stepEmoji(status: number): string {
+  return STEP_EMOJI[status] ?? ':grey_question:';
+}
+
+export function stateEmoji(state: JobState): string {
+  return STATE_EMOJI[state];
+}
+
+/** The job's title as people read it: its name (escaped) or "Job <id>". */
+export function jobTitle(summary: JobSummary, lang: Lang): string {
+  return escapeText(messages(lang).jobTitle(summary.name, summary.ref.jobInstanceId));
+}
+
+function stepLine(step: StepSummary, lang: Lang, highlight: boolean): string {
+  const m = messages(lang);
+  const parts = [`${stepEmoji(step.status)} ${highlight ? '*' : ''}${step.position}. ${safeText(step.name || '—', 200)}${highlight ? '*' : ''}`, stepStatusLabel(step.status, lang)];
+  if (step.failedHostCount > 0) parts.push(m.hostsFailed(step.failedHostCount, step.hostCount));
+  else if (step.hostCounts.some((c) => isHostPending(c.ipStatus))) {
+    const pending = step.hostCounts.filter((c) => isHostPending(c.ipStatus)).reduce((sum, c) => sum + c.count, 0);
+    parts.push(m.hostsDone(step.hostCount - pending, step.hostCount));
+  } else if (step.hostCount > 0) parts.push(m.hosts(step.hostCount));
+  if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
+  return parts.join(' · ');
+}
+
+/** Steps worth a line of their own when the list has to be shortened. */
+function isNotable(step: StepSummary, index: number, summary: JobSummary): boolean {
+  return index === 0 || index === summary.steps.length - 1 || index === summary.currentStep || index === summary.firstFailingStep || step.failedHostCount > 0 || (step.status !== STEP_STATUS.SUCCESS && step.status !== STEP_STATUS.BLANK);
+}
+
+function omittedBreakdown(steps: readonly StepSummary[], lang: Lang): string {
+  const counts = new Map<number, number>();
+  for (const step of steps) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
+  return [...counts].map(([status, count]) => `${count} ${stepStatusLabel(status, lang)}`).join(', ');
+}
+
+function stepLines(summary: JobSummary, lang: Lang): string[] {
+  const all = summary.steps.map((step, i) => stepLine(step, lang, i === summary.firstFailingStep));
+  if (packLines(all, LIMITS.sectionText).length <= BUDGET.stepSections) return all;
+  // Too many steps: keep the notable ones and fold each run of the rest into one line.
+  const m = messages(lang);
+  const lines: string[] = [];
+  let run: StepSummary[] = [];
+  const flush = () => {
+    if (run.length) lines.push(`_${m.moreSteps(run.length, omittedBreakdown(run, lang))}_`);
+    run = [];
+  };
+  summary.steps.forEach((step, i) => {
+    if (isNotable(step, i, summary)) {
+      flush();
+      lines.push(all[i]!);
+    } else run.push(step);
+  });
+  flush();
+  // Still too long (hundreds of notable steps): keep the head and say how many are left.
+  let packed = packLines(lines, LIMITS.sectionText);
+  let kept = lines.length;
+  while (packed.length > BUDGET.stepSections && kept > 1) {
+    kept = Math.max(1, Math.floor(kept * 0.8));
+    packed = packLines([...lines.slice(0, kept), `_${m.moreSteps(lines.length - kept, '')}_`], LIMITS.sectionText);
+  }
+  return kept === lines.length ? lines : [...lines.slice(0, kept), `_${m.moreSteps(lines.length - kept, '')}_`];
+}
+
+function groupLine(group: FailingGroup, lang: Lang): string {
+  const m = messages(lang);
+  const label = `${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus})`;
+  const showExit = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104);
+  const head = showExit ? `*${m.exitCode(group.exitCode!)}* · ${label}` : `*${label}*`;
+  const shown = group.hosts.slice(0, BUDGET.hostsPerGroup).map((h) => inlineCode(formatHostAddress(h)));
+  const rest = group.hosts.length - shown.length;
+  return `• ${head} · ${m.hosts(group.hosts.length)}: ${shown.join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`;
+}
+
+function failingSteps(summary: JobSummary): StepSummary[] {
+  return summary.steps.filter((s) => s.failedHostCount > 0);
+}
+
+function failingSectionTexts(summary: JobSummary, lang: Lang): string[] {
+  const m = messages(lang);
+  const steps = failingSteps(summary);
+  const texts: string[] = [];
+  for (const step of steps.slice(0, BUDGET.failingSteps)) {
+    const ignored = step.status === STEP_STATUS.IGNORE_ERROR ? ` _(${m.errorsIgnored})_` : '';
+    const lines = [`*${safeText(m.failingHostsIn(step.position, step.name || '—'), 300)}*${ignored}`];
+    for (const group of step.failingGroups.slice(0, BUDGET.groupsPerStep)) lines.push(groupLine(group, lang));
+    const hiddenGroups = step.failingGroups.slice(BUDGET.groupsPerStep);
+    if (hiddenGroups.length) lines.push(`_${m.moreGroups(hiddenGroups.length, hiddenGroups.reduce((sum, g) => sum + g.hosts.length, 0))}_`);
+    texts.push(...packLines(lines, LIMITS.sectionText));
+  }
+  if (steps.length > BUDGET.failingSteps) texts.push(`_${m.moreFailingSteps(steps.length - BUDGET.failingSteps)}_`);
+  return texts.slice(0, BUDGET.failingSections);
+}
+
+function contextText(summary: JobSummary, options: RenderOptions): string {
+  const m = messages(options.lang);
+  const parts = [m.bizAndInstance(summary.ref.bizId, summary.ref.jobInstanceId), m.steps(summary.steps.length), m.hosts(summary.hostCount)];
+  if (summary.startTime !== null) {
+    let timing = m.started(slackDate(summary.startTime, options.offsetMinutes));
+    if (summary.endTime !== null) timing += `, ${m.ended(slackDate(summary.endTime, options.offsetMinutes))}`;
+    if (summary.durationMs !== null) timing += `, ${m.took(formatDuration(summary.durationMs))}`;
+    else if (!summary.finished) timing += `, ${m.runningFor(formatDuration(options.now - summary.startTime))}`;
+    parts.push(timing);
+  }
+  return parts.join(' · ');
+}
+
+/** One-line plain summary: the notification text and the fallback for clients without blocks. */
+export function summaryFallbackText(summary: JobSummary, lang: Lang): string {
+  const m = messages(lang);
+  const title = `${jobTitle(summary, lang)} (${m.bizAndInstance(summary.ref.bizId, summary.ref.jobInstanceId)})`;
+  let text = `${stateEmoji(summary.state)} ${title} ${m.jobState[summary.state]}`;
+  const failing = summary.firstFailingStep !== null ? summary.steps[summary.firstFailingStep] : undefined;
+  const current = summary.currentStep !== null ? summary.steps[summary.currentStep] : undefined;
+  if (failing) text += `: ${escapeText(m.fallbackFailedAt(failing.position, failing.name, failing.failedHostCount, failing.hostCount))}`;
+  else if (summary.state === 'waiting' && current) text += `: ${escapeText(m.fallbackWaitingAt(current.position, current.name))}`;
+  return truncate(text, LIMITS.fallbackText);
+}
+
+function button(text: string, actionId: string, extra: Partial<Button> = {}): Button {
+  return { type: 'button', text: { type: 'plain_text', text: truncate(text, LIMITS.buttonText), emoji: true }, action_id: actionId, ...extra };
+}
+
+export function renderJobSummary(summary: JobSummary, options: RenderOptions): SlackMessage {
+  const m = messages(options.lang);
+  const { lang } = options;
+  const header: HeaderBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: truncate(`${stateEmoji(summary.state)} ${jobTitle(summary, lang)} · ${m.jobState[summary.state]}`, LIMITS.headerText), emoji: true },
+  };
+  const context: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(contextText(summary, options), LIMITS.sectionText) }] };
+  const blocks: KnownBlock[] = [header, context];
+  for (const text of packLines(stepLines(summary, lang), LIMITS.sectionText)) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
+  }
+  const failing = failingSectionTexts(summary, lang);
+  if (failing.length) {
+    blocks.push({ type: 'divider' });
+    for (const text of failing) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
+  }
+  if (options.hostBlocks?.length) blocks.push(...options.hostBlocks.slice(0, BUDGET.hostBlocks));
+  const buttons: Button[] = [];
+  if (options.jobUrl) buttons.push(button(m.openInJob, ACTION.openInJob, { url: options.jobUrl }));
+  if (options.watching === false && !summary.finished) buttons.push(button(m.watch, ACTION.watch, { value: encodeJobRef(summary.ref), style: 'primary' }));
+  if (options.watching === true) buttons.push(button(m.stopWatching, ACTION.unwatch, { value: encodeJobRef(summary.ref) }));
+  if (buttons.length) blocks.push({ type: 'actions', block_id: 'joblog_job_actions', elements: buttons } satisfies ActionsBlock);
+  return { text: summaryFallbackText(summary, lang), blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
+}
+
+/** The JOB console page of a job: BK_JOB_WEB_URL with `{bk_biz_id}`/`{job_instance_id}` filled in, or `/api_execute/<id>` appended. */
+export function jobConsoleUrl(webUrl: string | null, ref: { bizId: number; jobInstanceId: number }): string | null {
+  if (!webUrl) return null;
+  if (webUrl.includes('{job_instance_id}')) return webUrl.replace(/\{bk_biz_id\}/g, String(ref.bizId)).replace(/\{job_instance_id\}/g, String(ref.jobInstanceId));
+  return `${webUrl.replace(/\/+$/, '')}/api_execute/${ref.jobInstanceId}`;
+}

@@ -1,0 +1,44 @@
+/**
+ * Pure builders for the bot's short replies: usage help and errors. Error text quotes BlueKing's
+ * message (escaped) and adds what the user can do; it never contains a stack trace or a secret.
+ */
+import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { BK_JOB_INSTANCE_NOT_FOUND, BK_PERMISSION_DENIED, type BkJobError } from '../bkjob/errors';
+import type { JobRef } from '../bkjob/model';
+import type { Lang } from '../bkjob/status';
+import { messages } from '../i18n';
+import type { SlackMessage } from './jobSummary';
+import { LIMITS, escapeText, packLines, safeText, truncate } from './text';
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } };
+}
+
+export function renderUsage(lang: Lang, problem?: string): SlackMessage {
+  const m = messages(lang);
+  const blocks: KnownBlock[] = [];
+  if (problem) blocks.push(section(m.usageProblem(escapeText(problem))));
+  blocks.push(section(`${m.usageTitle}\n${m.usageLines.map((line) => `• ${line}`).join('\n')}`));
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.usageFooter }] } satisfies ContextBlock);
+  const text = [problem ? m.usageProblem(escapeText(problem)) : m.usageTitle, ...m.usageLines].join('\n');
+  return { text: truncate(text, LIMITS.fallbackText), blocks };
+}
+
+/** Explains a BlueKing failure: what BlueKing said, plus a hint for the common cases. */
+export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMessage {
+  const m = messages(lang);
+  const lines = [m.couldNotLoad(ref.bizId, ref.jobInstanceId), safeText(err.message, 1500)];
+  if (err.kind === 'api' && err.code === BK_PERMISSION_DENIED && err.missingPermissions.length) {
+    lines.push(m.missingPermissions(safeText(err.missingPermissions.join(', '), 500)));
+  }
+  if (err.kind === 'api' && err.code === BK_JOB_INSTANCE_NOT_FOUND) lines.push(m.jobNotFoundHint);
+  if (err.transient) lines.push(m.transientHint);
+  const blocks: KnownBlock[] = packLines(lines, LIMITS.sectionText).map(section);
+  if (err.requestId) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.requestId(safeText(err.requestId, 100)) }] } satisfies ContextBlock);
+  return { text: truncate(lines.slice(0, 2).join(' '), LIMITS.fallbackText), blocks };
+}
+
+export function renderInternalError(lang: Lang, incidentId: string): SlackMessage {
+  const text = messages(lang).internalError(escapeText(incidentId));
+  return { text, blocks: [section(text)] };
+}

@@ -1,0 +1,140 @@
+/**
+ * The bot's own words in English and Simplified Chinese (BOT_LANG). BlueKing status labels live in
+ * `bkjob/status.ts`; everything else a user reads comes from here, so the two languages stay in step.
+ */
+import type { Lang } from './bkjob/status';
+import type { JobState } from './summary/types';
+
+export interface Messages {
+  readonly jobState: Readonly<Record<JobState, string>>;
+  jobTitle(name: string | null, jobInstanceId: number): string;
+  bizAndInstance(bizId: number, jobInstanceId: number): string;
+  steps(count: number): string;
+  hosts(count: number): string;
+  started(when: string): string;
+  ended(when: string): string;
+  took(duration: string): string;
+  runningFor(duration: string): string;
+  hostsFailed(failed: number, total: number): string;
+  hostsDone(done: number, total: number): string;
+  moreSteps(count: number, breakdown: string): string;
+  failingHostsIn(position: number, name: string): string;
+  errorsIgnored: string;
+  exitCode(code: number): string;
+  andMore(count: number): string;
+  moreGroups(groups: number, hosts: number): string;
+  moreFailingSteps(count: number): string;
+  openInJob: string;
+  watch: string;
+  stopWatching: string;
+  fallbackFailedAt(position: number, name: string, failed: number, total: number): string;
+  fallbackWaitingAt(position: number, name: string): string;
+  usageTitle: string;
+  usageProblem(problem: string): string;
+  usageLines: readonly string[];
+  usageFooter: string;
+  couldNotLoad(bizId: number, jobInstanceId: number): string;
+  bkSaid(message: string): string;
+  missingPermissions(actions: string): string;
+  jobNotFoundHint: string;
+  transientHint: string;
+  requestId(id: string): string;
+  internalError(incident: string): string;
+}
+
+function en(): Messages {
+  const n = (count: number, one: string, many = `${one}s`) => `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+  return {
+    jobState: { pending: 'not started', running: 'running', waiting: 'waiting for confirmation', succeeded: 'succeeded', failed: 'failed', stopped: 'stopped', abnormal: 'in an abnormal state' },
+    jobTitle: (name, id) => name ?? `Job ${id}`,
+    bizAndInstance: (biz, id) => `Biz ${biz} · Instance ${id}`,
+    steps: (c) => n(c, 'step'),
+    hosts: (c) => n(c, 'host'),
+    started: (w) => `Started ${w}`,
+    ended: (w) => `ended ${w}`,
+    took: (d) => `took ${d}`,
+    runningFor: (d) => `running for ${d}`,
+    hostsFailed: (f, t) => `${f.toLocaleString('en-US')} of ${n(t, 'host')} failed`,
+    hostsDone: (d, t) => `${d.toLocaleString('en-US')} of ${n(t, 'host')} done`,
+    moreSteps: (c, b) => `… ${n(c, 'more step')}${b ? `: ${b}` : ''}`,
+    failingHostsIn: (p, name) => `Failing hosts in step ${p} · ${name}`,
+    errorsIgnored: 'errors ignored',
+    exitCode: (c) => `exit ${c}`,
+    andMore: (c) => `and ${c.toLocaleString('en-US')} more`,
+    moreGroups: (g, h) => `… ${n(g, 'more group')} (${n(h, 'host')})`,
+    moreFailingSteps: (c) => `… ${n(c, 'more step')} with failing hosts`,
+    openInJob: 'Open in JOB',
+    watch: 'Watch this job',
+    stopWatching: 'Stop watching',
+    fallbackFailedAt: (p, name, f, t) => `step ${p} "${name}": ${f.toLocaleString('en-US')} of ${n(t, 'host')} failed`,
+    fallbackWaitingAt: (p, name) => `step ${p} "${name}" is waiting for confirmation`,
+    usageTitle: '*joblog* shows BlueKing JOB job instances in Slack.',
+    usageProblem: (problem) => `:warning: I didn't understand that: ${problem}.`,
+    usageLines: [
+      '`/joblog <bk_biz_id> <job_instance_id>` — summary of a job instance: steps, failing hosts, exit codes',
+      '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
+      '`/joblog unwatch <bk_biz_id> <job_instance_id>` — stop watching a job in this channel',
+      '`/joblog list` — the watches of this channel',
+      '`/joblog help` — this help',
+    ],
+    usageFooter: 'Example: `/joblog 3 2001893471`. Find both numbers in the JOB console under Execution History.',
+    couldNotLoad: (biz, id) => `:warning: Could not load job instance ${id} in business ${biz}.`,
+    bkSaid: (message) => `BlueKing said: ${message}`,
+    missingPermissions: (actions) => `The bot's BlueKing user lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
+    jobNotFoundHint: 'Check both numbers: the job instance must belong to that business.',
+    transientHint: 'This is usually temporary; try again in a minute.',
+    requestId: (id) => `Request id: \`${id}\``,
+    internalError: (incident) => `:warning: Something went wrong on the bot's side. Please try again; if it keeps happening, give your admin this reference: \`${incident}\`.`,
+  };
+}
+
+function zh(): Messages {
+  return {
+    jobState: { pending: '未开始', running: '执行中', waiting: '等待确认', succeeded: '执行成功', failed: '执行失败', stopped: '已终止', abnormal: '状态异常' },
+    jobTitle: (name, id) => name ?? `作业 ${id}`,
+    bizAndInstance: (biz, id) => `业务 ${biz} · 实例 ${id}`,
+    steps: (c) => `${c} 个步骤`,
+    hosts: (c) => `${c} 台主机`,
+    started: (w) => `开始于 ${w}`,
+    ended: (w) => `结束于 ${w}`,
+    took: (d) => `耗时 ${d}`,
+    runningFor: (d) => `已执行 ${d}`,
+    hostsFailed: (f, t) => `${t} 台主机中 ${f} 台失败`,
+    hostsDone: (d, t) => `${t} 台主机中 ${d} 台已完成`,
+    moreSteps: (c, b) => `… 另有 ${c} 个步骤${b ? `：${b}` : ''}`,
+    failingHostsIn: (p, name) => `步骤 ${p} · ${name} 的失败主机`,
+    errorsIgnored: '已忽略错误',
+    exitCode: (c) => `退出码 ${c}`,
+    andMore: (c) => `等另 ${c} 台`,
+    moreGroups: (g, h) => `… 另有 ${g} 组（${h} 台主机）`,
+    moreFailingSteps: (c) => `… 另有 ${c} 个步骤有失败主机`,
+    openInJob: '在作业平台中查看',
+    watch: '关注此作业',
+    stopWatching: '取消关注',
+    fallbackFailedAt: (p, name, f, t) => `步骤 ${p}「${name}」：${t} 台主机中 ${f} 台失败`,
+    fallbackWaitingAt: (p, name) => `步骤 ${p}「${name}」等待确认`,
+    usageTitle: '*joblog* 在 Slack 中查看蓝鲸作业平台的作业实例。',
+    usageProblem: (problem) => `:warning: 无法识别该命令：${problem}。`,
+    usageLines: [
+      '`/joblog <bk_biz_id> <job_instance_id>` — 作业实例概要：步骤、失败主机、退出码',
+      '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — 作业失败、等待确认或结束时通知本频道',
+      '`/joblog unwatch <bk_biz_id> <job_instance_id>` — 在本频道取消关注该作业',
+      '`/joblog list` — 本频道的关注列表',
+      '`/joblog help` — 显示本帮助',
+    ],
+    usageFooter: '示例：`/joblog 3 2001893471`。两个数字可在作业平台的“执行历史”中找到。',
+    couldNotLoad: (biz, id) => `:warning: 无法加载业务 ${biz} 的作业实例 ${id}。`,
+    bkSaid: (message) => `蓝鲸返回：${message}`,
+    missingPermissions: (actions) => `机器人使用的蓝鲸用户缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
+    jobNotFoundHint: '请检查两个数字：作业实例必须属于该业务。',
+    transientHint: '通常是暂时性问题，请稍后重试。',
+    requestId: (id) => `请求 ID：\`${id}\``,
+    internalError: (incident) => `:warning: 机器人内部出错，请重试；如果持续出现，请把此编号告诉管理员：\`${incident}\`。`,
+  };
+}
+
+const CATALOG: Readonly<Record<Lang, Messages>> = { en: en(), 'zh-CN': zh() };
+
+export function messages(lang: Lang): Messages {
+  return CATALOG[lang];
+}
