@@ -159,7 +159,8 @@ export function loadConfig(env: Env): Config {
   if (botToken && !botToken.startsWith('xoxb-')) r.fail('SLACK_BOT_TOKEN', 'must be a bot token starting with xoxb-');
   const appToken = r.raw('SLACK_APP_TOKEN') ?? null;
   if (appToken && !appToken.startsWith('xapp-')) r.fail('SLACK_APP_TOKEN', 'must be an app-level token starting with xapp-');
-  const signingSecret = r.required('SLACK_SIGNING_SECRET');
+  // Socket Mode needs no signing secret: requests arrive over the app's own WebSocket.
+  const signingSecret = appToken ? (r.raw('SLACK_SIGNING_SECRET') ?? '') : r.required('SLACK_SIGNING_SECRET');
   const apiUrl = r.url('SLACK_API_URL', false);
 
   const apiBaseUrl = r.url('BK_API_BASE_URL', true) ?? '';
@@ -219,5 +220,13 @@ export function secretsOf(config: Config): string[] {
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.bk.appSecret];
   if (config.slack.appToken) secrets.push(config.slack.appToken);
   if (config.bk.actor.kind === 'token') secrets.push(config.bk.actor.token);
+  if (/^postgres(ql)?:/.test(config.databaseUrl)) {
+    try {
+      const password = new URL(config.databaseUrl).password;
+      if (password) secrets.push(decodeURIComponent(password));
+    } catch {
+      // An unparsable URL fails later with its own message.
+    }
+  }
   return secrets;
 }

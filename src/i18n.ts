@@ -40,6 +40,35 @@ export interface Messages {
   transientHint: string;
   requestId(id: string): string;
   internalError(incident: string): string;
+  notifyOnLabel: Readonly<Record<'failure' | 'finish' | 'all', string>>;
+  watchedBy(user: string, notifyOn: string): string;
+  watchEnded(reason: string): string;
+  watchPausedNote(reason: string): string;
+  eventStepFailed(position: number, name: string, failed: number, total: number): string;
+  eventStepWaiting(position: number, name: string): string;
+  eventStepFinished(position: number, name: string, status: string): string;
+  eventJobFinished(state: string, duration: string | null): string;
+  eventJobAbnormal(step: string | null): string;
+  eventWatchPaused(reason: string): string;
+  eventWatchExpired(age: string): string;
+  confirmInJob: string;
+  alreadyWatching(user: string): string;
+  watchLimit(max: number): string;
+  alreadyFinished(state: string): string;
+  watchStarted(title: string): string;
+  cannotPostHere: string;
+  notWatching(bizId: number, jobInstanceId: number): string;
+  unwatched(user: string): string;
+  unwatchedReply(title: string): string;
+  noWatches: string;
+  watchListTitle(count: number): string;
+  watchListLine(title: string, state: string, user: string, notifyOn: string, age: string, status: string): string;
+  pausedStatus(reason: string): string;
+  lostChannelAccess(channel: string): string;
+  reasonFinished: string;
+  reasonExpired(age: string): string;
+  reasonErrors(count: number, last: string): string;
+  reasonNoAccess(error: string): string;
 }
 
 function en(): Messages {
@@ -85,6 +114,35 @@ function en(): Messages {
     transientHint: 'This is usually temporary; try again in a minute.',
     requestId: (id) => `Request id: \`${id}\``,
     internalError: (incident) => `:warning: Something went wrong on the bot's side. Please try again; if it keeps happening, give your admin this reference: \`${incident}\`.`,
+    notifyOnLabel: { failure: 'failures, steps waiting for confirmation and the result', finish: 'the final result', all: 'every step and the result' },
+    watchedBy: (user, on) => `:eyes: Watched by ${user} · notifying on ${on}`,
+    watchEnded: (reason) => `:eyes: Watch ended: ${reason}`,
+    watchPausedNote: (reason) => `:double_vertical_bar: Watch paused: ${reason}`,
+    eventStepFailed: (p, name, f, t) => `:x: Step ${p} *${name}* failed on ${f.toLocaleString('en-US')} of ${n(t, 'host')}`,
+    eventStepWaiting: (p, name) => `:raised_hand: Step ${p} *${name}* is waiting for confirmation`,
+    eventStepFinished: (p, name, status) => `Step ${p} *${name}*: ${status}`,
+    eventJobFinished: (state, d) => `Job ${state}${d ? ` after ${d}` : ''}`,
+    eventJobAbnormal: (step) => `:exclamation: The job is in an abnormal state${step ? ` at step ${step}` : ''}; check it in the JOB console`,
+    eventWatchPaused: (reason) => `:double_vertical_bar: Watch paused: ${reason}. Run \`/joblog watch\` again to resume.`,
+    eventWatchExpired: (age) => `:hourglass: Watch expired after ${age}; run \`/joblog watch\` again to keep watching.`,
+    confirmInJob: 'Confirm or terminate it in the JOB console.',
+    alreadyWatching: (user) => `This channel already watches that job (since ${user} subscribed it).`,
+    watchLimit: (max) => `This channel already has ${max} active watches (WATCH_MAX_PER_CHANNEL). Stop one with \`/joblog unwatch\` first.`,
+    alreadyFinished: (state) => `That job has already ${state}; there is nothing left to watch.`,
+    watchStarted: (title) => `:eyes: Watching ${title} in this channel.`,
+    cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
+    notWatching: (biz, id) => `This channel is not watching job instance ${id} in business ${biz}.`,
+    unwatched: (user) => `stopped by ${user}`,
+    unwatchedReply: (title) => `Stopped watching ${title}.`,
+    noWatches: 'This channel has no active watches. Start one with `/joblog watch <bk_biz_id> <job_instance_id>`.',
+    watchListTitle: (c) => `*${n(c, 'watch', 'watches')} in this channel*`,
+    watchListLine: (title, state, user, on, age, status) => `• ${title} · ${state} · by ${user} ${age} ago · on ${on}${status ? ` · ${status}` : ''}`,
+    pausedStatus: (reason) => `paused: ${reason}`,
+    lostChannelAccess: (channel) => `I lost access to ${channel}, so your joblog watch there is paused. Invite me back with \`/invite @joblog\` and run \`/joblog watch\` again.`,
+    reasonFinished: 'the job finished',
+    reasonExpired: (age) => `expired after ${age}`,
+    reasonErrors: (c, last) => `${c} polls in a row failed (last: ${last})`,
+    reasonNoAccess: (e) => `cannot post in the channel (${e})`,
   };
 }
 
@@ -130,6 +188,35 @@ function zh(): Messages {
     transientHint: '通常是暂时性问题，请稍后重试。',
     requestId: (id) => `请求 ID：\`${id}\``,
     internalError: (incident) => `:warning: 机器人内部出错，请重试；如果持续出现，请把此编号告诉管理员：\`${incident}\`。`,
+    notifyOnLabel: { failure: '失败、等待确认的步骤和最终结果', finish: '最终结果', all: '每个步骤和最终结果' },
+    watchedBy: (user, on) => `:eyes: ${user} 关注中 · 通知：${on}`,
+    watchEnded: (reason) => `:eyes: 关注已结束：${reason}`,
+    watchPausedNote: (reason) => `:double_vertical_bar: 关注已暂停：${reason}`,
+    eventStepFailed: (p, name, f, t) => `:x: 步骤 ${p} *${name}* 失败：${t} 台主机中 ${f} 台失败`,
+    eventStepWaiting: (p, name) => `:raised_hand: 步骤 ${p} *${name}* 等待确认`,
+    eventStepFinished: (p, name, status) => `步骤 ${p} *${name}*：${status}`,
+    eventJobFinished: (state, d) => `作业${state}${d ? `，耗时 ${d}` : ''}`,
+    eventJobAbnormal: (step) => `:exclamation: 作业状态异常${step ? `（步骤 ${step}）` : ''}，请在作业平台中查看`,
+    eventWatchPaused: (reason) => `:double_vertical_bar: 关注已暂停：${reason}。再次运行 \`/joblog watch\` 可恢复。`,
+    eventWatchExpired: (age) => `:hourglass: 关注已在 ${age} 后过期；如需继续，请再次运行 \`/joblog watch\`。`,
+    confirmInJob: '请在作业平台中确认或终止。',
+    alreadyWatching: (user) => `本频道已在关注该作业（由 ${user} 订阅）。`,
+    watchLimit: (max) => `本频道已有 ${max} 个关注（WATCH_MAX_PER_CHANNEL），请先用 \`/joblog unwatch\` 取消一个。`,
+    alreadyFinished: (state) => `该作业已${state}，无需关注。`,
+    watchStarted: (title) => `:eyes: 本频道开始关注 ${title}。`,
+    cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
+    notWatching: (biz, id) => `本频道没有关注业务 ${biz} 的作业实例 ${id}。`,
+    unwatched: (user) => `已由 ${user} 取消`,
+    unwatchedReply: (title) => `已取消关注 ${title}。`,
+    noWatches: '本频道没有关注。用 `/joblog watch <bk_biz_id> <job_instance_id>` 开始关注。',
+    watchListTitle: (c) => `*本频道的 ${c} 个关注*`,
+    watchListLine: (title, state, user, on, age, status) => `• ${title} · ${state} · ${user} 于 ${age} 前订阅 · 通知：${on}${status ? ` · ${status}` : ''}`,
+    pausedStatus: (reason) => `已暂停：${reason}`,
+    lostChannelAccess: (channel) => `我失去了 ${channel} 的访问权限，你在那里的 joblog 关注已暂停。请用 \`/invite @joblog\` 重新邀请我，并再次运行 \`/joblog watch\`。`,
+    reasonFinished: '作业已结束',
+    reasonExpired: (age) => `已在 ${age} 后过期`,
+    reasonErrors: (c, last) => `连续 ${c} 次查询失败（最后一次：${last}）`,
+    reasonNoAccess: (e) => `无法在频道中发消息（${e}）`,
   };
 }
 

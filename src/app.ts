@@ -1,0 +1,168 @@
+/**
+ * Composition root: builds every part from the Config and wires them together. The only file
+ * that knows all the concrete classes; tests use it to start the real bot against local fakes.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { App } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import { createTask, type ScheduledTask } from 'node-cron';
+import type { BkActor } from './bkjob/model';
+import { type JobLogSource, V2JobLogSource } from './bkjob/source';
+import { BkTransport } from './bkjob/transport';
+import { V3JobLogSource } from './bkjob/v3';
+import { type Config, secretsOf } from './config';
+import { JobService } from './jobService';
+import { type AppLogger, boltLogger, createLogger } from './logger';
+import { createRedactor } from './redact';
+import { registerActions } from './slack/actions';
+import { registerCommands } from './slack/commands';
+import type { ListenerDeps } from './slack/context';
+import { SlackWatchNotifier } from './slack/notifier';
+import { WatchCommands } from './slack/watchCommands';
+import { openWatchStore } from './store';
+import type { WatchStore } from './store/types';
+import { type PollReport, WatchPoller } from './watch/poller';
+import { WatchService } from './watch/service';
+
+export interface BotOverrides {
+  /** Clock for watches (tests move time forward). */
+  readonly now?: () => number;
+  readonly store?: WatchStore;
+  readonly logger?: AppLogger;
+  /** Lease owner name of this replica. */
+  readonly owner?: string;
+  /** Web API retries: tests use 0; production keeps a bounded retry. */
+  readonly slackRetries?: number;
+  /** Start the node-cron poll schedule on start() (tests call pollOnce() themselves). */
+  readonly schedulePolling?: boolean;
+}
+
+export interface Bot {
+  readonly app: App;
+  readonly store: WatchStore;
+  readonly poller: WatchPoller;
+  readonly logger: AppLogger;
+  /** Starts serving (HTTP on config.port, or Socket Mode) and the poll schedule; resolves to the HTTP server in HTTP mode. */
+  start(): Promise<Server | undefined>;
+  /** One poll cycle now (skipped, returning null, while another is running). */
+  pollNow(): Promise<PollReport | null>;
+  /** Stops the schedule, waits for an in-flight poll (bounded), stops serving and closes the store. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function createJobSource(config: Config): JobLogSource {
+  const v3Gateway = config.bk.apiVersion === 'v3' && config.bk.v3Transport === 'gateway';
+  const transport = new BkTransport({
+    baseUrl: config.bk.apiBaseUrl,
+    credentials: { appCode: config.bk.appCode, appSecret: config.bk.appSecret },
+    timeoutMs: config.bk.timeoutMs,
+    maxResponseBytes: config.bk.maxResponseBytes,
+    auth: v3Gateway ? 'gateway' : 'esb',
+    language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
+  });
+  return config.bk.apiVersion === 'v3'
+    ? new V3JobLogSource(transport, { via: config.bk.v3Transport })
+    : new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes });
+}
+
+export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
+  const now = overrides.now ?? Date.now;
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
+  const store = overrides.store ?? (await openWatchStore(config.databaseUrl));
+  const jobs = new JobService(createJobSource(config));
+  // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
+  const actorFor = (_slackUserId: string): BkActor => config.bk.actor;
+
+  const clientOptions: WebClientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.endsWith('/') ? config.slack.apiUrl : `${config.slack.apiUrl}/` } : {}),
+    retryConfig: { retries: overrides.slackRetries ?? 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
+  };
+  const healthz = { path: '/healthz', method: ['GET'], handler: (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: 'ok' }));
+  } };
+  const app = new App({
+    token: config.slack.botToken,
+    signingSecret: config.slack.signingSecret,
+    ...(config.slack.appToken ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } } : {}),
+    customRoutes: [healthz],
+    clientOptions,
+    logger: boltLogger(logger),
+  });
+  app.error(async (error) => {
+    logger.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
+  const notifier = new SlackWatchNotifier(app.client);
+  const watchService = new WatchService(store, jobs, notifier, now, {
+    maxPerChannel: config.watch.maxPerChannel,
+    maxAgeMs: config.watch.maxAgeMs,
+    lang: config.lang,
+    offsetMinutes: config.bk.timezoneOffsetMinutes,
+    jobWebUrl: config.bk.jobWebUrl,
+  });
+  const watches = new WatchCommands(watchService, listenerDeps);
+  registerCommands(app, { ...listenerDeps, watches });
+  registerActions(app, { ...listenerDeps, watches });
+
+  const poller = new WatchPoller(
+    { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }) },
+    {
+      owner: overrides.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      concurrency: config.watch.pollConcurrency,
+      maxErrors: config.watch.maxErrors,
+      lang: config.lang,
+      offsetMinutes: config.bk.timezoneOffsetMinutes,
+      jobWebUrl: config.bk.jobWebUrl,
+    },
+  );
+
+  let inFlight: Promise<PollReport> | null = null;
+  const pollNow = async (): Promise<PollReport | null> => {
+    if (inFlight) return null;
+    inFlight = poller.pollOnce().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+  let task: ScheduledTask | null = null;
+
+  return {
+    app,
+    store,
+    poller,
+    logger,
+    async start() {
+      const server = config.slack.appToken ? ((await app.start()) as unknown as Server | undefined) : ((await app.start(config.port)) as Server);
+      if (overrides.schedulePolling ?? true) {
+        task = createTask(config.watch.pollCron, async () => {
+          const report = await pollNow().catch((err: unknown) => {
+            logger.error({ err }, 'poll cycle failed');
+            return null;
+          });
+          if (report && report.claimed > 0) logger.debug({ ...report }, 'poll cycle done');
+        }, { name: 'watch-poller', noOverlap: true });
+        await task.start();
+      }
+      logger.info({ mode: config.slack.appToken ? 'socket' : 'http', port: config.port, bkApi: config.bk.apiVersion, database: config.databaseUrl.startsWith('postgres') ? 'postgres' : 'sqlite' }, 'joblog-bot started');
+      return server;
+    },
+    pollNow,
+    async stop(timeoutMs = 15_000) {
+      if (task) {
+        await task.stop();
+        await task.destroy();
+        task = null;
+      }
+      if (inFlight) {
+        // Let the running poll finish its posts and saves, but do not hang shutdown forever.
+        await Promise.race([inFlight.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      }
+      await app.stop().catch((err: unknown) => logger.warn({ err }, 'error while stopping the Slack app'));
+      await store.close();
+    },
+  };
+}

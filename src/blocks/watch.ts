@@ -1,0 +1,84 @@
+/**
+ * Pure builders for watch messages: the status message (job summary + who watches it) that is
+ * updated in place, the event replies in its thread, and the `/joblog list` answer.
+ */
+import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { hostStatusLabel, stepStatusLabel, type Lang } from '../bkjob/status';
+import { messages } from '../i18n';
+import type { JobSummary } from '../summary/types';
+import type { KeyedEvent, WatchEvent } from '../watch/rules';
+import type { Watch } from '../watch/types';
+import { type RenderOptions, type SlackMessage, renderJobSummary, stateEmoji } from './jobSummary';
+import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, truncate } from './text';
+
+const mention = (userId: string) => `<@${userId}>`;
+
+function watchNote(watch: Watch, lang: Lang): string {
+  const m = messages(lang);
+  if (watch.status === 'active') return m.watchedBy(mention(watch.subscriberId), m.notifyOnLabel[watch.notifyOn]);
+  if (watch.status === 'paused') return m.watchPausedNote(safeText(watch.statusReason ?? '', 300));
+  return m.watchEnded(safeText(watch.statusReason ?? '', 300));
+}
+
+/** The watch's status message: the latest summary plus a line saying who watches and how. */
+export function renderWatchStatus(summary: JobSummary, watch: Watch, options: Omit<RenderOptions, 'watching'>): SlackMessage {
+  const open = watch.status === 'active' || watch.status === 'paused';
+  const message = renderJobSummary(summary, { ...options, watching: open ? true : null });
+  const note: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: watchNote(watch, options.lang) }] };
+  // The note goes right under the header's context line, where people look first.
+  const blocks: KnownBlock[] = [...message.blocks.slice(0, 2), note, ...message.blocks.slice(2)];
+  return { text: message.text, blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
+}
+
+function eventText(event: WatchEvent, lang: Lang): string {
+  const m = messages(lang);
+  switch (event.type) {
+    case 'step_failed': {
+      const lines = [m.eventStepFailed(event.step.position, safeText(event.step.name || '—', 200), event.step.failedHostCount, event.step.hostCount)];
+      for (const group of event.groups) {
+        const exit = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104) ? `*${m.exitCode(group.exitCode)}* · ` : '';
+        const rest = group.count - group.hosts.length;
+        lines.push(`• ${exit}${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus}) · ${m.hosts(group.count)}: ${group.hosts.map(inlineCode).join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`);
+      }
+      return lines.join('\n');
+    }
+    case 'step_waiting':
+      return `${m.eventStepWaiting(event.step.position, safeText(event.step.name || '—', 200))}. ${m.confirmInJob}`;
+    case 'step_finished':
+      return m.eventStepFinished(event.step.position, safeText(event.step.name || '—', 200), stepStatusLabel(event.step.status, lang));
+    case 'job_finished':
+      return `${stateEmoji(event.state)} ${m.eventJobFinished(m.jobState[event.state], event.durationMs === null ? null : formatDuration(event.durationMs))}`;
+    case 'job_abnormal':
+      return m.eventJobAbnormal(event.step ? `${event.step.position} ${safeText(event.step.name, 200)}` : null);
+    case 'watch_paused':
+      return m.eventWatchPaused(safeText(event.reason, 500));
+    case 'watch_expired':
+      return m.eventWatchExpired(formatDuration(event.ageMs));
+  }
+}
+
+/**
+ * A thread reply for one event. Urgent events mention the subscriber (a real ping); the
+ * job's end mentions them too, since they asked to hear when it ends.
+ */
+export function renderWatchEvent(keyed: KeyedEvent, watch: Watch, lang: Lang, urgent: boolean): SlackMessage {
+  const body = eventText(keyed.event, lang);
+  const ping = urgent || keyed.event.type === 'job_finished' ? `${mention(watch.subscriberId)} ` : '';
+  const text = truncate(`${ping}${body}`, LIMITS.sectionText);
+  const blocks: KnownBlock[] = packLines([`${ping}${body}`], LIMITS.sectionText).map((t): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } }));
+  return { text: truncate(text.replace(/\n/g, ' '), LIMITS.fallbackText), blocks };
+}
+
+/** `/joblog list`: the channel's watches with state and age, newest last. */
+export function renderWatchList(watches: readonly Watch[], now: number, lang: Lang): SlackMessage {
+  const m = messages(lang);
+  if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
+  const lines = watches.map((w) => {
+    const title = escapeText(m.jobTitle(null, w.ref.jobInstanceId));
+    const state = w.snapshot ? `${stateEmoji(w.snapshot.state)} ${m.jobState[w.snapshot.state]}` : '…';
+    const status = w.status === 'paused' ? m.pausedStatus(safeText(w.statusReason ?? '', 200)) : '';
+    return m.watchListLine(`${title} (${m.bizAndInstance(w.ref.bizId, w.ref.jobInstanceId)})`, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);
+  });
+  const chunks = packLines([m.watchListTitle(watches.length), ...lines], LIMITS.sectionText).slice(0, LIMITS.blocksPerMessage);
+  return { text: truncate([m.watchListTitle(watches.length), ...lines].join('\n'), LIMITS.fallbackText), blocks: chunks.map((t): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } })) };
+}

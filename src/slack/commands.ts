@@ -1,0 +1,79 @@
+/**
+ * `/joblog` listener: ack at once (usage help goes in the ack itself), then do the slow work.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { JobRef } from '../bkjob/model';
+import { renderJobSummary, type SlackMessage } from '../blocks/jobSummary';
+import { renderInternalError, renderUsage } from '../blocks/replies';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, renderOptionsFor, slackErrorCode } from './context';
+import { parseJoblogCommand } from './parseCommand';
+import type { WatchCommands } from './watchCommands';
+
+export interface CommandDeps extends ListenerDeps {
+  readonly watches: WatchCommands;
+}
+
+export function registerCommands(app: App, deps: CommandDeps): void {
+  app.command('/joblog', async (args) => joblogCommand(args, deps));
+}
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export async function joblogCommand({ command, ack, respond, client }: CommandArgs, deps: CommandDeps): Promise<void> {
+  const parsed = parseJoblogCommand(command.text ?? '');
+  if (parsed.kind === 'help' || parsed.kind === 'invalid') {
+    // Usage help needs no I/O: it goes in the ack itself.
+    await ack({ response_type: 'ephemeral', ...renderUsage(deps.lang, parsed.kind === 'invalid' ? parsed.problem : undefined) });
+    return;
+  }
+  await ack();
+  const channelId = command.channel_id;
+  const userId = command.user_id;
+  try {
+    switch (parsed.kind) {
+      case 'show':
+        return await showJob(parsed.ref, channelId, userId, client, respond, deps);
+      case 'watch':
+        return await deps.watches.watch({ ref: parsed.ref, notifyOn: parsed.notifyOn, channelId, userId, respond, client });
+      case 'unwatch':
+        return await deps.watches.unwatch({ ref: parsed.ref, channelId, userId, respond, client });
+      case 'list':
+        return await deps.watches.list({ channelId, userId, respond });
+    }
+  } catch (err) {
+    // Whatever failed, the user hears about it (with an incident id) instead of silence.
+    const incident = randomUUID().slice(0, 8);
+    deps.logger.error({ err, incident, channel: channelId, user: userId, command: parsed.kind }, '/joblog failed');
+    await respond({ response_type: 'ephemeral', replace_original: false, ...renderInternalError(deps.lang, incident) }).catch(() => undefined);
+  }
+}
+
+async function showJob(ref: JobRef, channelId: string, userId: string, client: WebClient, respond: RespondFn, deps: CommandDeps): Promise<void> {
+  let message: SlackMessage;
+  try {
+    const summary = await deps.jobs.summarize(deps.actorFor(userId), ref);
+    const watching = await deps.watches.isWatching(channelId, ref);
+    message = renderJobSummary(summary, renderOptionsFor(deps, ref, watching));
+  } catch (err) {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId }) });
+    return;
+  }
+  await postInChannel(channelId, message, client, respond);
+}
+
+/**
+ * Posts as the bot so the message can be updated and threaded later; where the bot may not post
+ * (a private channel it is not in, a DM), the command's response_url still can.
+ */
+export async function postInChannel(channelId: string, message: SlackMessage, client: WebClient, respond: RespondFn): Promise<string | null> {
+  try {
+    const result = await client.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+    return result.ts ?? null;
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code === undefined || !CHANNEL_ACCESS_ERRORS.has(code)) throw err;
+    await respond({ response_type: 'in_channel', replace_original: false, text: message.text, blocks: message.blocks });
+    return null;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the Slack listeners are given by the composition root. Listeners stay thin: they ack,
+ * parse, call these services, render with `blocks/`, and send.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import { isBkJobError } from '../bkjob/errors';
+import type { BkActor, JobRef } from '../bkjob/model';
+import type { Lang } from '../bkjob/status';
+import { type RenderOptions, type SlackMessage, jobConsoleUrl } from '../blocks/jobSummary';
+import { renderBkError, renderInternalError } from '../blocks/replies';
+import type { JobService } from '../jobService';
+import type { AppLogger } from '../logger';
+
+export interface ListenerDeps {
+  readonly jobs: JobService;
+  /** The BlueKing identity a Slack user acts as. Today every user maps to the configured user. */
+  readonly actorFor: (slackUserId: string) => BkActor;
+  readonly lang: Lang;
+  readonly offsetMinutes: number;
+  readonly jobWebUrl: string | null;
+  readonly logger: AppLogger;
+  readonly now: () => number;
+}
+
+export function renderOptionsFor(deps: ListenerDeps, ref: JobRef, watching: boolean | null): RenderOptions {
+  return { lang: deps.lang, offsetMinutes: deps.offsetMinutes, jobUrl: jobConsoleUrl(deps.jobWebUrl, ref), now: deps.now(), watching };
+}
+
+/** Slack Web API error code (`not_in_channel`, `ratelimited` …) of a thrown WebClient error. */
+export function slackErrorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('data' in err)) return undefined;
+  const data = (err as { data: unknown }).data;
+  if (typeof data !== 'object' || data === null || !('error' in data)) return undefined;
+  const code = (data as { error: unknown }).error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Errors meaning "the bot cannot post here": not a member of a private channel, or no such channel. */
+export const CHANNEL_ACCESS_ERRORS: ReadonlySet<string> = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action', 'cannot_dm_bot']);
+
+/**
+ * Turns a failure into the message the user should see: BlueKing's own words for BlueKing
+ * errors, an incident reference (logged with the details) for anything else.
+ */
+export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, context: Record<string, unknown>): SlackMessage {
+  if (isBkJobError(err)) {
+    deps.logger.warn({ ...context, err, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'BlueKing call failed');
+    return renderBkError(err, ref, deps.lang);
+  }
+  const incident = randomUUID().slice(0, 8);
+  deps.logger.error({ ...context, err, incident, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'unexpected failure');
+  return renderInternalError(deps.lang, incident);
+}
+
+export type { WebClient };

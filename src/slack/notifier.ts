@@ -1,0 +1,54 @@
+/**
+ * `WatchNotifier` over the Slack Web API. Rate limits are retried by the WebClient itself
+ * (it waits for Retry-After), so a 429 neither loses nor repeats a notification here.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { SlackMessage } from '../blocks/jobSummary';
+import { ChannelAccessError, MessageGoneError, type WatchNotifier } from '../watch/notifier';
+import { CHANNEL_ACCESS_ERRORS, slackErrorCode } from './context';
+
+const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+
+function classify(err: unknown): never {
+  const code = slackErrorCode(err);
+  if (code && CHANNEL_ACCESS_ERRORS.has(code)) throw new ChannelAccessError(code);
+  if (code && GONE_ERRORS.has(code)) throw new MessageGoneError(code);
+  throw err;
+}
+
+export class SlackWatchNotifier implements WatchNotifier {
+  constructor(private readonly client: WebClient) {}
+
+  async post(channelId: string, message: SlackMessage): Promise<string> {
+    try {
+      const result = await this.client.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+      return result.ts ?? '';
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
+  async update(channelId: string, ts: string, message: SlackMessage): Promise<void> {
+    try {
+      await this.client.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
+    } catch (err) {
+      classify(err);
+    }
+  }
+
+  async reply(channelId: string, threadTs: string, message: SlackMessage, broadcast: boolean): Promise<string> {
+    try {
+      const result = await this.client.chat.postMessage({ channel: channelId, thread_ts: threadTs, reply_broadcast: broadcast, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+      return result.ts ?? '';
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
+  async tellUser(userId: string, message: SlackMessage): Promise<void> {
+    const opened = await this.client.conversations.open({ users: userId });
+    const channel = opened.channel?.id;
+    if (!channel) throw new Error('conversations.open returned no channel');
+    await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+  }
+}

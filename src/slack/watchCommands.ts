@@ -1,0 +1,95 @@
+/**
+ * Slack side of watches: turns WatchService results into replies. Shared by `/joblog watch …`
+ * and the Watch / Stop watching buttons.
+ */
+import type { RespondFn } from '@slack/bolt';
+import type { JobRef } from '../bkjob/model';
+import { renderJobSummary } from '../blocks/jobSummary';
+import { renderWatchList } from '../blocks/watch';
+import { messages } from '../i18n';
+import type { WatchService } from '../watch/service';
+import type { NotifyOn } from '../watch/types';
+import { type ListenerDeps, type WebClient, failureMessage, renderOptionsFor } from './context';
+
+function ephemeral(text: string) {
+  return { response_type: 'ephemeral' as const, replace_original: false, text, blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }] };
+}
+
+export interface WatchRequest {
+  readonly ref: JobRef;
+  readonly notifyOn: NotifyOn;
+  readonly channelId: string;
+  readonly userId: string;
+  readonly respond: RespondFn;
+  readonly client: WebClient;
+  /** Set when the request came from a summary message's button: that message gets the new button state. */
+  readonly fromSummaryMessage?: boolean;
+}
+
+export interface UnwatchRequest {
+  readonly ref: JobRef;
+  readonly channelId: string;
+  readonly userId: string;
+  readonly respond: RespondFn;
+  readonly client: WebClient;
+}
+
+export class WatchCommands {
+  constructor(
+    private readonly service: WatchService,
+    private readonly deps: ListenerDeps,
+  ) {}
+
+  async watch(request: WatchRequest): Promise<void> {
+    const m = messages(this.deps.lang);
+    const { respond, ref } = request;
+    try {
+      const result = await this.service.subscribe({ channelId: request.channelId, ref, subscriberId: request.userId, notifyOn: request.notifyOn, actor: this.deps.actorFor(request.userId) });
+      switch (result.kind) {
+        case 'created':
+          this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
+          if (request.fromSummaryMessage) await respond({ replace_original: true, ...renderJobSummary(result.summary, renderOptionsFor(this.deps, ref, true)) });
+          return;
+        case 'duplicate':
+          await respond(ephemeral(m.alreadyWatching(`<@${result.existing.subscriberId}>`)));
+          return;
+        case 'limit':
+          await respond(ephemeral(m.watchLimit(result.max)));
+          return;
+        case 'finished':
+          await respond({ response_type: 'ephemeral', replace_original: false, ...renderJobSummary(result.summary, renderOptionsFor(this.deps, ref, null)) });
+          await respond(ephemeral(m.alreadyFinished(m.jobState[result.summary.state])));
+          return;
+        case 'no_access':
+          await respond(ephemeral(m.cannotPostHere));
+          return;
+      }
+    } catch (err) {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch' }) });
+    }
+  }
+
+  async unwatch(request: UnwatchRequest): Promise<void> {
+    const m = messages(this.deps.lang);
+    try {
+      const result = await this.service.unsubscribe(request.channelId, request.ref, request.userId, this.deps.actorFor(request.userId));
+      if (result.kind === 'not_watching') {
+        await request.respond(ephemeral(m.notWatching(request.ref.bizId, request.ref.jobInstanceId)));
+        return;
+      }
+      this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch stopped');
+      await request.respond(ephemeral(m.unwatchedReply(m.jobTitle(null, request.ref.jobInstanceId))));
+    } catch (err) {
+      await request.respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, request.ref, this.deps, { channel: request.channelId, user: request.userId, action: 'unwatch' }) });
+    }
+  }
+
+  async list(request: { channelId: string; userId: string; respond: RespondFn }): Promise<void> {
+    const watches = await this.service.listChannel(request.channelId);
+    await request.respond({ response_type: 'ephemeral', replace_original: false, ...renderWatchList(watches, this.deps.now(), this.deps.lang) });
+  }
+
+  isWatching(channelId: string, ref: JobRef): Promise<boolean> {
+    return this.service.isWatching(channelId, ref);
+  }
+}

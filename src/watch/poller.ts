@@ -1,0 +1,312 @@
+/**
+ * The watch poller: one `pollOnce()` claims the due watches (leased, so several replicas share the
+ * work and never poll the same watch at once), asks BlueKing for each job, turns the change into
+ * events with the pure rules, and delivers them through the outbox:
+ *
+ *   save snapshot + enqueue events (one transaction) → update status message → post events → mark sent
+ *
+ * A crash after the save leaves events pending; the next poll of that watch (on any replica)
+ * delivers them before anything else. Nothing is lost, and an event key is enqueued only once.
+ */
+import { isBkJobError } from '../bkjob/errors';
+import type { BkActor } from '../bkjob/model';
+import type { Lang } from '../bkjob/status';
+import { jobConsoleUrl } from '../blocks/jobSummary';
+import { renderWatchEvent, renderWatchStatus } from '../blocks/watch';
+import { formatDuration } from '../blocks/text';
+import { messages } from '../i18n';
+import type { JobService } from '../jobService';
+import type { AppLogger } from '../logger';
+import type { WatchStore } from '../store/types';
+import type { JobSummary } from '../summary/types';
+import { ChannelAccessError, MessageGoneError, type WatchNotifier } from './notifier';
+import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isUrgent } from './rules';
+import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch } from './types';
+
+export interface PollerDeps {
+  readonly store: WatchStore;
+  readonly jobs: JobService;
+  readonly notifier: WatchNotifier;
+  readonly actorFor: (slackUserId: string) => BkActor;
+  readonly now: () => number;
+  readonly logger: AppLogger;
+  readonly metrics?: PollMetrics;
+}
+
+/** Hooks for counting what the poller does (Prometheus in production). */
+export interface PollMetrics {
+  pollDone(outcome: 'ok' | 'error', errorKind?: string): void;
+  notificationSent(eventType: string): void;
+  slackError(method: string, code: string): void;
+}
+
+export interface PollerOptions {
+  /** Identifies this replica in leases. */
+  readonly owner: string;
+  readonly concurrency: number;
+  readonly maxErrors: number;
+  readonly lang: Lang;
+  readonly offsetMinutes: number;
+  readonly jobWebUrl: string | null;
+  /** Watches claimed per database round trip. */
+  readonly batchSize?: number;
+  /** How long a claimed watch stays ours; must exceed one watch's poll (BlueKing timeout + Slack). */
+  readonly leaseMs?: number;
+  /** First retry delay after a failed poll; doubles per consecutive failure. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+}
+
+export interface PollReport {
+  readonly claimed: number;
+  readonly polled: number;
+  readonly errors: number;
+  readonly eventsSent: number;
+}
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+
+/**
+ * Jobs that have not changed for a while are polled less often: a job stuck for an hour rarely
+ * changes in the next 30 seconds, and BlueKing's v2 log API is heavy for big jobs.
+ */
+export function quietPollDelayMs(quietForMs: number): number {
+  if (quietForMs < 10 * 60_000) return 0;
+  if (quietForMs < 60 * 60_000) return 60_000;
+  if (quietForMs < 6 * 60 * 60_000) return 2 * 60_000;
+  return 5 * 60_000;
+}
+
+/** Exponential backoff after consecutive failures: base, 2×base, 4×base … capped. */
+export function retryDelayMs(consecutiveErrors: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, consecutiveErrors - 1));
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'watch_paused', 'watch_expired']);
+
+function asEvent(entry: OutboxEntry): WatchEvent | null {
+  const payload = entry.payload;
+  if (typeof payload !== 'object' || payload === null || !('type' in payload)) return null;
+  return EVENT_TYPES.has(String(payload.type)) ? (payload as WatchEvent) : null;
+}
+
+type Delivery = { readonly outcome: 'done'; readonly sent: number } | { readonly outcome: 'retry'; readonly sent: number } | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class WatchPoller {
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+
+  constructor(
+    private readonly deps: PollerDeps,
+    private readonly options: PollerOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.retryBaseMs = options.retryBaseMs ?? 30_000;
+    this.retryMaxMs = options.retryMaxMs ?? 15 * 60_000;
+  }
+
+  /** Polls every due watch once. Safe to call from several replicas against one database. */
+  async pollOnce(): Promise<PollReport> {
+    const report = { claimed: 0, polled: 0, errors: 0, eventsSent: 0 };
+    const cycleStart = this.deps.now();
+    for (;;) {
+      const batch = await this.deps.store.claimDue(cycleStart, this.batchSize, this.options.owner, this.leaseMs);
+      if (batch.length === 0) break;
+      report.claimed += batch.length;
+      await mapLimit(batch, this.options.concurrency, async (watch) => {
+        try {
+          const outcome = await this.pollWatch(watch);
+          report.polled++;
+          report.eventsSent += outcome.sent;
+          if (outcome.error) report.errors++;
+        } catch (err) {
+          // A bug or a store failure for one watch must not stop the others; its lease expires and it is retried.
+          report.errors++;
+          this.deps.logger.error({ err, watchId: watch.id }, 'watch poll crashed');
+        }
+      });
+      if (batch.length < this.batchSize) break;
+    }
+    return report;
+  }
+
+  private renderOptions(watch: Watch) {
+    return { lang: this.options.lang, offsetMinutes: this.options.offsetMinutes, jobUrl: jobConsoleUrl(this.options.jobWebUrl, watch.ref), now: this.deps.now() };
+  }
+
+  private async pollWatch(watch: Watch): Promise<{ sent: number; error: boolean }> {
+    const { store, logger } = this.deps;
+    const now = this.deps.now();
+    const m = messages(this.options.lang);
+    const log = logger.child({ watchId: watch.id, channel: watch.channelId, bizId: watch.ref.bizId, jobInstanceId: watch.ref.jobInstanceId });
+
+    if (now >= watch.expiresAt) {
+      const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
+      if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) return { sent: 0, error: false };
+      const delivery = await this.deliver(watch, log);
+      await this.finish(watch, delivery, { status: 'expired', statusReason: m.reasonExpired(formatDuration(now - watch.createdAt)) }, now);
+      return { sent: delivery.sent, error: false };
+    }
+
+    // Events left from an interrupted poll go first, so they keep their order.
+    const leftover = await this.deliver(watch, log);
+    if (leftover.outcome === 'no_access') {
+      await this.pauseForAccess(watch, leftover.error, now, log);
+      return { sent: leftover.sent, error: false };
+    }
+
+    let summary: JobSummary;
+    try {
+      summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
+    } catch (err) {
+      await this.pollFailed(watch, err, now, log);
+      return { sent: leftover.sent, error: true };
+    }
+    this.deps.metrics?.pollDone('ok');
+
+    const { events, snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn);
+    const print = fingerprint(summary);
+    const changed = print !== watch.fingerprint;
+    const patch: WatchPatch = { snapshot, fingerprint: print, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
+    const entries: NewOutboxEntry[] = events.map((e) => ({ key: e.key, payload: e.event }));
+    if (!(await store.saveWithLease(watch.id, this.options.owner, patch, entries))) {
+      log.warn('lease lost before saving; another replica owns this watch now');
+      return { sent: leftover.sent, error: false };
+    }
+    const saved: Watch = { ...watch, ...patch };
+    const final: WatchPatch = summary.finished ? { status: 'ended', statusReason: m.reasonFinished } : {};
+
+    if (changed || summary.finished) {
+      const status = await this.refreshStatus({ ...saved, ...final }, summary, log);
+      if (status.outcome === 'no_access') {
+        await this.pauseForAccess(saved, status.error, now, log);
+        return { sent: leftover.sent, error: false };
+      }
+      if (status.ts !== saved.statusMessageTs) Object.assign(final, { statusMessageTs: status.ts });
+    }
+    const delivery = await this.deliver({ ...saved, ...final }, log);
+    await this.finish(saved, delivery, final, now);
+    return { sent: leftover.sent + delivery.sent, error: false };
+  }
+
+  /** Releases the watch: ends it when asked and everything was delivered, else schedules the next poll. */
+  private async finish(watch: Watch, delivery: Delivery, final: WatchPatch, now: number): Promise<void> {
+    if (delivery.outcome === 'no_access') {
+      await this.pauseForAccess(watch, delivery.error, now, this.deps.logger);
+      return;
+    }
+    const ending = final.status !== undefined && delivery.outcome === 'done';
+    const nextPollAt = now + (delivery.outcome === 'retry' ? this.retryBaseMs : quietPollDelayMs(now - watch.lastChangedAt));
+    const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...(final.statusMessageTs !== undefined ? { statusMessageTs: final.statusMessageTs } : {}), nextPollAt };
+    await this.deps.store.release(watch.id, this.options.owner, patch);
+  }
+
+  private async refreshStatus(watch: Watch, summary: JobSummary, log: AppLogger): Promise<{ outcome: 'ok'; ts: string | null } | { outcome: 'no_access'; error: string }> {
+    const message = renderWatchStatus(summary, watch, this.renderOptions(watch));
+    try {
+      if (watch.statusMessageTs) {
+        await this.deps.notifier.update(watch.channelId, watch.statusMessageTs, message);
+        return { outcome: 'ok', ts: watch.statusMessageTs };
+      }
+      return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message) };
+    } catch (err) {
+      if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError };
+      if (err instanceof MessageGoneError) {
+        // Someone deleted the status message: start a new one so events still have a thread.
+        try {
+          return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message) };
+        } catch (postErr) {
+          if (postErr instanceof ChannelAccessError) return { outcome: 'no_access', error: postErr.slackError };
+          log.warn({ err: postErr }, 'could not re-post the status message');
+          return { outcome: 'ok', ts: watch.statusMessageTs };
+        }
+      }
+      // The events matter more than the status message: log and go on; the next change retries.
+      log.warn({ err }, 'could not update the status message');
+      return { outcome: 'ok', ts: watch.statusMessageTs };
+    }
+  }
+
+  /** Posts every pending outbox entry of the watch, oldest first, marking each sent as it goes. */
+  private async deliver(watch: Watch, log: AppLogger): Promise<Delivery> {
+    const { store, notifier } = this.deps;
+    let sent = 0;
+    for (const entry of await store.pendingOutbox(watch.id)) {
+      const event = asEvent(entry);
+      if (!event) {
+        log.error({ key: entry.key }, 'dropping an unreadable outbox entry');
+        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+        continue;
+      }
+      const keyed: KeyedEvent = { key: entry.key, event };
+      const urgent = isUrgent(event);
+      const broadcast = urgent || (event.type === 'job_finished' && watch.notifyOn === 'finish');
+      const message = renderWatchEvent(keyed, watch, this.options.lang, urgent);
+      await store.markOutboxAttempt(watch.id, entry.key);
+      let ts: string;
+      try {
+        ts = watch.statusMessageTs ? await notifier.reply(watch.channelId, watch.statusMessageTs, message, broadcast) : await notifier.post(watch.channelId, message);
+      } catch (err) {
+        if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
+        log.warn({ err, key: entry.key }, 'could not post a watch event; it stays pending');
+        return { outcome: 'retry', sent };
+      }
+      await store.markOutboxSent(watch.id, entry.key, this.deps.now(), ts);
+      this.deps.metrics?.notificationSent(event.type);
+      sent++;
+    }
+    return { outcome: 'done', sent };
+  }
+
+  private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {
+    const m = messages(this.options.lang);
+    const errors = watch.consecutiveErrors + 1;
+    const description = isBkJobError(err) ? err.message : 'internal error';
+    this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : 'internal');
+    log.warn({ err, consecutiveErrors: errors }, 'poll failed');
+    const base: WatchPatch = { consecutiveErrors: errors, lastError: description, lastPolledAt: now, nextPollAt: now + retryDelayMs(errors, this.retryBaseMs, this.retryMaxMs) };
+    if (errors < this.options.maxErrors) {
+      await this.deps.store.release(watch.id, this.options.owner, base);
+      return;
+    }
+    // Too many failures in a row: tell the channel once, then stop polling until someone re-watches.
+    const reason = m.reasonErrors(errors, description);
+    const event: WatchEvent = { type: 'watch_paused', reason };
+    if (!(await this.deps.store.saveWithLease(watch.id, this.options.owner, base, [{ key: `watch_paused:${now}`, payload: event }]))) return;
+    const delivery = await this.deliver({ ...watch, ...base }, log);
+    if (delivery.outcome === 'no_access') {
+      await this.pauseForAccess(watch, delivery.error, now, log);
+      return;
+    }
+    await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: reason });
+  }
+
+  /** The channel is gone for the bot: pause the watch and tell the subscriber directly. */
+  private async pauseForAccess(watch: Watch, slackError: string, now: number, log: AppLogger): Promise<void> {
+    const m = messages(this.options.lang);
+    this.deps.metrics?.slackError('chat.postMessage', slackError);
+    log.warn({ slackError }, 'lost access to the channel; pausing the watch');
+    await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: m.reasonNoAccess(slackError), lastPolledAt: now });
+    try {
+      const text = m.lostChannelAccess(`<#${watch.channelId}>`);
+      await this.deps.notifier.tellUser(watch.subscriberId, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    } catch (err) {
+      log.warn({ err }, 'could not tell the subscriber that the watch is paused');
+    }
+  }
+}

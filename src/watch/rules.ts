@@ -1,0 +1,126 @@
+/**
+ * Notification rules, pure: (previous snapshot, new summary, preference) → events + new snapshot.
+ * Each event has a stable key (step, execute count, final state) so the outbox can refuse
+ * to enqueue the same event twice, whatever happens between polls.
+ */
+import { createHash } from 'node:crypto';
+import { STEP_STATUS } from '../bkjob/status';
+import { stateOfStatus } from '../summary/build';
+import type { JobState, JobSummary, StepSummary } from '../summary/types';
+import type { NotifyOn, StepSnapshot, WatchSnapshot } from './types';
+
+export interface FailingGroupBrief {
+  readonly ipStatus: number;
+  readonly exitCode: number | null;
+  readonly count: number;
+  /** The first few hosts, formatted (cloud:ip when not in cloud area 0). */
+  readonly hosts: readonly string[];
+}
+
+export interface StepBrief {
+  readonly stepInstanceId: number;
+  readonly position: number;
+  readonly name: string;
+  readonly status: number;
+  readonly executeCount: number;
+  readonly failedHostCount: number;
+  readonly hostCount: number;
+}
+
+/** What a watch tells its channel. Plain JSON: stored in the outbox, rendered at delivery. */
+export type WatchEvent =
+  | { readonly type: 'step_failed'; readonly step: StepBrief; readonly groups: readonly FailingGroupBrief[] }
+  | { readonly type: 'step_waiting'; readonly step: StepBrief }
+  | { readonly type: 'step_finished'; readonly step: StepBrief }
+  | { readonly type: 'job_finished'; readonly state: Extract<JobState, 'succeeded' | 'failed' | 'stopped'>; readonly durationMs: number | null }
+  | { readonly type: 'job_abnormal'; readonly step: StepBrief | null }
+  | { readonly type: 'watch_paused'; readonly reason: string }
+  | { readonly type: 'watch_expired'; readonly ageMs: number };
+
+export interface KeyedEvent {
+  readonly key: string;
+  readonly event: WatchEvent;
+}
+
+export interface Evaluation {
+  readonly events: readonly KeyedEvent[];
+  readonly snapshot: WatchSnapshot;
+}
+
+const GROUP_SAMPLE = 5;
+const GROUPS_IN_EVENT = 5;
+
+export function snapshotOf(summary: JobSummary): WatchSnapshot {
+  return {
+    state: summary.state,
+    steps: summary.steps.map((s) => ({ stepInstanceId: s.stepInstanceId, status: s.status, executeCount: s.executeCount, failedHostCount: s.failedHostCount })),
+  };
+}
+
+function brief(step: StepSummary): StepBrief {
+  return { stepInstanceId: step.stepInstanceId, position: step.position, name: step.name, status: step.status, executeCount: step.executeCount, failedHostCount: step.failedHostCount, hostCount: step.hostCount };
+}
+
+function groupsOf(step: StepSummary): FailingGroupBrief[] {
+  return step.failingGroups.slice(0, GROUPS_IN_EVENT).map((g) => ({
+    ipStatus: g.ipStatus,
+    exitCode: g.exitCode,
+    count: g.hosts.length,
+    hosts: g.hosts.slice(0, GROUP_SAMPLE).map((h) => (h.bkCloudId === 0 ? h.ip : `${h.bkCloudId}:${h.ip}`)),
+  }));
+}
+
+/** The same step in the same run is "unchanged": a retried step (higher execute count) is new. */
+function sameRun(prev: StepSnapshot | undefined, step: StepSummary): prev is StepSnapshot {
+  return prev !== undefined && prev.executeCount === step.executeCount;
+}
+
+const wantsFailures = (notifyOn: NotifyOn) => notifyOn === 'failure' || notifyOn === 'all';
+
+export function evaluate(previous: WatchSnapshot | null, summary: JobSummary, notifyOn: NotifyOn): Evaluation {
+  const snapshot = snapshotOf(summary);
+  const events: KeyedEvent[] = [];
+  const before = new Map((previous?.steps ?? []).map((s) => [s.stepInstanceId, s]));
+
+  for (const step of summary.steps) {
+    const prev = before.get(step.stepInstanceId);
+    const changed = !sameRun(prev, step) || prev.status !== step.status;
+    if (!changed) continue;
+    const stepState = stateOfStatus(step.status);
+    const run = `${step.stepInstanceId}:${step.executeCount}`;
+    if (stepState === 'failed' && wantsFailures(notifyOn)) {
+      events.push({ key: `step_failed:${run}`, event: { type: 'step_failed', step: brief(step), groups: groupsOf(step) } });
+    } else if (stepState === 'waiting' && wantsFailures(notifyOn)) {
+      events.push({ key: `step_waiting:${run}`, event: { type: 'step_waiting', step: brief(step) } });
+    } else if (notifyOn === 'all' && (step.status === STEP_STATUS.SUCCESS || step.status === STEP_STATUS.IGNORE_ERROR || step.status === STEP_STATUS.SKIPPED)) {
+      // Ignored errors are not failures (the job goes on), but "all" wants to hear about them.
+      events.push({ key: `step_finished:${run}`, event: { type: 'step_finished', step: brief(step) } });
+    }
+  }
+
+  const stateChanged = previous === null || previous.state !== summary.state;
+  if (stateChanged && summary.state === 'abnormal') {
+    const step = summary.steps.find((s) => stateOfStatus(s.status) === 'abnormal');
+    events.push({ key: 'job_abnormal', event: { type: 'job_abnormal', step: step ? brief(step) : null } });
+  } else if (stateChanged && (summary.state === 'succeeded' || summary.state === 'failed' || summary.state === 'stopped')) {
+    events.push({ key: `job_finished:${summary.state}`, event: { type: 'job_finished', state: summary.state, durationMs: summary.durationMs } });
+  }
+  return { events, snapshot };
+}
+
+/** Changes whenever anything the status message shows changes; equal fingerprints skip chat.update. */
+export function fingerprint(summary: JobSummary): string {
+  const hash = createHash('sha256');
+  hash.update(`${summary.state}|${summary.startTime}|${summary.endTime}|${summary.name ?? ''}\n`);
+  for (const step of summary.steps) {
+    hash.update(`${step.stepInstanceId}:${step.status}:${step.executeCount}:${step.durationMs}:${step.hostCounts.map((c) => `${c.ipStatus}=${c.count}`).join(',')}:`);
+    for (const group of step.failingGroups) hash.update(`${group.ipStatus}/${group.exitCode}=${group.hosts.length};`);
+    hash.update('\n');
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Events that ping: mention the subscriber and broadcast the thread reply to the channel. */
+export function isUrgent(event: WatchEvent): boolean {
+  return event.type === 'step_failed' || event.type === 'step_waiting' || event.type === 'job_abnormal' || event.type === 'watch_paused';
+}

@@ -1,0 +1,121 @@
+/**
+ * Watch commands as domain operations: subscribe, unsubscribe, list. Used by the slash command
+ * and the buttons; knows nothing of Bolt (Slack is reached through the `WatchNotifier` port).
+ */
+import type { BkActor, JobRef } from '../bkjob/model';
+import type { Lang } from '../bkjob/status';
+import { jobConsoleUrl } from '../blocks/jobSummary';
+import { renderWatchStatus } from '../blocks/watch';
+import { messages } from '../i18n';
+import type { JobService } from '../jobService';
+import type { WatchStore } from '../store/types';
+import type { JobSummary } from '../summary/types';
+import { ChannelAccessError, type WatchNotifier } from './notifier';
+import { fingerprint, snapshotOf } from './rules';
+import type { NotifyOn, Watch } from './types';
+
+export interface WatchServiceOptions {
+  readonly maxPerChannel: number;
+  readonly maxAgeMs: number;
+  readonly lang: Lang;
+  readonly offsetMinutes: number;
+  readonly jobWebUrl: string | null;
+}
+
+export interface SubscribeRequest {
+  readonly channelId: string;
+  readonly ref: JobRef;
+  readonly subscriberId: string;
+  readonly notifyOn: NotifyOn;
+  readonly actor: BkActor;
+}
+
+export type SubscribeResult =
+  | { readonly kind: 'created'; readonly watch: Watch; readonly summary: JobSummary }
+  | { readonly kind: 'duplicate'; readonly existing: Watch }
+  | { readonly kind: 'limit'; readonly max: number }
+  | { readonly kind: 'finished'; readonly summary: JobSummary }
+  | { readonly kind: 'no_access'; readonly error: string };
+
+export type UnsubscribeResult = { readonly kind: 'not_watching' } | { readonly kind: 'stopped'; readonly watch: Watch };
+
+export class WatchService {
+  constructor(
+    private readonly store: WatchStore,
+    private readonly jobs: JobService,
+    private readonly notifier: WatchNotifier,
+    private readonly now: () => number,
+    private readonly options: WatchServiceOptions,
+  ) {}
+
+  /**
+   * Validates the job with one BlueKing call (BkJobError propagates to the caller), creates the
+   * watch atomically (a second request for the same channel and job gets the first watch), and
+   * posts the status message that later events thread under.
+   */
+  async subscribe(request: SubscribeRequest): Promise<SubscribeResult> {
+    const existing = await this.store.findOpen(request.channelId, request.ref);
+    if (existing) return { kind: 'duplicate', existing };
+    const summary = await this.jobs.summarize(request.actor, request.ref);
+    if (summary.finished) return { kind: 'finished', summary };
+    if ((await this.store.countActiveInChannel(request.channelId)) >= this.options.maxPerChannel) return { kind: 'limit', max: this.options.maxPerChannel };
+
+    const now = this.now();
+    const created = await this.store.create({
+      channelId: request.channelId,
+      ref: request.ref,
+      subscriberId: request.subscriberId,
+      notifyOn: request.notifyOn,
+      createdAt: now,
+      expiresAt: now + this.options.maxAgeMs,
+      statusMessageTs: null,
+      snapshot: snapshotOf(summary),
+      fingerprint: fingerprint(summary),
+      nextPollAt: now,
+    });
+    if (!created.created) return { kind: 'duplicate', existing: created.existing };
+
+    try {
+      const ts = await this.notifier.post(request.channelId, this.renderStatus(summary, created.watch));
+      const watch = (await this.store.update(created.watch.id, { statusMessageTs: ts })) ?? { ...created.watch, statusMessageTs: ts };
+      return { kind: 'created', watch, summary };
+    } catch (err) {
+      if (!(err instanceof ChannelAccessError)) throw err;
+      await this.store.update(created.watch.id, { status: 'ended', statusReason: messages(this.options.lang).reasonNoAccess(err.slackError) });
+      return { kind: 'no_access', error: err.slackError };
+    }
+  }
+
+  /** Ends the channel's watch on the job and marks its status message as no longer watched. */
+  async unsubscribe(channelId: string, ref: JobRef, byUserId: string, actor: BkActor): Promise<UnsubscribeResult> {
+    const watch = await this.store.findOpen(channelId, ref);
+    if (!watch) return { kind: 'not_watching' };
+    const ended = (await this.store.update(watch.id, { status: 'ended', statusReason: messages(this.options.lang).unwatched(`<@${byUserId}>`) })) ?? watch;
+    if (ended.statusMessageTs) {
+      try {
+        // Re-render so the message stops saying "Watched by" and loses its Stop button.
+        const summary = await this.jobs.summarize(actor, ref);
+        await this.notifier.update(channelId, ended.statusMessageTs, this.renderStatus(summary, ended));
+      } catch {
+        // The watch is ended either way; a stale status line is only cosmetic.
+      }
+    }
+    return { kind: 'stopped', watch: ended };
+  }
+
+  listChannel(channelId: string): Promise<Watch[]> {
+    return this.store.listOpenByChannel(channelId);
+  }
+
+  listSubscriber(userId: string): Promise<Watch[]> {
+    return this.store.listOpenBySubscriber(userId);
+  }
+
+  async isWatching(channelId: string, ref: JobRef): Promise<boolean> {
+    return (await this.store.findOpen(channelId, ref)) !== null;
+  }
+
+  private renderStatus(summary: JobSummary, watch: Watch) {
+    return renderWatchStatus(summary, watch, { lang: this.options.lang, offsetMinutes: this.options.offsetMinutes, jobUrl: jobConsoleUrl(this.options.jobWebUrl, watch.ref), now: this.now() });
+  }
+}
