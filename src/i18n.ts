@@ -9,6 +9,8 @@ export interface Messages {
   readonly jobState: Readonly<Record<JobState, string>>;
   jobTitle(name: string | null, jobInstanceId: number): string;
   bizAndInstance(bizId: number, jobInstanceId: number): string;
+  /** The job as named in one-line texts: "Job 7 (biz 3)" or "nightly-backup (job 7, biz 3)". */
+  jobInline(name: string | null, bizId: number, jobInstanceId: number): string;
   steps(count: number): string;
   hosts(count: number): string;
   started(when: string): string;
@@ -77,6 +79,7 @@ function en(): Messages {
     jobState: { pending: 'not started', running: 'running', waiting: 'waiting for confirmation', succeeded: 'succeeded', failed: 'failed', stopped: 'stopped', abnormal: 'in an abnormal state' },
     jobTitle: (name, id) => name ?? `Job ${id}`,
     bizAndInstance: (biz, id) => `Biz ${biz} · Instance ${id}`,
+    jobInline: (name, biz, id) => (name ? `${name} (job ${id}, biz ${biz})` : `Job ${id} (biz ${biz})`),
     steps: (c) => n(c, 'step'),
     hosts: (c) => n(c, 'host'),
     started: (w) => `Started ${w}`,
@@ -151,6 +154,7 @@ function zh(): Messages {
     jobState: { pending: '未开始', running: '执行中', waiting: '等待确认', succeeded: '执行成功', failed: '执行失败', stopped: '已终止', abnormal: '状态异常' },
     jobTitle: (name, id) => name ?? `作业 ${id}`,
     bizAndInstance: (biz, id) => `业务 ${biz} · 实例 ${id}`,
+    jobInline: (name, biz, id) => (name ? `${name}（作业 ${id}，业务 ${biz}）` : `作业 ${id}（业务 ${biz}）`),
     steps: (c) => `${c} 个步骤`,
     hosts: (c) => `${c} 台主机`,
     started: (w) => `开始于 ${w}`,

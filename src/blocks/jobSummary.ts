@@ -178,7 +178,7 @@ function contextText(summary: JobSummary, options: RenderOptions): string {
 /** One-line plain summary: the notification text and the fallback for clients without blocks. */
 export function summaryFallbackText(summary: JobSummary, lang: Lang): string {
   const m = messages(lang);
-  const title = `${jobTitle(summary, lang)} (${m.bizAndInstance(summary.ref.bizId, summary.ref.jobInstanceId)})`;
+  const title = escapeText(m.jobInline(summary.name, summary.ref.bizId, summary.ref.jobInstanceId));
   let text = `${stateEmoji(summary.state)} ${title} ${m.jobState[summary.state]}`;
   const failing = summary.firstFailingStep !== null ? summary.steps[summary.firstFailingStep] : undefined;
   const current = summary.currentStep !== null ? summary.steps[summary.currentStep] : undefined;

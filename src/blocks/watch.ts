@@ -74,10 +74,10 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   const m = messages(lang);
   if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
   const lines = watches.map((w) => {
-    const title = escapeText(m.jobTitle(null, w.ref.jobInstanceId));
+    const title = escapeText(m.jobInline(null, w.ref.bizId, w.ref.jobInstanceId));
     const state = w.snapshot ? `${stateEmoji(w.snapshot.state)} ${m.jobState[w.snapshot.state]}` : '…';
     const status = w.status === 'paused' ? m.pausedStatus(safeText(w.statusReason ?? '', 200)) : '';
-    return m.watchListLine(`${title} (${m.bizAndInstance(w.ref.bizId, w.ref.jobInstanceId)})`, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);
+    return m.watchListLine(title, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);
   });
   const chunks = packLines([m.watchListTitle(watches.length), ...lines], LIMITS.sectionText).slice(0, LIMITS.blocksPerMessage);
   return { text: truncate([m.watchListTitle(watches.length), ...lines].join('\n'), LIMITS.fallbackText), blocks: chunks.map((t): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } })) };

@@ -78,7 +78,7 @@ export class WatchCommands {
         return;
       }
       this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch stopped');
-      await request.respond(ephemeral(m.unwatchedReply(m.jobTitle(null, request.ref.jobInstanceId))));
+      await request.respond(ephemeral(m.unwatchedReply(m.jobInline(null, request.ref.bizId, request.ref.jobInstanceId))));
     } catch (err) {
       await request.respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, request.ref, this.deps, { channel: request.channelId, user: request.userId, action: 'unwatch' }) });
     }

@@ -1,0 +1,184 @@
+/**
+ * BlueKing JOB v3 API: `get_job_instance_status` (steps and host results, no log text) and
+ * `get_job_instance_ip_log` (one host's log for one step). Reached through the ESB
+ * (`/api/c/compapi/v2/jobv3/…`, POST with credentials in the JSON body) or the API gateway
+ * (`/api/v3/…`, GET with credentials in the `X-Bkapi-Authorization` header, which BkTransport adds).
+ * Unlike v2, times are epoch ms, durations ms, and log text is raw (no HTML escaping).
+ */
+import { BkJobError } from './errors';
+import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';
+import type { JobLogSource } from './source';
+import type { BkRequest, BkTransport, QueryValue } from './transport';
+import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord, readString } from './validate';
+
+export type V3Via = 'esb' | 'gateway';
+
+export interface V3SourceOptions {
+  /** Must match the transport's `auth`: the ESB and the gateway use different paths and methods. */
+  readonly via: V3Via;
+}
+
+interface V3Endpoint {
+  readonly method: BkRequest['method'];
+  readonly path: string;
+}
+
+/** ESB suggests POST for jobv3 components (GET support there is unconfirmed); the gateway resources are GET. */
+export const V3_ENDPOINTS: Readonly<Record<V3Via, { readonly status: V3Endpoint; readonly ipLog: V3Endpoint }>> = {
+  esb: {
+    status: { method: 'POST', path: '/api/c/compapi/v2/jobv3/get_job_instance_status/' },
+    ipLog: { method: 'POST', path: '/api/c/compapi/v2/jobv3/get_job_instance_ip_log/' },
+  },
+  gateway: {
+    status: { method: 'GET', path: '/api/v3/get_job_instance_status' },
+    ipLog: { method: 'GET', path: '/api/v3/get_job_instance_ip_log' },
+  },
+};
+
+/** v3 log types (`get_job_instance_ip_log` `data.log_type`). */
+export const V3_LOG_TYPE = { SCRIPT: 1, FILE: 2 } as const;
+
+/** `file_logs[].mode`: 0 upload (read from a source host), 1 download (written to a target host). */
+export const V3_FILE_MODE = { UPLOAD: 0, DOWNLOAD: 1 } as const;
+
+export class V3JobLogSource implements JobLogSource {
+  private readonly endpoints: (typeof V3_ENDPOINTS)[V3Via];
+
+  constructor(
+    private readonly transport: BkTransport,
+    options: V3SourceOptions,
+  ) {
+    this.endpoints = V3_ENDPOINTS[options.via];
+  }
+
+  async getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
+    const { data } = await this.transport.call({
+      ...this.endpoints.status,
+      actor,
+      params: { ...scopeParams(ref), return_ip_result: true },
+    });
+    return parseV3JobInstanceStatus(data, ref);
+  }
+
+  async getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
+    // bk_host_id identifies the host unambiguously (and wins server-side when both are sent);
+    // cloud area + IP is the fallback for refs that came from a v2-shaped address.
+    const host: Record<string, QueryValue> = ref.bkHostId !== undefined ? { bk_host_id: ref.bkHostId } : { bk_cloud_id: ref.bkCloudId, ip: ref.ip };
+    const { data } = await this.transport.call({
+      ...this.endpoints.ipLog,
+      actor,
+      params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host },
+    });
+    return parseV3HostLog(data, ref);
+  }
+}
+
+/** Scope params instead of the deprecated `bk_biz_id`, whose handling depends on a JOB feature toggle. */
+function scopeParams(ref: JobRef): Record<string, QueryValue> {
+  return { bk_scope_type: 'biz', bk_scope_id: String(ref.bizId), job_instance_id: ref.jobInstanceId };
+}
+
+function parseHost(value: unknown, path: string, retryCount: number): HostResult {
+  const host = readRecord(value, path);
+  const bkHostId = readOptionalInt(host.bk_host_id, `${path}.bk_host_id`);
+  const address = {
+    // IPv6-only hosts may have no `ip`; fall back to `ipv6` rather than reject the whole job.
+    ip: readOptionalString(host.ip, `${path}.ip`) || readOptionalString(host.ipv6, `${path}.ipv6`) || readString(host.ip, `${path}.ip`),
+    bkCloudId: readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0,
+    ...(bkHostId !== null ? { bkHostId } : {}),
+  };
+  return {
+    ...address,
+    ipStatus: readInt(host.status, `${path}.status`),
+    tag: readOptionalString(host.tag, `${path}.tag`) ?? '',
+    exitCode: readOptionalInt(host.exit_code, `${path}.exit_code`),
+    errorCode: readOptionalInt(host.error_code, `${path}.error_code`),
+    startTime: readOptionalInt(host.start_time, `${path}.start_time`),
+    endTime: readOptionalInt(host.end_time, `${path}.end_time`),
+    totalTimeMs: readOptionalInt(host.total_time, `${path}.total_time`),
+    // v3 reports the retry count per step only; every host result is for the step's latest run.
+    retryCount,
+  };
+}
+
+function parseStep(value: unknown, path: string): StepInstance {
+  const step = readRecord(value, path);
+  const executeCount = readOptionalInt(step.execute_count, `${path}.execute_count`) ?? 0;
+  return {
+    stepInstanceId: readInt(step.step_instance_id, `${path}.step_instance_id`),
+    name: readOptionalString(step.name, `${path}.name`) ?? '',
+    status: readInt(step.status, `${path}.status`),
+    type: readOptionalInt(step.type, `${path}.type`),
+    // Unstarted steps have null times; a running step has a start but no end or total.
+    startTime: readOptionalInt(step.start_time, `${path}.start_time`),
+    endTime: readOptionalInt(step.end_time, `${path}.end_time`),
+    totalTimeMs: readOptionalInt(step.total_time, `${path}.total_time`),
+    executeCount,
+    hosts: readOptionalArray(step.step_ip_result_list, `${path}.step_ip_result_list`).map((host, h) => parseHost(host, `${path}.step_ip_result_list[${h}]`, executeCount)),
+  };
+}
+
+/** Validates and normalises the `data` of a v3 `get_job_instance_status` response (`return_ip_result=true`). */
+export function parseV3JobInstanceStatus(data: unknown, ref: JobRef): JobInstance {
+  const root = readRecord(data, 'data');
+  const job = readRecord(root.job_instance, 'data.job_instance');
+  const steps = readArray(root.step_instance_list, 'data.step_instance_list').map((step, i) => parseStep(step, `data.step_instance_list[${i}]`));
+  // JOB answers 1244007 for a job without steps; an empty list here means a broken response.
+  if (steps.length === 0) {
+    throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
+  }
+  return {
+    ref,
+    name: readOptionalString(job.name, 'data.job_instance.name'),
+    status: readInt(job.status, 'data.job_instance.status'),
+    startTime: readOptionalInt(job.start_time, 'data.job_instance.start_time'),
+    endTime: readOptionalInt(job.end_time, 'data.job_instance.end_time'),
+    steps,
+  };
+}
+
+/** Validates a v3 `get_job_instance_ip_log` response's `data` into plain log text. */
+export function parseV3HostLog(data: unknown, ref: HostLogRef): HostLog {
+  const log = readRecord(data, 'data');
+  const logType = readOptionalInt(log.log_type, 'data.log_type');
+  const content = logType === V3_LOG_TYPE.FILE ? formatFileLogs(readOptionalArray(log.file_logs, 'data.file_logs')) : (readOptionalString(log.log_content, 'data.log_content') ?? '');
+  return { ref, content };
+}
+
+/**
+ * File steps have no script output: each `file_logs` entry is one transfer with its own log.
+ * One line per entry keeps a file step's "log" readable next to a script step's:
+ *   download: `[10.0.0.1 → 10.0.0.2] /src/a.tar → /dest/: <log>`
+ *   upload:   `[10.0.0.1 upload] /src/a.tar: <log>`
+ */
+function formatFileLogs(entries: readonly unknown[]): string {
+  return entries
+    .map((value, i) => {
+      const path = `data.file_logs[${i}]`;
+      const entry = readRecord(value, path);
+      const mode = readOptionalInt(entry.mode, `${path}.mode`);
+      const src = formatFileHost(entry.src_ip, `${path}.src_ip`);
+      const srcPath = readOptionalString(entry.src_path, `${path}.src_path`) ?? '';
+      // Each entry's log may end in a newline; trimmed so entries do not get blank lines between them.
+      const text = (readOptionalString(entry.log_content, `${path}.log_content`) ?? '').trimEnd();
+      const suffix = text ? `: ${text}` : '';
+      if (mode === V3_FILE_MODE.UPLOAD) return `[${src} upload] ${srcPath}${suffix}`;
+      const dest = formatFileHost(entry.dest_ip, `${path}.dest_ip`);
+      const destPath = readOptionalString(entry.dest_path, `${path}.dest_path`);
+      return `[${src} → ${dest}] ${srcPath}${destPath ? ` → ${destPath}` : ''}${suffix}`;
+    })
+    .join('\n');
+}
+
+/** `src_ip`/`dest_ip` are `{bk_host_id, bk_cloud_id, ip}` objects; any part may be missing. */
+function formatFileHost(value: unknown, path: string): string {
+  if (value === undefined || value === null) return '?';
+  const host: Json = readRecord(value, path);
+  const ip = readOptionalString(host.ip, `${path}.ip`);
+  const bkHostId = readOptionalInt(host.bk_host_id, `${path}.bk_host_id`);
+  if (ip) {
+    const address: HostAddress = { ip, bkCloudId: readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0 };
+    return formatHostAddress(address);
+  }
+  return bkHostId !== null ? `host ${bkHostId}` : '?';
+}

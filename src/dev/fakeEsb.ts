@@ -1,0 +1,527 @@
+/**
+ * `FakeBkJob`: BlueKing JOB as the bot sees it, through the ESB (`/api/c/compapi/...`, credentials
+ * as parameters) and through the API gateway (`/api/v3/...`, credentials only in the
+ * `X-Bkapi-Authorization` header). Jobs come from `FakeJobDef`s (see fakeJobs.ts) and are
+ * serialised per API version; errors use the envelopes JOB, ESB and the gateway really send.
+ *
+ * For tests and the offline demo. Everything the bot sends is recorded verbatim, secrets
+ * included, so tests can assert exactly what went over the wire.
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { FakeHttpServer, type FakeRequest, sendJson, sendJsonChunks, sendText } from './fakeServer';
+import { type FakeJobDef, type V2Style, type V3HostQuery, findStep, v2ResponseChunks, v3IpLogData, v3StatusData } from './fakeJobs';
+
+export const FAKE_BK_APP_CODE = 'joblog-bot';
+export const FAKE_BK_APP_SECRET = 'fake-bk-app-secret';
+
+export const ESB_V2_JOB_INSTANCE_LOG = '/api/c/compapi/v2/job/get_job_instance_log/';
+export const ESB_V3_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv3/get_job_instance_status/';
+export const ESB_V3_JOB_INSTANCE_IP_LOG = '/api/c/compapi/v2/jobv3/get_job_instance_ip_log/';
+/** Gateway stage prefix the fake also accepts (`{BK_API_URL}/api/bk-job/prod`); bare `/api/v3/...` works too. */
+export const FAKE_GATEWAY_STAGE_PATH = '/api/bk-job/prod';
+const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v3\/[A-Za-z0-9_]+)$/;
+
+/** BlueKing error codes the fake answers with. */
+export const BK_CODES = {
+  ESB_AUTH_FAILED: 1640001,
+  GATEWAY_INVALID_ARGS: 1640001,
+  GATEWAY_API_NOT_FOUND: 1640401,
+  INTERNAL_ERROR: 1240002,
+  BAD_REQUEST: 1240003,
+  MISSING_SCOPE_PARAM: 1241004,
+  INVALID_SCOPE_PARAM: 1241005,
+  INVALID_PARAM: 1241007,
+  JOB_INSTANCE_NOT_FOUND: 1244006,
+  PERMISSION_DENIED: 9900403,
+} as const;
+
+export type FakeFailureKind =
+  /** HTTP 500 with an nginx-style HTML page. */
+  | 'http500'
+  /** Never answer: the socket is held until the client gives up (or the fake stops). */
+  | 'timeout'
+  /** HTTP 200 with a truncated, non-JSON body. */
+  | 'malformed'
+  /** HTTP 200 with `result:false`, code 1240002 (JOB internal error). */
+  | 'result_false'
+  /** Destroy the connection without answering. */
+  | 'reset';
+
+/** IAM action JOB reports as missing: business access (checked first) or history view (per job). */
+export type FakePermissionAction = 'access_business' | 'view_history';
+
+export type FakeLanguage = 'en' | 'zh';
+
+export interface FakeBkJobOptions {
+  readonly appCode?: string;
+  readonly appSecret?: string;
+  /** Accepted `bk_token` values and the user each stands for; any other token is rejected. */
+  readonly tokens?: Readonly<Record<string, string>>;
+  /** Users whose calls JOB denies, and which permission it says is missing. */
+  readonly deniedUsers?: Readonly<Record<string, FakePermissionAction>>;
+  readonly v2Style?: V2Style;
+  /** Zone of v2 time strings, minutes east of UTC (JOB server zone). Default 480 (+0800). */
+  readonly v2OffsetMinutes?: number;
+  /** Language of messages when the request has no `Blueking-Language` header. Default en. */
+  readonly language?: FakeLanguage;
+  /** Business names for permission errors; default `{ 3: 'blueking' }`. */
+  readonly bizNames?: Readonly<Record<number, string>>;
+  readonly jobs?: readonly FakeJobDef[];
+}
+
+export interface RecordedBkRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Parsed JSON or form body; the raw text when it does not parse; undefined when empty. */
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly at: number;
+}
+
+interface PendingFailure {
+  remaining: number;
+  readonly kind: FakeFailureKind;
+  readonly path?: string;
+}
+
+type Params = Readonly<Record<string, unknown>>;
+
+/** A JOB/ESB business envelope plus the HTTP status it travels with. */
+interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log';
+
+const DEFAULT_BIZ_NAMES: Readonly<Record<number, string>> = { 3: 'blueking' };
+
+export class FakeBkJob {
+  private readonly server: FakeHttpServer;
+  private readonly jobs = new Map<string, FakeJobDef>();
+  private readonly deniedUsers = new Map<string, FakePermissionAction>();
+  private readonly recorded: RecordedBkRequest[] = [];
+  private failures: PendingFailure[] = [];
+  private latencyMs = 0;
+  private v2Style: V2Style;
+
+  constructor(private readonly options: FakeBkJobOptions = {}) {
+    this.server = new FakeHttpServer('FakeBkJob', (request, response) => this.handle(request, response));
+    this.v2Style = options.v2Style ?? 'documented';
+    this.reset();
+  }
+
+  /** ESB base URL (`BK_API_BASE_URL` for ESB transport). */
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Gateway stage base URL, like `https://bkapi.example.com/api/bk-job/prod`. */
+  get gatewayUrl(): string {
+    return `${this.server.url}${FAKE_GATEWAY_STAGE_PATH}`;
+  }
+
+  get appCode(): string {
+    return this.options.appCode ?? FAKE_BK_APP_CODE;
+  }
+
+  get appSecret(): string {
+    return this.options.appSecret ?? FAKE_BK_APP_SECRET;
+  }
+
+  start(): Promise<void> {
+    return this.server.start();
+  }
+
+  /** Stops the server; requests held by a `timeout` failure are cut off. */
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  // ---- control ------------------------------------------------------------------------------
+
+  /** Adds or replaces a job (keyed by bizId + jobInstanceId). The fake keeps the object itself. */
+  setJob(def: FakeJobDef): void {
+    this.jobs.set(jobKey(def.bizId, def.jobInstanceId), def);
+  }
+
+  removeJob(bizId: number, jobInstanceId: number): void {
+    this.jobs.delete(jobKey(bizId, jobInstanceId));
+  }
+
+  job(bizId: number, jobInstanceId: number): FakeJobDef | undefined {
+    return this.jobs.get(jobKey(bizId, jobInstanceId));
+  }
+
+  /** Changes a job between polls: mutate the def in place, or return a replacement. */
+  updateJob(bizId: number, jobInstanceId: number, mutator: (def: FakeJobDef) => FakeJobDef | void): FakeJobDef {
+    const current = this.job(bizId, jobInstanceId);
+    if (!current) throw new Error(`FakeBkJob has no job ${jobInstanceId} in biz ${bizId}`);
+    const next = mutator(current) ?? current;
+    if (next.bizId !== bizId || next.jobInstanceId !== jobInstanceId) this.removeJob(bizId, jobInstanceId);
+    this.setJob(next);
+    return next;
+  }
+
+  /** Delay before every answer (failures included). */
+  setLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`latency must be a non-negative number of ms, got ${ms}`);
+    this.latencyMs = ms;
+  }
+
+  setV2Style(style: V2Style): void {
+    this.v2Style = style;
+  }
+
+  denyUser(username: string, action: FakePermissionAction = 'access_business'): void {
+    this.deniedUsers.set(username, action);
+  }
+
+  allowUser(username: string): void {
+    this.deniedUsers.delete(username);
+  }
+
+  /**
+   * The next `count` requests (whose path contains `options.path`, if given) fail this way.
+   * Failures queue in the order they were added.
+   */
+  failNext(count: number, kind: FakeFailureKind, options: { readonly path?: string } = {}): void {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`failNext count must be a positive integer, got ${count}`);
+    this.failures.push({ remaining: count, kind, path: options.path });
+  }
+
+  /** Every request received so far, oldest first, exactly as sent (secrets included). */
+  requests(): readonly RecordedBkRequest[] {
+    return [...this.recorded];
+  }
+
+  requestCount(pathSubstring?: string): number {
+    return pathSubstring === undefined ? this.recorded.length : this.recorded.filter((r) => r.path.includes(pathSubstring)).length;
+  }
+
+  /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, failures or latency. */
+  reset(): void {
+    this.recorded.length = 0;
+    this.failures = [];
+    this.latencyMs = 0;
+    this.v2Style = this.options.v2Style ?? 'documented';
+    this.jobs.clear();
+    for (const def of this.options.jobs ?? []) this.setJob(def);
+    this.deniedUsers.clear();
+    for (const [user, action] of Object.entries(this.options.deniedUsers ?? {})) this.deniedUsers.set(user, action);
+  }
+
+  // ---- request handling ---------------------------------------------------------------------
+
+  private async handle(request: FakeRequest, res: http.ServerResponse): Promise<void> {
+    const parsedBody = parseBody(request);
+    this.recorded.push({
+      method: request.method,
+      path: request.path,
+      query: Object.fromEntries(request.query),
+      body: parsedBody.value,
+      headers: request.headers,
+      at: Date.now(),
+    });
+    if (this.latencyMs > 0 && !(await this.server.sleep(this.latencyMs))) return;
+
+    const lang = this.language(request);
+    const failure = this.takeFailure(request.path);
+    if (failure) return this.fail(failure, lang, res);
+
+    const gateway = GATEWAY_PATH.exec(request.path);
+    const reply = gateway ? this.handleGateway(gateway[1] ?? '', request, parsedBody, lang) : this.handleEsb(request, parsedBody, lang);
+    if ('stream' in reply) return sendJsonChunks(res, 200, reply.stream, reply.headers);
+    if ('text' in reply) return sendText(res, reply.status, reply.text, reply.headers);
+    return sendJson(res, reply.status, reply.body, reply.headers);
+  }
+
+  private handleEsb(request: FakeRequest, body: ParsedBody, lang: FakeLanguage): Reply | StreamReply | TextReply {
+    const api = esbApi(request.path);
+    if (!api) return { status: 404, text: '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>', headers: { 'Content-Type': 'text/html' } };
+    if (request.method !== 'GET' && request.method !== 'POST') return jobError(BK_CODES.BAD_REQUEST, messages[lang].badRequest);
+    if (body.kind === 'invalid') return jobError(BK_CODES.BAD_REQUEST, messages[lang].badRequest);
+    // Credentials and parameters come from the query (GET) or the body (POST); ESB reads both.
+    const params: Params = { ...Object.fromEntries(request.query), ...(body.kind === 'params' ? body.value : {}) };
+    const identity = this.authenticate(params.bk_app_code, params.bk_app_secret, params.bk_username, params.bk_token);
+    if (!identity.ok) return { status: 200, body: { result: false, code: BK_CODES.ESB_AUTH_FAILED, message: identity.message, data: null, request_id: requestId() } };
+    return this.callApi(api, params, identity.user, lang);
+  }
+
+  private handleGateway(resourcePath: string, request: FakeRequest, body: ParsedBody, lang: FakeLanguage): Reply | StreamReply | TextReply {
+    const api = GATEWAY_RESOURCES[resourcePath];
+    if (!api || request.method !== 'GET') {
+      return gatewayError(404, BK_CODES.GATEWAY_API_NOT_FOUND, 'API_NOT_FOUND', `API not found [method=${request.method} path=${resourcePath}]`);
+    }
+    // allow_auth_from_params is false: only the header counts, whatever the query says.
+    const header = parseJsonObject(request.headers['x-bkapi-authorization']);
+    if (!header || !nonEmptyString(header.bk_app_code)) return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', 'Parameters error [reason="app code cannot be empty"]');
+    const identity = this.authenticate(header.bk_app_code, header.bk_app_secret, header.bk_username, header.bk_token ?? header.access_token);
+    if (!identity.ok) return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', `Parameters error [reason="${identity.gatewayReason}"]`);
+    const params: Params = { ...Object.fromEntries(request.query), ...(body.kind === 'params' ? body.value : {}) };
+    const reply = this.callApi(api, params, identity.user, lang);
+    return { ...reply, headers: { ...reply.headers, 'X-Bkapi-Request-Id': requestId() } };
+  }
+
+  private authenticate(appCode: unknown, appSecret: unknown, username: unknown, token: unknown): { ok: true; user: string } | { ok: false; message: string; gatewayReason: string } {
+    if (!nonEmptyString(appCode)) return { ok: false, message: 'app code cannot be empty', gatewayReason: 'app code cannot be empty' };
+    if (appCode !== this.appCode || appSecret !== this.appSecret) {
+      return { ok: false, message: 'app code or app secret is incorrect', gatewayReason: 'bk_app_code or bk_app_secret is incorrect' };
+    }
+    if (nonEmptyString(username)) return { ok: true, user: username };
+    const tokenUser = nonEmptyString(token) ? this.options.tokens?.[token] : undefined;
+    if (tokenUser) return { ok: true, user: tokenUser };
+    const reason = 'user authentication failed, please provide a valid user identity, such as bk_username, bk_token, access_token';
+    return { ok: false, message: reason, gatewayReason: reason };
+  }
+
+  private callApi(api: ApiName, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
+    const text = messages[lang];
+    // The business-access interceptor runs before anything looks at the job.
+    const denied = this.deniedUsers.get(user);
+    const bizForPermission = intParam(params.bk_biz_id) ?? intParam(params.bk_scope_id);
+    if (denied === 'access_business') return this.permissionDenied(user, 'access_business', bizForPermission ?? 0, lang);
+
+    let bizId: number;
+    if (api === 'v2_log') {
+      const biz = intParam(params.bk_biz_id);
+      if (biz === null) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('bk_biz_id'));
+      bizId = biz;
+    } else {
+      const scope = readScope(params);
+      if ('error' in scope) return jobError(scope.error === 'missing' ? BK_CODES.MISSING_SCOPE_PARAM : BK_CODES.INVALID_SCOPE_PARAM, scope.error === 'missing' ? text.missingParam(scope.param) : text.invalidScope(scope.param));
+      // Jobs in the fake belong to businesses; a business set never owns one.
+      if (scope.type === 'biz_set') return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
+      bizId = scope.id;
+    }
+    const jobInstanceId = intParam(params.job_instance_id);
+    if (jobInstanceId === null || jobInstanceId < 1) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('job_instance_id'));
+    const def = this.job(bizId, jobInstanceId);
+    if (!def) return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
+    if (denied === 'view_history') return this.permissionDenied(user, 'view_history', bizId, lang);
+
+    switch (api) {
+      case 'v2_log':
+        return { stream: v2ResponseChunks(def, { style: this.v2Style, offsetMinutes: this.options.v2OffsetMinutes ?? 480 }, requestId()) };
+      case 'v3_status':
+        return jobSuccess(v3StatusData(def, boolParam(params.return_ip_result)));
+      case 'v3_ip_log': {
+        const stepInstanceId = intParam(params.step_instance_id);
+        if (stepInstanceId === null || stepInstanceId < 1) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('step_instance_id'));
+        const host = readHostQuery(params);
+        if (!host) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('host_id/(bk_cloud_id+ip)'));
+        const step = findStep(def, stepInstanceId);
+        if (!step) return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
+        return jobSuccess(v3IpLogData(step, host));
+      }
+    }
+  }
+
+  private permissionDenied(user: string, action: FakePermissionAction, bizId: number, lang: FakeLanguage): Reply {
+    const zh = lang === 'zh';
+    const bizName = this.options.bizNames?.[bizId] ?? DEFAULT_BIZ_NAMES[bizId] ?? `biz-${bizId}`;
+    const actionName = action === 'access_business' ? (zh ? '业务访问' : 'Business access') : zh ? '历史任务查看' : 'View history';
+    return {
+      status: 200,
+      body: {
+        code: BK_CODES.PERMISSION_DENIED,
+        result: false,
+        job_request_id: requestId(),
+        message: messages[lang].permissionDenied(user),
+        permission: {
+          system_id: 'bk_job',
+          system_name: zh ? '作业平台' : 'Job',
+          actions: [
+            {
+              id: action,
+              name: actionName,
+              related_resource_types: [
+                {
+                  system_id: 'bk_cmdb',
+                  system_name: zh ? '配置平台' : 'CMDB',
+                  type: 'biz',
+                  type_name: zh ? '业务' : 'Business',
+                  instances: [[{ id: String(bizId), type: 'biz', type_name: zh ? '业务' : 'Business', name: bizName }]],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    };
+  }
+
+  private takeFailure(path: string): FakeFailureKind | undefined {
+    const failure = this.failures.find((f) => f.path === undefined || path.includes(f.path));
+    if (!failure) return undefined;
+    failure.remaining -= 1;
+    if (failure.remaining <= 0) this.failures = this.failures.filter((f) => f !== failure);
+    return failure.kind;
+  }
+
+  private fail(kind: FakeFailureKind, lang: FakeLanguage, res: http.ServerResponse): void {
+    switch (kind) {
+      case 'http500':
+        sendText(res, 500, '<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n', {
+          'Content-Type': 'text/html',
+        });
+        return;
+      case 'timeout':
+        // Hold the socket: the client's timeout fires; stop() destroys the connection.
+        return;
+      case 'malformed':
+        sendText(res, 200, '{"result":true,"code":0,"data":[{"step_instance_id":2003771001,"name":"Distr', { 'Content-Type': 'application/json; charset=utf-8' });
+        return;
+      case 'result_false':
+        sendJson(res, 200, { code: BK_CODES.INTERNAL_ERROR, result: false, job_request_id: requestId(), message: messages[lang].internalError });
+        return;
+      case 'reset':
+        res.socket?.destroy();
+        return;
+    }
+  }
+
+  private language(request: FakeRequest): FakeLanguage {
+    const header = request.headers['blueking-language']?.toLowerCase();
+    if (header?.startsWith('zh')) return 'zh';
+    if (header?.startsWith('en')) return 'en';
+    return this.options.language ?? 'en';
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+interface StreamReply {
+  readonly stream: Iterable<string>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+interface TextReply {
+  readonly status: number;
+  readonly text: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const GATEWAY_RESOURCES: Readonly<Record<string, ApiName>> = {
+  '/api/v3/get_job_instance_status': 'v3_status',
+  '/api/v3/get_job_instance_ip_log': 'v3_ip_log',
+};
+
+function esbApi(path: string): ApiName | undefined {
+  if (path === ESB_V2_JOB_INSTANCE_LOG) return 'v2_log';
+  if (path === ESB_V3_JOB_INSTANCE_STATUS) return 'v3_status';
+  if (path === ESB_V3_JOB_INSTANCE_IP_LOG) return 'v3_ip_log';
+  return undefined;
+}
+
+const messages = {
+  en: {
+    jobNotFound: 'Task instance does not exist',
+    badRequest: 'Bad Request',
+    internalError: 'Internal Server Error',
+    invalidParam: (name: string) => `Missing or invalid request parameter [${name}]`,
+    missingParam: (name: string) => `Missing request parameter [${name}]`,
+    invalidScope: (name: string) => `Invalid request parameter [${name}]`,
+    permissionDenied: (user: string) => `User (${user}) permission not allowed, please confirm and apply permission in IAM and try again`,
+  },
+  zh: {
+    jobNotFound: '作业实例不存在',
+    badRequest: '错误的请求',
+    internalError: '内部服务器异常',
+    invalidParam: (name: string) => `请求参数[${name}]缺失或不合法`,
+    missingParam: (name: string) => `请求参数[${name}]缺失`,
+    invalidScope: (name: string) => `请求参数[${name}]不合法`,
+    permissionDenied: (user: string) => `用户(${user})权限不足，请前往权限中心确认并申请补充后重试`,
+  },
+} as const satisfies Record<FakeLanguage, unknown>;
+
+function jobKey(bizId: number, jobInstanceId: number): string {
+  return `${bizId}/${jobInstanceId}`;
+}
+
+function requestId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** JOB success envelope: `EsbResp` is NON_NULL, so there is no `message` key. */
+function jobSuccess(data: unknown): Reply {
+  return { status: 200, body: { result: true, code: 0, job_request_id: requestId(), data } };
+}
+
+/** JOB business error: HTTP 200, no `data` key (NON_NULL). */
+function jobError(code: number, message: string): Reply {
+  return { status: 200, body: { code, result: false, job_request_id: requestId(), message } };
+}
+
+function gatewayError(status: number, code: number, codeName: string, message: string): Reply {
+  return {
+    status,
+    body: { code, code_name: codeName, message, data: null, result: false },
+    headers: { 'X-Bkapi-Error-Code': String(code), 'X-Bkapi-Error-Message': encodeURIComponent(message), 'X-Bkapi-Request-Id': requestId() },
+  };
+}
+
+type ParsedBody = { kind: 'empty'; value: undefined } | { kind: 'params'; value: Params } | { kind: 'invalid'; value: string };
+
+function parseBody(request: FakeRequest): ParsedBody {
+  if (request.body.length === 0) return { kind: 'empty', value: undefined };
+  const text = request.body.toString('utf8');
+  const contentType = request.headers['content-type'] ?? '';
+  if (contentType.includes('application/x-www-form-urlencoded')) return { kind: 'params', value: Object.fromEntries(new URLSearchParams(text)) };
+  const json = parseJsonObject(text);
+  return json ? { kind: 'params', value: json } : { kind: 'invalid', value: text };
+}
+
+function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** Integers arrive as JSON numbers or as query-string text. */
+function intParam(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
+  return null;
+}
+
+function boolParam(value: unknown): boolean {
+  return value === true || value === 'true' || value === '1' || value === 1;
+}
+
+type Scope = { type: 'biz' | 'biz_set'; id: number } | { error: 'missing' | 'invalid'; param: string };
+
+/** `bk_scope_type` + `bk_scope_id`, or the deprecated `bk_biz_id` (8000000–9999999 are business sets). */
+function readScope(params: Params): Scope {
+  if (params.bk_scope_type === undefined && params.bk_scope_id === undefined) {
+    const legacy = intParam(params.bk_biz_id);
+    if (legacy !== null) return { type: legacy >= 8_000_000 && legacy <= 9_999_999 ? 'biz_set' : 'biz', id: legacy };
+    return { error: 'missing', param: 'bk_scope_type' };
+  }
+  if (params.bk_scope_type === undefined || params.bk_scope_type === '') return { error: 'missing', param: 'bk_scope_type' };
+  if (params.bk_scope_type !== 'biz' && params.bk_scope_type !== 'biz_set') return { error: 'invalid', param: 'bk_scope_type' };
+  if (params.bk_scope_id === undefined || params.bk_scope_id === '') return { error: 'missing', param: 'bk_scope_id' };
+  const id = intParam(params.bk_scope_id);
+  if (id === null) return { error: 'invalid', param: 'bk_scope_id' };
+  return { type: params.bk_scope_type, id };
+}
+
+/** `bk_host_id` wins over `bk_cloud_id` + `ip`, as in JOB. */
+function readHostQuery(params: Params): V3HostQuery | undefined {
+  const hostId = intParam(params.bk_host_id);
+  if (hostId !== null && hostId > 0) return { bkHostId: hostId };
+  const cloud = intParam(params.bk_cloud_id);
+  if (cloud !== null && nonEmptyString(params.ip)) return { bkCloudId: cloud, ip: params.ip };
+  return undefined;
+}

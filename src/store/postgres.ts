@@ -1,0 +1,493 @@
+/**
+ * PostgreSQL `WatchStore`, for running several bot replicas against one database.
+ * Replicas coordinate through row locks and leases only: claimDue hands each due watch to one
+ * replica (FOR UPDATE SKIP LOCKED), and a replica writes results only while it still holds the lease.
+ *
+ * Schema option: `new PostgresWatchStore(url, { schema: 'joblog' })` puts every table in that
+ * schema (created by migrate() when missing) by setting `search_path` on each pooled connection.
+ * Tests use it to get a fresh, disposable schema; deployments may use it to share a database.
+ */
+import { randomUUID } from 'node:crypto';
+import { Pool, type PoolClient } from 'pg';
+import type { JobRef } from '../bkjob/model';
+import type { JobState } from '../summary/types';
+import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+import type { CreateWatchResult, WatchStore } from './types';
+
+export interface PostgresWatchStoreOptions {
+  /** Schema holding the tables (lower-case letters, digits, underscores); default: the server's search_path. */
+  readonly schema?: string;
+  /** Most connections this store opens (default 10). */
+  readonly poolSize?: number;
+  /**
+   * Called when an idle pooled connection fails (e.g. the server restarted). The pool drops the
+   * connection and the next query opens a new one; without a listener the error would crash the process.
+   */
+  readonly onIdleClientError?: (error: Error) => void;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+/** Advisory lock key serialising migrations across replicas (arbitrary, fixed for this application). */
+const MIGRATION_LOCK_KEY = 727_465_291;
+/** create() retries when the conflicting open watch is closed between its insert and its read. */
+const CREATE_ATTEMPTS = 3;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+/** Append only: a released version must never change, later changes get a new version. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE watches (
+        id                 TEXT    PRIMARY KEY,
+        channel_id         TEXT    NOT NULL,
+        biz_id             BIGINT  NOT NULL,
+        job_instance_id    BIGINT  NOT NULL,
+        subscriber_id      TEXT    NOT NULL,
+        notify_on          TEXT    NOT NULL CHECK (notify_on IN ('failure', 'finish', 'all')),
+        status             TEXT    NOT NULL CHECK (status IN ('active', 'paused', 'ended', 'expired')),
+        status_reason      TEXT,
+        status_message_ts  TEXT,
+        snapshot           JSONB,
+        fingerprint        TEXT,
+        created_at         BIGINT  NOT NULL,
+        expires_at         BIGINT  NOT NULL,
+        last_polled_at     BIGINT,
+        last_changed_at    BIGINT  NOT NULL,
+        next_poll_at       BIGINT  NOT NULL,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        last_error         TEXT,
+        lease_owner        TEXT,
+        lease_until        BIGINT,
+        leased_at          BIGINT
+      );
+      -- At most one open watch per channel and job; create() relies on it to be atomic.
+      CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, biz_id, job_instance_id)
+        WHERE status IN ('active', 'paused');
+      CREATE INDEX watches_due ON watches (status, next_poll_at);
+      CREATE INDEX watches_channel ON watches (channel_id, created_at);
+      CREATE INDEX watches_subscriber ON watches (subscriber_id, created_at);
+
+      CREATE TABLE watch_outbox (
+        watch_id   TEXT    NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+        key        TEXT    NOT NULL,
+        payload    JSONB   NOT NULL,
+        created_at BIGINT  NOT NULL,
+        -- Insertion order, to keep entries saved in one poll (same created_at) in the order given.
+        seq        BIGINT  GENERATED ALWAYS AS IDENTITY,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        sent_at    BIGINT,
+        slack_ts   TEXT,
+        PRIMARY KEY (watch_id, key)
+      );
+      CREATE INDEX watch_outbox_pending ON watch_outbox (watch_id, created_at, seq) WHERE sent_at IS NULL;
+    `,
+  },
+];
+
+/** WatchPatch field → column. `satisfies` makes adding a WatchPatch field a compile error here. */
+const PATCH_COLUMNS = {
+  status: 'status',
+  statusReason: 'status_reason',
+  statusMessageTs: 'status_message_ts',
+  snapshot: 'snapshot',
+  fingerprint: 'fingerprint',
+  lastPolledAt: 'last_polled_at',
+  lastChangedAt: 'last_changed_at',
+  nextPollAt: 'next_poll_at',
+  consecutiveErrors: 'consecutive_errors',
+  lastError: 'last_error',
+  expiresAt: 'expires_at',
+} as const satisfies Record<keyof WatchPatch, string>;
+
+type SqlValue = string | number | null;
+type Row = Record<string, unknown>;
+
+const OPEN_STATUSES = `status IN ('active', 'paused')`;
+/** Rows come back oldest first; id breaks ties so the order is stable. */
+const OLDEST_FIRST = 'ORDER BY created_at, id';
+
+export class PostgresWatchStore implements WatchStore {
+  private readonly pool: Pool;
+  private readonly schema: string | null;
+  private closed = false;
+
+  constructor(connectionString: string, options: PostgresWatchStoreOptions = {}) {
+    const schema = options.schema ?? null;
+    if (schema !== null && !SCHEMA_NAME.test(schema)) {
+      throw new Error(`PostgresWatchStore: schema "${schema}" must be lower-case letters, digits and underscores`);
+    }
+    this.schema = schema;
+    this.pool = new Pool({
+      connectionString,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      // A startup parameter rather than a SET after connecting: every connection has it from the
+      // first query on. Only this schema is searched, so nothing lands in "public" by mistake.
+      ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+    });
+    const onIdleClientError = options.onIdleClientError ?? (() => undefined);
+    this.pool.on('error', onIdleClientError);
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Held until commit: replicas starting together migrate one after another, and the later
+      // ones find every version already applied.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      if (this.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    INTEGER     PRIMARY KEY,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+      const applied = new Set((await client.query<Row>('SELECT version FROM schema_migrations')).rows.map((row) => readInt(row['version'], 'schema_migrations.version')));
+      // DDL is transactional in PostgreSQL: a failing migration leaves no half-built schema.
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [migration.version]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  async create(watch: NewWatch): Promise<CreateWatchResult> {
+    for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+      // The partial unique index turns a second open watch on the job into "no row inserted";
+      // a concurrent insert of the same job waits for the other transaction, then does nothing.
+      const inserted = await this.rows(
+        `INSERT INTO watches (id, channel_id, biz_id, job_instance_id, subscriber_id, notify_on, status,
+           status_message_ts, snapshot, fingerprint, created_at, expires_at, last_changed_at, next_poll_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8::jsonb, $9, $10, $11, $10, $12)
+         ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING
+         RETURNING *`,
+        [
+          randomUUID(),
+          watch.channelId,
+          watch.ref.bizId,
+          watch.ref.jobInstanceId,
+          watch.subscriberId,
+          watch.notifyOn,
+          watch.statusMessageTs,
+          encodeSnapshot(watch.snapshot),
+          watch.fingerprint,
+          watch.createdAt,
+          watch.expiresAt,
+          watch.nextPollAt,
+        ],
+      );
+      const row = inserted[0];
+      if (row !== undefined) return { created: true, watch: toWatch(row) };
+      const existing = await this.findOpen(watch.channelId, watch.ref);
+      if (existing !== null) return { created: false, existing };
+    }
+    throw new Error(`watch store: could not create a watch for ${watch.channelId}: the open watch on the job kept changing`);
+  }
+
+  async get(id: string): Promise<Watch | null> {
+    return this.oneWatch('SELECT * FROM watches WHERE id = $1', [id]);
+  }
+
+  async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return this.oneWatch(`SELECT * FROM watches WHERE channel_id = $1 AND biz_id = $2 AND job_instance_id = $3 AND ${OPEN_STATUSES}`, [
+      channelId,
+      ref.bizId,
+      ref.jobInstanceId,
+    ]);
+  }
+
+  async listOpenByChannel(channelId: string): Promise<Watch[]> {
+    return (await this.rows(`SELECT * FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(toWatch);
+  }
+
+  async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
+    return (await this.rows(`SELECT * FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(toWatch);
+  }
+
+  async countActiveInChannel(channelId: string): Promise<number> {
+    return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = $1 AND status = 'active'`, [channelId]);
+  }
+
+  async countActive(): Promise<number> {
+    return this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`, []);
+  }
+
+  async update(id: string, patch: WatchPatch): Promise<Watch | null> {
+    const { assignments, values } = patchAssignments(patch, 2);
+    if (assignments.length === 0) return this.get(id);
+    return this.oneWatch(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1 RETURNING *`, [id, ...values]);
+  }
+
+  async claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
+    if (limit <= 0) return [];
+    // One statement is one transaction: the SELECT locks the rows it picks and skips rows another
+    // replica is claiming right now; its WHERE is re-checked on rows changed since the snapshot,
+    // so a watch leased meanwhile is not picked. The UPDATE then records the lease.
+    const rows = await this.rows(
+      `WITH due AS (
+         SELECT id FROM watches
+         WHERE status = 'active' AND next_poll_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+         ORDER BY next_poll_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE watches AS w SET lease_owner = $3, lease_until = $4, leased_at = $1
+       FROM due WHERE w.id = due.id
+       RETURNING w.*`,
+      [now, limit, owner, now + leaseMs],
+    );
+    // RETURNING order is unspecified.
+    return rows.map(toWatch).sort(byNextPoll);
+  }
+
+  async saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
+    return this.transaction(async (client) => {
+      // FOR UPDATE: while we write, no other replica can re-claim the watch (its claim skips locked rows).
+      const lease = (await client.query<Row>('SELECT leased_at FROM watches WHERE id = $1 AND lease_owner = $2 FOR UPDATE', [id, owner])).rows[0];
+      if (lease === undefined) return false;
+      const { assignments, values } = patchAssignments(patch, 2);
+      if (assignments.length > 0) await client.query(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1`, [id, ...values]);
+      const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
+      for (const entry of entries) {
+        await client.query(
+          `INSERT INTO watch_outbox (watch_id, key, payload, created_at) VALUES ($1, $2, $3::jsonb, $4)
+           ON CONFLICT (watch_id, key) DO NOTHING`,
+          [id, entry.key, encodePayload(entry), createdAt],
+        );
+      }
+      return true;
+    });
+  }
+
+  async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
+    const { assignments, values } = patchAssignments(patch, 3);
+    const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
+    const result = await this.pool.query(`UPDATE watches SET ${set.join(', ')} WHERE id = $1 AND lease_owner = $2`, [id, owner, ...values]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 AND sent_at IS NULL ORDER BY created_at, seq', [watchId])).map(toOutboxEntry);
+  }
+
+  async markOutboxAttempt(watchId: string, key: string): Promise<void> {
+    await this.pool.query('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = $1 AND key = $2', [watchId, key]);
+  }
+
+  async markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
+    // The first delivery is the one recorded; a repeated call does not rewrite it.
+    await this.pool.query('UPDATE watch_outbox SET sent_at = $3, slack_ts = $4 WHERE watch_id = $1 AND key = $2 AND sent_at IS NULL', [
+      watchId,
+      key,
+      sentAt,
+      slackTs,
+    ]);
+  }
+
+  async listOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 ORDER BY created_at, seq', [watchId])).map(toOutboxEntry);
+  }
+
+  private async rows(sql: string, values: SqlValue[]): Promise<Row[]> {
+    return (await this.pool.query<Row>(sql, values)).rows;
+  }
+
+  private async oneWatch(sql: string, values: SqlValue[]): Promise<Watch | null> {
+    const row = (await this.rows(sql, values))[0];
+    return row === undefined ? null : toWatch(row);
+  }
+
+  private async count(sql: string, values: SqlValue[]): Promise<number> {
+    const row = (await this.rows(sql, values))[0];
+    return row === undefined ? 0 : readInt(row['n'], 'count');
+  }
+
+  /** Runs `work` in BEGIN … COMMIT on one connection; rolls back on any error. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection is unusable; tell the pool to discard it rather than reuse it.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+function byNextPoll(a: Watch, b: Watch): number {
+  return a.nextPollAt - b.nextPollAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * SET clauses for the fields present in the patch, numbering parameters from `firstParam`;
+ * `undefined` means "leave as is", null is stored.
+ */
+function patchAssignments(patch: WatchPatch, firstParam: number): { assignments: string[]; values: SqlValue[] } {
+  const assignments: string[] = [];
+  const values: SqlValue[] = [];
+  for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    const param = `$${firstParam + values.length}`;
+    if (field === 'snapshot') {
+      assignments.push(`${PATCH_COLUMNS[field]} = ${param}::jsonb`);
+      values.push(encodeSnapshot(patch.snapshot ?? null));
+    } else {
+      assignments.push(`${PATCH_COLUMNS[field]} = ${param}`);
+      values.push(value as SqlValue);
+    }
+  }
+  return { assignments, values };
+}
+
+/**
+ * The store never reads a clock and NewOutboxEntry carries no time, so an entry is stamped with
+ * the poll time of the save (patch.lastPolledAt), else with the time the lease was claimed.
+ */
+function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
+  const time = patch.lastPolledAt ?? leasedAt;
+  if (time === null) throw new Error('watch store: cannot time an outbox entry: no lastPolledAt in the patch and no lease time');
+  return time;
+}
+
+/** JSON text for a `::jsonb` parameter (pg would turn a JS array into a PostgreSQL array). */
+function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
+  return snapshot === null ? null : JSON.stringify(snapshot);
+}
+
+function encodePayload(entry: NewOutboxEntry): string {
+  const json: unknown = JSON.stringify(entry.payload);
+  if (typeof json !== 'string') throw new TypeError(`watch store: outbox payload of ${entry.key} is not JSON-serialisable`);
+  return json;
+}
+
+// ---- Row → domain mapping. Everything read back is checked: a bad row fails loudly, by column. ----
+// pg returns BIGINT as a string (it may not fit a JS number) and JSONB already parsed.
+
+function toWatch(row: Row): Watch {
+  const ref: JobRef = { bizId: readInt(row['biz_id'], 'watches.biz_id'), jobInstanceId: readInt(row['job_instance_id'], 'watches.job_instance_id') };
+  return {
+    id: readText(row['id'], 'watches.id'),
+    channelId: readText(row['channel_id'], 'watches.channel_id'),
+    ref,
+    subscriberId: readText(row['subscriber_id'], 'watches.subscriber_id'),
+    notifyOn: readEnum(row['notify_on'], NOTIFY_ON, 'watches.notify_on'),
+    status: readEnum(row['status'], WATCH_STATUSES, 'watches.status'),
+    statusReason: readNullableText(row['status_reason'], 'watches.status_reason'),
+    statusMessageTs: readNullableText(row['status_message_ts'], 'watches.status_message_ts'),
+    snapshot: readSnapshot(row['snapshot']),
+    fingerprint: readNullableText(row['fingerprint'], 'watches.fingerprint'),
+    createdAt: readInt(row['created_at'], 'watches.created_at'),
+    expiresAt: readInt(row['expires_at'], 'watches.expires_at'),
+    lastPolledAt: readNullableInt(row['last_polled_at'], 'watches.last_polled_at'),
+    lastChangedAt: readInt(row['last_changed_at'], 'watches.last_changed_at'),
+    nextPollAt: readInt(row['next_poll_at'], 'watches.next_poll_at'),
+    consecutiveErrors: readInt(row['consecutive_errors'], 'watches.consecutive_errors'),
+    lastError: readNullableText(row['last_error'], 'watches.last_error'),
+  };
+}
+
+function toOutboxEntry(row: Row): OutboxEntry {
+  const payload: unknown = row['payload'];
+  return {
+    watchId: readText(row['watch_id'], 'watch_outbox.watch_id'),
+    key: readText(row['key'], 'watch_outbox.key'),
+    payload,
+    createdAt: readInt(row['created_at'], 'watch_outbox.created_at'),
+    attempts: readInt(row['attempts'], 'watch_outbox.attempts'),
+    sentAt: readNullableInt(row['sent_at'], 'watch_outbox.sent_at'),
+    slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
+  };
+}
+
+/** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
+const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
+const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
+const JOB_STATES: Readonly<Record<JobState, true>> = {
+  pending: true,
+  running: true,
+  waiting: true,
+  succeeded: true,
+  failed: true,
+  stopped: true,
+  abnormal: true,
+};
+
+function readSnapshot(raw: unknown): WatchSnapshot | null {
+  if (raw === null) return null;
+  const path = 'watches.snapshot';
+  const value = asRecord(raw, path);
+  const steps = value['steps'];
+  if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
+  return {
+    state: readEnum(value['state'], JOB_STATES, `${path}.state`),
+    steps: steps.map((item: unknown, index): StepSnapshot => {
+      const step = asRecord(item, `${path}.steps[${index}]`);
+      return {
+        stepInstanceId: readJsonInt(step['stepInstanceId'], `${path}.steps[${index}].stepInstanceId`),
+        status: readJsonInt(step['status'], `${path}.steps[${index}].status`),
+        executeCount: readJsonInt(step['executeCount'], `${path}.steps[${index}].executeCount`),
+        failedHostCount: readJsonInt(step['failedHostCount'], `${path}.steps[${index}].failedHostCount`),
+      };
+    }),
+  };
+}
+
+function corrupt(path: string, expected: string): never {
+  throw new Error(`watch store: stored ${path} should be ${expected}`);
+}
+
+function asRecord(value: unknown, path: string): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
+}
+
+function readText(value: unknown, path: string): string {
+  return typeof value === 'string' ? value : corrupt(path, 'text');
+}
+
+function readNullableText(value: unknown, path: string): string | null {
+  return value === null ? null : readText(value, path);
+}
+
+/** INTEGER columns arrive as numbers, BIGINT (and count(*)) as decimal strings. */
+function readInt(value: unknown, path: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) {
+    const number = Number(value);
+    if (Number.isSafeInteger(number)) return number;
+  }
+  return corrupt(path, 'an integer within ±2^53');
+}
+
+function readNullableInt(value: unknown, path: string): number | null {
+  return value === null ? null : readInt(value, path);
+}
+
+/** Numbers inside JSONB are JSON numbers, never strings. */
+function readJsonInt(value: unknown, path: string): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
+}
+
+function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
+  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
+}

@@ -1,0 +1,465 @@
+/**
+ * SQLite `WatchStore` for a single bot process (the default: `DATABASE_URL=sqlite:./data/joblog.db`).
+ * better-sqlite3 is synchronous; the methods are async only to satisfy the interface. Write
+ * transactions start with BEGIN IMMEDIATE so that a second process on the same file (say, a
+ * one-off admin script) waits on `busy_timeout` instead of failing half-way.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { JobRef } from '../bkjob/model';
+import type { JobState } from '../summary/types';
+import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+import type { CreateWatchResult, WatchStore } from './types';
+
+/** How long a statement waits for another connection's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+/** Append only: a released version must never change, later changes get a new version. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE watches (
+        id                 TEXT    PRIMARY KEY,
+        channel_id         TEXT    NOT NULL,
+        biz_id             INTEGER NOT NULL,
+        job_instance_id    INTEGER NOT NULL,
+        subscriber_id      TEXT    NOT NULL,
+        notify_on          TEXT    NOT NULL CHECK (notify_on IN ('failure', 'finish', 'all')),
+        status             TEXT    NOT NULL CHECK (status IN ('active', 'paused', 'ended', 'expired')),
+        status_reason      TEXT,
+        status_message_ts  TEXT,
+        snapshot           TEXT,
+        fingerprint        TEXT,
+        created_at         INTEGER NOT NULL,
+        expires_at         INTEGER NOT NULL,
+        last_polled_at     INTEGER,
+        last_changed_at    INTEGER NOT NULL,
+        next_poll_at       INTEGER NOT NULL,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        last_error         TEXT,
+        lease_owner        TEXT,
+        lease_until        INTEGER,
+        leased_at          INTEGER
+      ) STRICT;
+      -- At most one open watch per channel and job; create() relies on it to be atomic.
+      CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, biz_id, job_instance_id)
+        WHERE status IN ('active', 'paused');
+      CREATE INDEX watches_due ON watches (status, next_poll_at);
+      CREATE INDEX watches_channel ON watches (channel_id, created_at);
+      CREATE INDEX watches_subscriber ON watches (subscriber_id, created_at);
+
+      CREATE TABLE watch_outbox (
+        watch_id   TEXT    NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+        key        TEXT    NOT NULL,
+        payload    TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        sent_at    INTEGER,
+        slack_ts   TEXT,
+        PRIMARY KEY (watch_id, key)
+      ) STRICT;
+      CREATE INDEX watch_outbox_pending ON watch_outbox (watch_id, created_at) WHERE sent_at IS NULL;
+    `,
+  },
+];
+
+/** WatchPatch field → column. `satisfies` makes adding a WatchPatch field a compile error here. */
+const PATCH_COLUMNS = {
+  status: 'status',
+  statusReason: 'status_reason',
+  statusMessageTs: 'status_message_ts',
+  snapshot: 'snapshot',
+  fingerprint: 'fingerprint',
+  lastPolledAt: 'last_polled_at',
+  lastChangedAt: 'last_changed_at',
+  nextPollAt: 'next_poll_at',
+  consecutiveErrors: 'consecutive_errors',
+  lastError: 'last_error',
+  expiresAt: 'expires_at',
+} as const satisfies Record<keyof WatchPatch, string>;
+
+type SqlValue = string | number | null;
+type Row = Record<string, unknown>;
+
+const OPEN_STATUSES = `status IN ('active', 'paused')`;
+/** Rows come back oldest first; id breaks ties so the order is stable. */
+const OLDEST_FIRST = 'ORDER BY created_at, id';
+
+export class SqliteWatchStore implements WatchStore {
+  private readonly db: Database.Database;
+  /** Prepared lazily: statements on tables cannot be prepared before migrate() created them. */
+  private readonly statements = new Map<string, Database.Statement<SqlValue[], unknown>>();
+
+  /** @param filename a database file (its directory is created when missing) or ':memory:'. */
+  constructor(filename: string) {
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    this.db = new Database(filename);
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL lets readers run while the poller writes; NORMAL sync is durable enough with WAL
+    // (a power cut may lose the last transactions, never corrupt the file).
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+    ) STRICT`);
+    // IMMEDIATE: another process migrating the same file waits instead of applying twice.
+    this.db
+      .transaction(() => {
+        const applied = new Set(
+          this.db
+            .prepare<[], unknown>('SELECT version FROM schema_migrations')
+            .pluck()
+            .all()
+            .map((version) => readInt(version, 'schema_migrations.version')),
+        );
+        for (const migration of MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          this.db.exec(migration.sql);
+          this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(migration.version);
+        }
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async create(watch: NewWatch): Promise<CreateWatchResult> {
+    return this.db
+      .transaction((): CreateWatchResult => {
+        const id = randomUUID();
+        // The partial unique index turns a second open watch on the job into "no row inserted".
+        const inserted = this.run(
+          `INSERT INTO watches (id, channel_id, biz_id, job_instance_id, subscriber_id, notify_on, status,
+             status_message_ts, snapshot, fingerprint, created_at, expires_at, last_changed_at, next_poll_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+          id,
+          watch.channelId,
+          watch.ref.bizId,
+          watch.ref.jobInstanceId,
+          watch.subscriberId,
+          watch.notifyOn,
+          watch.statusMessageTs,
+          encodeSnapshot(watch.snapshot),
+          watch.fingerprint,
+          watch.createdAt,
+          watch.expiresAt,
+          watch.createdAt,
+          watch.nextPollAt,
+        );
+        if (inserted > 0) return { created: true, watch: this.getSync(id) ?? missing(id) };
+        const existing = this.findOpenSync(watch.channelId, watch.ref);
+        if (existing === null) throw new Error(`watch store: insert of a watch for ${watch.channelId} was ignored but no open watch exists`);
+        return { created: false, existing };
+      })
+      .immediate();
+  }
+
+  async get(id: string): Promise<Watch | null> {
+    return this.getSync(id);
+  }
+
+  async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return this.findOpenSync(channelId, ref);
+  }
+
+  async listOpenByChannel(channelId: string): Promise<Watch[]> {
+    return this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(toWatch);
+  }
+
+  async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
+    return this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(toWatch);
+  }
+
+  async countActiveInChannel(channelId: string): Promise<number> {
+    return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active'`, channelId);
+  }
+
+  async countActive(): Promise<number> {
+    return this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`);
+  }
+
+  async update(id: string, patch: WatchPatch): Promise<Watch | null> {
+    const { assignments, values } = patchAssignments(patch);
+    if (assignments.length === 0) return this.getSync(id);
+    const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING *`, ...values, id);
+    return row === undefined ? null : toWatch(row);
+  }
+
+  async claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
+    if (limit <= 0) return [];
+    // One statement, so the pick and the lease are atomic (the file is write-locked meanwhile).
+    const rows = this.all(
+      `UPDATE watches SET lease_owner = ?, lease_until = ?, leased_at = ?
+       WHERE id IN (
+         SELECT id FROM watches
+         WHERE status = 'active' AND next_poll_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY next_poll_at, id
+         LIMIT ?)
+       RETURNING *`,
+      owner,
+      now + leaseMs,
+      now,
+      now,
+      now,
+      limit,
+    );
+    // RETURNING order is unspecified.
+    return rows.map(toWatch).sort(byNextPoll);
+  }
+
+  async saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        const lease = this.one('SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ?', id, owner);
+        if (lease === undefined) return false;
+        const { assignments, values } = patchAssignments(patch);
+        if (assignments.length > 0) this.run(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ?`, ...values, id);
+        const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
+        for (const entry of entries) {
+          this.run(
+            `INSERT INTO watch_outbox (watch_id, key, payload, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (watch_id, key) DO NOTHING`,
+            id,
+            entry.key,
+            encodePayload(entry),
+            createdAt,
+          );
+        }
+        return true;
+      })
+      .immediate();
+  }
+
+  async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
+    const { assignments, values } = patchAssignments(patch);
+    const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
+    return this.run(`UPDATE watches SET ${set.join(', ')} WHERE id = ? AND lease_owner = ?`, ...values, id, owner) > 0;
+  }
+
+  async pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return this.all(`SELECT * FROM watch_outbox WHERE watch_id = ? AND sent_at IS NULL ORDER BY created_at, rowid`, watchId).map(toOutboxEntry);
+  }
+
+  async markOutboxAttempt(watchId: string, key: string): Promise<void> {
+    this.run('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = ? AND key = ?', watchId, key);
+  }
+
+  async markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
+    // The first delivery is the one recorded; a repeated call does not rewrite it.
+    this.run('UPDATE watch_outbox SET sent_at = ?, slack_ts = ? WHERE watch_id = ? AND key = ? AND sent_at IS NULL', sentAt, slackTs, watchId, key);
+  }
+
+  async listOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(toOutboxEntry);
+  }
+
+  private getSync(id: string): Watch | null {
+    const row = this.one('SELECT * FROM watches WHERE id = ?', id);
+    return row === undefined ? null : toWatch(row);
+  }
+
+  private findOpenSync(channelId: string, ref: JobRef): Watch | null {
+    const row = this.one(
+      `SELECT * FROM watches WHERE channel_id = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
+      channelId,
+      ref.bizId,
+      ref.jobInstanceId,
+    );
+    return row === undefined ? null : toWatch(row);
+  }
+
+  private statement(sql: string): Database.Statement<SqlValue[], unknown> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare<SqlValue[], unknown>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs a write; returns the number of rows changed. */
+  private run(sql: string, ...params: SqlValue[]): number {
+    return this.statement(sql).run(...params).changes;
+  }
+
+  private one(sql: string, ...params: SqlValue[]): Row | undefined {
+    const row = this.statement(sql).get(...params);
+    return row === undefined ? undefined : asRow(row);
+  }
+
+  private all(sql: string, ...params: SqlValue[]): Row[] {
+    return this.statement(sql).all(...params).map(asRow);
+  }
+
+  private count(sql: string, ...params: SqlValue[]): number {
+    const row = this.one(sql, ...params);
+    return row === undefined ? 0 : readInt(row['n'], 'count');
+  }
+}
+
+function missing(id: string): never {
+  throw new Error(`watch store: watch ${id} vanished inside its own transaction`);
+}
+
+function byNextPoll(a: Watch, b: Watch): number {
+  return a.nextPollAt - b.nextPollAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** SET clauses for the fields present in the patch; `undefined` means "leave as is", null is stored. */
+function patchAssignments(patch: WatchPatch): { assignments: string[]; values: SqlValue[] } {
+  const assignments: string[] = [];
+  const values: SqlValue[] = [];
+  for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    assignments.push(`${PATCH_COLUMNS[field]} = ?`);
+    values.push(field === 'snapshot' ? encodeSnapshot(patch.snapshot ?? null) : (value as SqlValue));
+  }
+  return { assignments, values };
+}
+
+/**
+ * The store never reads a clock and NewOutboxEntry carries no time, so an entry is stamped with
+ * the poll time of the save (patch.lastPolledAt), else with the time the lease was claimed.
+ */
+function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
+  const time = patch.lastPolledAt ?? leasedAt;
+  if (time === null) throw new Error('watch store: cannot time an outbox entry: no lastPolledAt in the patch and no lease time');
+  return time;
+}
+
+function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
+  return snapshot === null ? null : JSON.stringify(snapshot);
+}
+
+function encodePayload(entry: NewOutboxEntry): string {
+  const json: unknown = JSON.stringify(entry.payload);
+  if (typeof json !== 'string') throw new TypeError(`watch store: outbox payload of ${entry.key} is not JSON-serialisable`);
+  return json;
+}
+
+// ---- Row → domain mapping. Everything read back is checked: a bad row fails loudly, by column. ----
+
+function toWatch(row: Row): Watch {
+  const ref: JobRef = { bizId: readInt(row['biz_id'], 'watches.biz_id'), jobInstanceId: readInt(row['job_instance_id'], 'watches.job_instance_id') };
+  return {
+    id: readText(row['id'], 'watches.id'),
+    channelId: readText(row['channel_id'], 'watches.channel_id'),
+    ref,
+    subscriberId: readText(row['subscriber_id'], 'watches.subscriber_id'),
+    notifyOn: readEnum(row['notify_on'], NOTIFY_ON, 'watches.notify_on'),
+    status: readEnum(row['status'], WATCH_STATUSES, 'watches.status'),
+    statusReason: readNullableText(row['status_reason'], 'watches.status_reason'),
+    statusMessageTs: readNullableText(row['status_message_ts'], 'watches.status_message_ts'),
+    snapshot: decodeSnapshot(readNullableText(row['snapshot'], 'watches.snapshot')),
+    fingerprint: readNullableText(row['fingerprint'], 'watches.fingerprint'),
+    createdAt: readInt(row['created_at'], 'watches.created_at'),
+    expiresAt: readInt(row['expires_at'], 'watches.expires_at'),
+    lastPolledAt: readNullableInt(row['last_polled_at'], 'watches.last_polled_at'),
+    lastChangedAt: readInt(row['last_changed_at'], 'watches.last_changed_at'),
+    nextPollAt: readInt(row['next_poll_at'], 'watches.next_poll_at'),
+    consecutiveErrors: readInt(row['consecutive_errors'], 'watches.consecutive_errors'),
+    lastError: readNullableText(row['last_error'], 'watches.last_error'),
+  };
+}
+
+function toOutboxEntry(row: Row): OutboxEntry {
+  return {
+    watchId: readText(row['watch_id'], 'watch_outbox.watch_id'),
+    key: readText(row['key'], 'watch_outbox.key'),
+    payload: parseJson(readText(row['payload'], 'watch_outbox.payload'), 'watch_outbox.payload'),
+    createdAt: readInt(row['created_at'], 'watch_outbox.created_at'),
+    attempts: readInt(row['attempts'], 'watch_outbox.attempts'),
+    sentAt: readNullableInt(row['sent_at'], 'watch_outbox.sent_at'),
+    slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
+  };
+}
+
+/** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
+const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
+const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
+const JOB_STATES: Readonly<Record<JobState, true>> = {
+  pending: true,
+  running: true,
+  waiting: true,
+  succeeded: true,
+  failed: true,
+  stopped: true,
+  abnormal: true,
+};
+
+function decodeSnapshot(text: string | null): WatchSnapshot | null {
+  if (text === null) return null;
+  const path = 'watches.snapshot';
+  const value = asRecord(parseJson(text, path), path);
+  const steps = value['steps'];
+  if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
+  return {
+    state: readEnum(value['state'], JOB_STATES, `${path}.state`),
+    steps: steps.map((item: unknown, index): StepSnapshot => {
+      const step = asRecord(item, `${path}.steps[${index}]`);
+      return {
+        stepInstanceId: readInt(step['stepInstanceId'], `${path}.steps[${index}].stepInstanceId`),
+        status: readInt(step['status'], `${path}.steps[${index}].status`),
+        executeCount: readInt(step['executeCount'], `${path}.steps[${index}].executeCount`),
+        failedHostCount: readInt(step['failedHostCount'], `${path}.steps[${index}].failedHostCount`),
+      };
+    }),
+  };
+}
+
+function corrupt(path: string, expected: string): never {
+  throw new Error(`watch store: stored ${path} should be ${expected}`);
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return corrupt(path, 'valid JSON');
+  }
+}
+
+function asRow(value: unknown): Row {
+  return asRecord(value, 'row');
+}
+
+function asRecord(value: unknown, path: string): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
+}
+
+function readText(value: unknown, path: string): string {
+  return typeof value === 'string' ? value : corrupt(path, 'text');
+}
+
+function readNullableText(value: unknown, path: string): string | null {
+  return value === null ? null : readText(value, path);
+}
+
+function readInt(value: unknown, path: string): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
+}
+
+function readNullableInt(value: unknown, path: string): number | null {
+  return value === null ? null : readInt(value, path);
+}
+
+function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
+  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
+}

@@ -1,0 +1,60 @@
+/**
+ * Test helpers: load the BlueKing fixtures and build JobInstances of any size by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostResult, JobInstance, JobRef, StepInstance } from '../../src/bkjob/model';
+import { parseV2JobInstanceLog } from '../../src/bkjob/v2';
+
+export const FIXTURES = join(__dirname, '..', 'fixtures', 'bkjob');
+
+export function fixtureText(name: string): string {
+  return readFileSync(join(FIXTURES, name), 'utf8');
+}
+
+export function fixtureJson(name: string): unknown {
+  return JSON.parse(fixtureText(name));
+}
+
+export const FAILED_REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
+
+/** A v2 fixture parsed into a JobInstance (times without offset read as +08:00). */
+export function v2FixtureJob(kind: 'failed' | 'running' | 'success', ref: JobRef = FAILED_REF): JobInstance {
+  const body = fixtureJson(`v2-get_job_instance_log-${kind}.json`) as { data: unknown };
+  return parseV2JobInstanceLog(body.data, ref, { defaultOffsetMinutes: 480 });
+}
+
+export interface HostSpec {
+  readonly ip?: string;
+  readonly bkCloudId?: number;
+  readonly ipStatus: number;
+  readonly exitCode?: number | null;
+}
+
+export function host(spec: HostSpec, i = 0): HostResult {
+  return {
+    ip: spec.ip ?? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    bkCloudId: spec.bkCloudId ?? 0,
+    ipStatus: spec.ipStatus,
+    tag: '',
+    exitCode: spec.exitCode === undefined ? (spec.ipStatus === 9 ? 0 : 1) : spec.exitCode,
+    errorCode: 0,
+    startTime: 1_700_000_000_000,
+    endTime: 1_700_000_010_000,
+    totalTimeMs: 10_000,
+    retryCount: 0,
+  };
+}
+
+export function step(id: number, name: string, status: number, hosts: readonly HostResult[], executeCount = 0): StepInstance {
+  return { stepInstanceId: id, name, status, type: 1, startTime: 1_700_000_000_000, endTime: status === 2 || status === 1 ? null : 1_700_000_010_000, totalTimeMs: null, executeCount, hosts };
+}
+
+export function job(steps: readonly StepInstance[], ref: JobRef = { bizId: 1, jobInstanceId: 100 }, name: string | null = null): JobInstance {
+  return { ref, name, status: null, startTime: 1_700_000_000_000, endTime: 1_700_000_060_000, steps };
+}
+
+/** `count` hosts, the first `failing` of them failing with exit codes cycling through `exitCodes`. */
+export function hosts(count: number, failing = 0, exitCodes: readonly number[] = [1]): HostResult[] {
+  return Array.from({ length: count }, (_, i) => (i < failing ? host({ ipStatus: 104, exitCode: exitCodes[i % exitCodes.length]! }, i) : host({ ipStatus: 9 }, i)));
+}
