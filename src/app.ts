@@ -91,8 +91,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     clientOptions,
     logger: boltLogger(logger),
   });
-  app.error(async (error) => {
+  app.error((error) => {
     logger.error({ err: error }, 'unhandled error in a Slack listener');
+    return Promise.resolve();
   });
 
   const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };

@@ -102,7 +102,7 @@ function actorToParams(actor: BkActor): Record<string, string> {
 
 /** Maps an axios/network failure to a BkJobError without copying anything from the request. */
 function toTransportError(err: unknown, options: TransportOptions): BkJobError {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   const message = err instanceof Error ? err.message : '';
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
     return new BkJobError(`BlueKing JOB did not answer within ${formatSeconds(options.timeoutMs)}`, { kind: 'timeout' });

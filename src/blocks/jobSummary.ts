@@ -135,8 +135,7 @@ function stepLines(summary: JobSummary, lang: Lang): string[] {
 function groupLine(group: FailingGroup, lang: Lang): string {
   const m = messages(lang);
   const label = `${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus})`;
-  const showExit = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104);
-  const head = showExit ? `*${m.exitCode(group.exitCode!)}* · ${label}` : `*${label}*`;
+  const head = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104) ? `*${m.exitCode(group.exitCode)}* · ${label}` : `*${label}*`;
   const shown = group.hosts.slice(0, BUDGET.hostsPerGroup).map((h) => inlineCode(formatHostAddress(h)));
   const rest = group.hosts.length - shown.length;
   return `• ${head} · ${m.hosts(group.hosts.length)}: ${shown.join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`;

@@ -30,9 +30,9 @@ export function renderOptionsFor(deps: ListenerDeps, ref: JobRef, watching: bool
 /** Slack Web API error code (`not_in_channel`, `ratelimited` …) of a thrown WebClient error. */
 export function slackErrorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('data' in err)) return undefined;
-  const data = (err as { data: unknown }).data;
+  const data = err.data;
   if (typeof data !== 'object' || data === null || !('error' in data)) return undefined;
-  const code = (data as { error: unknown }).error;
+  const code = data.error;
   return typeof code === 'string' ? code : undefined;
 }
 

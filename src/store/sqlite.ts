@@ -1,6 +1,7 @@
 /**
  * SQLite `WatchStore` for a single bot process (the default: `DATABASE_URL=sqlite:./data/joblog.db`).
- * better-sqlite3 is synchronous; the methods are async only to satisfy the interface. Write
+ * better-sqlite3 is synchronous; each method does its work synchronously and returns a settled
+ * promise (a throw becomes a rejection), so callers treat both adapters alike. Write
  * transactions start with BEGIN IMMEDIATE so that a second process on the same file (say, a
  * one-off admin script) waits on `busy_timeout` instead of failing half-way.
  */
@@ -110,7 +111,17 @@ export class SqliteWatchStore implements WatchStore {
     this.db.pragma('foreign_keys = ON');
   }
 
-  async migrate(): Promise<void> {
+  migrate(): Promise<void> {
+    return promised(() => this.migrateSync());
+  }
+
+  close(): Promise<void> {
+    return promised(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  private migrateSync(): void {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    INTEGER PRIMARY KEY,
       applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -134,11 +145,11 @@ export class SqliteWatchStore implements WatchStore {
       .immediate();
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  create(watch: NewWatch): Promise<CreateWatchResult> {
+    return promised(() => this.createSync(watch));
   }
 
-  async create(watch: NewWatch): Promise<CreateWatchResult> {
+  private createSync(watch: NewWatch): CreateWatchResult {
     return this.db
       .transaction((): CreateWatchResult => {
         const id = randomUUID();
@@ -170,38 +181,44 @@ export class SqliteWatchStore implements WatchStore {
       .immediate();
   }
 
-  async get(id: string): Promise<Watch | null> {
-    return this.getSync(id);
+  get(id: string): Promise<Watch | null> {
+    return promised(() => this.getSync(id));
   }
 
-  async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
-    return this.findOpenSync(channelId, ref);
+  findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return promised(() => this.findOpenSync(channelId, ref));
   }
 
-  async listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(toWatch);
+  listOpenByChannel(channelId: string): Promise<Watch[]> {
+    return promised(() => this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(toWatch));
   }
 
-  async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(toWatch);
+  listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
+    return promised(() => this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(toWatch));
   }
 
-  async countActiveInChannel(channelId: string): Promise<number> {
-    return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active'`, channelId);
+  countActiveInChannel(channelId: string): Promise<number> {
+    return promised(() => this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active'`, channelId));
   }
 
-  async countActive(): Promise<number> {
-    return this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`);
+  countActive(): Promise<number> {
+    return promised(() => this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`));
   }
 
-  async update(id: string, patch: WatchPatch): Promise<Watch | null> {
-    const { assignments, values } = patchAssignments(patch);
-    if (assignments.length === 0) return this.getSync(id);
-    const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING *`, ...values, id);
-    return row === undefined ? null : toWatch(row);
+  update(id: string, patch: WatchPatch): Promise<Watch | null> {
+    return promised(() => {
+      const { assignments, values } = patchAssignments(patch);
+      if (assignments.length === 0) return this.getSync(id);
+      const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING *`, ...values, id);
+      return row === undefined ? null : toWatch(row);
+    });
   }
 
-  async claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
+  claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
+    return promised(() => this.claimDueSync(now, limit, owner, leaseMs));
+  }
+
+  private claimDueSync(now: number, limit: number, owner: string, leaseMs: number): Watch[] {
     if (limit <= 0) return [];
     // One statement, so the pick and the lease are atomic (the file is write-locked meanwhile).
     const rows = this.all(
@@ -223,7 +240,11 @@ export class SqliteWatchStore implements WatchStore {
     return rows.map(toWatch).sort(byNextPoll);
   }
 
-  async saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
+  saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
+    return promised(() => this.saveWithLeaseSync(id, owner, patch, entries));
+  }
+
+  private saveWithLeaseSync(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): boolean {
     return this.db
       .transaction((): boolean => {
         const lease = this.one('SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ?', id, owner);
@@ -246,27 +267,35 @@ export class SqliteWatchStore implements WatchStore {
       .immediate();
   }
 
-  async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
-    const { assignments, values } = patchAssignments(patch);
-    const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
-    return this.run(`UPDATE watches SET ${set.join(', ')} WHERE id = ? AND lease_owner = ?`, ...values, id, owner) > 0;
+  release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
+    return promised(() => {
+      const { assignments, values } = patchAssignments(patch);
+      const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
+      return this.run(`UPDATE watches SET ${set.join(', ')} WHERE id = ? AND lease_owner = ?`, ...values, id, owner) > 0;
+    });
   }
 
-  async pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
-    return this.all(`SELECT * FROM watch_outbox WHERE watch_id = ? AND sent_at IS NULL ORDER BY created_at, rowid`, watchId).map(toOutboxEntry);
+  pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return promised(() =>
+      this.all('SELECT * FROM watch_outbox WHERE watch_id = ? AND sent_at IS NULL ORDER BY created_at, rowid', watchId).map(toOutboxEntry),
+    );
   }
 
-  async markOutboxAttempt(watchId: string, key: string): Promise<void> {
-    this.run('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = ? AND key = ?', watchId, key);
+  markOutboxAttempt(watchId: string, key: string): Promise<void> {
+    return promised(() => {
+      this.run('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = ? AND key = ?', watchId, key);
+    });
   }
 
-  async markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
+  markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
     // The first delivery is the one recorded; a repeated call does not rewrite it.
-    this.run('UPDATE watch_outbox SET sent_at = ?, slack_ts = ? WHERE watch_id = ? AND key = ? AND sent_at IS NULL', sentAt, slackTs, watchId, key);
+    return promised(() => {
+      this.run('UPDATE watch_outbox SET sent_at = ?, slack_ts = ? WHERE watch_id = ? AND key = ? AND sent_at IS NULL', sentAt, slackTs, watchId, key);
+    });
   }
 
-  async listOutbox(watchId: string): Promise<OutboxEntry[]> {
-    return this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(toOutboxEntry);
+  listOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return promised(() => this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(toOutboxEntry));
   }
 
   private getSync(id: string): Watch | null {
@@ -310,6 +339,15 @@ export class SqliteWatchStore implements WatchStore {
   private count(sql: string, ...params: SqlValue[]): number {
     const row = this.one(sql, ...params);
     return row === undefined ? 0 : readInt(row['n'], 'count');
+  }
+}
+
+/** Runs synchronous store work as a promise: a throw becomes a rejection, never a synchronous throw. */
+function promised<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
