@@ -60,30 +60,53 @@ export class WatchService {
     if (summary.finished) return { kind: 'finished', summary };
     if ((await this.store.countActiveInChannel(request.channelId)) >= this.options.maxPerChannel) return { kind: 'limit', max: this.options.maxPerChannel };
 
+    // Post the status message first, so a watch never exists without the message its events
+    // thread under (a poller on another replica may pick the new watch up at once).
     const now = this.now();
-    const created = await this.store.create({
+    const draft: Watch = {
+      id: '',
       channelId: request.channelId,
       ref: request.ref,
       subscriberId: request.subscriberId,
       notifyOn: request.notifyOn,
-      createdAt: now,
-      expiresAt: now + this.options.maxAgeMs,
+      status: 'active',
+      statusReason: null,
       statusMessageTs: null,
       snapshot: snapshotOf(summary),
       fingerprint: fingerprint(summary),
+      createdAt: now,
+      expiresAt: now + this.options.maxAgeMs,
+      lastPolledAt: null,
+      lastChangedAt: now,
       nextPollAt: now,
-    });
-    if (!created.created) return { kind: 'duplicate', existing: created.existing };
-
+      consecutiveErrors: 0,
+      lastError: null,
+    };
+    let ts: string;
     try {
-      const ts = await this.notifier.post(request.channelId, this.renderStatus(summary, created.watch));
-      const watch = (await this.store.update(created.watch.id, { statusMessageTs: ts })) ?? { ...created.watch, statusMessageTs: ts };
-      return { kind: 'created', watch, summary };
+      ts = await this.notifier.post(request.channelId, this.renderStatus(summary, draft));
     } catch (err) {
-      if (!(err instanceof ChannelAccessError)) throw err;
-      await this.store.update(created.watch.id, { status: 'ended', statusReason: messages(this.options.lang).reasonNoAccess(err.slackError) });
-      return { kind: 'no_access', error: err.slackError };
+      if (err instanceof ChannelAccessError) return { kind: 'no_access', error: err.slackError };
+      throw err;
     }
+    const created = await this.store.create({
+      channelId: draft.channelId,
+      ref: draft.ref,
+      subscriberId: draft.subscriberId,
+      notifyOn: draft.notifyOn,
+      createdAt: draft.createdAt,
+      expiresAt: draft.expiresAt,
+      statusMessageTs: ts,
+      snapshot: draft.snapshot,
+      fingerprint: draft.fingerprint,
+      nextPollAt: draft.nextPollAt,
+    });
+    if (!created.created) {
+      // Lost a race with a concurrent watch request: our message must not claim a second watch.
+      await this.notifier.update(request.channelId, ts, this.renderStatus(summary, created.existing)).catch(() => undefined);
+      return { kind: 'duplicate', existing: created.existing };
+    }
+    return { kind: 'created', watch: created.watch, summary };
   }
 
   /** Ends the channel's watch on the job and marks its status message as no longer watched. */

@@ -1,0 +1,290 @@
+/**
+ * End to end for watches: signed `/joblog watch`, the fake BlueKing job moving on between poll
+ * ticks, and what the fake Slack receives: exactly one ping per event, even across restarts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Harness, startHarness } from '../../src/dev/harness';
+import { FakeBkJob } from '../../src/dev/fakeEsb';
+import { FakeSlackApi } from '../../src/dev/fakeSlack';
+import { failStep, runningJob, waitingForUserJob } from '../../src/dev/scenarios';
+import type { SlackCall } from '../../src/dev/fakeSlack';
+
+const ALICE = 'U0ALICE01';
+const CHANNEL = 'C0OPS0001';
+const job = runningJob();
+const WATCHED_BY = `:eyes: Watched by <@${ALICE}> · notifying on failures, steps waiting for confirmation and the result`;
+
+let dir: string;
+let slack: FakeSlackApi;
+let esb: FakeBkJob;
+let clock: number;
+
+function env(extra: Record<string, string> = {}) {
+  return { DATABASE_URL: `sqlite:${join(dir, 'joblog.db')}`, WATCH_MAX_ERRORS: '3', ...extra };
+}
+
+async function start(extra: Record<string, string> = {}): Promise<Harness> {
+  return startHarness({ slack, esb, env: env(extra), overrides: { now: () => clock } });
+}
+
+const posts = () => slack.calls('chat.postMessage');
+const replies = () => posts().filter((c) => c.args.thread_ts !== undefined);
+const textOf = (call: SlackCall) => String(call.args.text);
+
+beforeAll(async () => {
+  slack = new FakeSlackApi({ teamId: 'T0TEST001' });
+  esb = new FakeBkJob();
+  await slack.start();
+  await esb.start();
+});
+
+afterAll(async () => {
+  await slack.stop();
+  await esb.stop();
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'joblog-e2e-'));
+  slack.reset();
+  esb.reset();
+  esb.setJob(runningJob());
+  clock = Date.UTC(2024, 5, 11, 3, 5);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Resolves once `probe` holds, checking every 10 ms for at most 5 s. */
+async function eventually(probe: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('condition not met within 5 s');
+}
+
+async function watch(h: Harness, args = `${job.bizId} ${job.jobInstanceId}`): Promise<SlackCall> {
+  const ack = await h.slash(`watch ${args}`);
+  expect(ack.status).toBe(200);
+  const [status] = await slack.waitFor('chat.postMessage');
+  // The command finishes after Slack has the message: wait until the watch is stored.
+  await eventually(async () => (await h.bot.store.listOpenByChannel(CHANNEL)).some((w) => w.statusMessageTs !== null));
+  return status!;
+}
+
+function failTheJob(): void {
+  esb.updateJob(job.bizId, job.jobInstanceId, (def) => failStep(def, 0, [2, 4], 3));
+}
+
+describe('/joblog watch', () => {
+  it('posts a status message, then exactly one ping when the job fails, and ends the watch', async () => {
+    const h = await start();
+    try {
+      const status = await watch(h);
+      expect(status.args.channel).toBe(CHANNEL);
+      const blocks = status.args.blocks as Array<{ type: string; elements?: Array<{ text?: string; action_id?: string }> }>;
+      expect(blocks[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: WATCHED_BY }] });
+      expect(blocks.at(-1)!.elements!.map((e) => e.action_id)).toEqual(['joblog_unwatch']);
+
+      // Nothing changed: a tick posts and updates nothing.
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toEqual({ claimed: 1, polled: 1, errors: 0, eventsSent: 0 });
+      expect(posts()).toHaveLength(1);
+      expect(slack.calls('chat.update')).toHaveLength(0);
+
+      failTheJob();
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toEqual({ claimed: 1, polled: 1, errors: 0, eventsSent: 2 });
+
+      const [update] = slack.calls('chat.update');
+      const statusTs = slack.messages(CHANNEL).find((m) => m.threadTs === undefined)!.ts;
+      expect(update!.args.ts).toBe(statusTs);
+      expect(String(update!.args.text)).toBe(`:x: Job ${job.jobInstanceId} (biz 3) failed: step 1 "Backup data dir": 2 of 5 hosts failed`);
+      const updatedBlocks = update!.args.blocks as Array<{ type: string; elements?: Array<{ text?: string }> }>;
+      expect(updatedBlocks[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: ':eyes: Watch ended: the job finished' }] });
+
+      const threaded = replies();
+      expect(threaded).toHaveLength(2);
+      expect(threaded.every((c) => c.args.thread_ts === statusTs)).toBe(true);
+      expect(String(threaded[0]!.args.reply_broadcast)).toBe('true');
+      expect(textOf(threaded[0]!)).toBe(`<@${ALICE}> :x: Step 1 *Backup data dir* failed on 2 of 5 hosts • *exit 3* · Non-zero Exit Code (104) · 2 hosts: \`10.0.3.33\`, \`10.0.3.35\``);
+      expect(String(threaded[1]!.args.reply_broadcast)).toBe('false');
+      expect(textOf(threaded[1]!)).toMatch(new RegExp(`^<@${ALICE}> :x: Job failed after `));
+
+      // The watch has ended: later ticks are silent.
+      clock += 30_000;
+      await h.bot.pollNow();
+      expect(posts()).toHaveLength(3);
+      const [stored] = await h.bot.store.listOpenByChannel(CHANNEL);
+      expect(stored).toBeUndefined();
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('pings once when a step waits for confirmation', async () => {
+    const waiting = waitingForUserJob();
+    esb.setJob({ ...waiting, steps: waiting.steps.map((s, i) => (i === 0 ? s : { ...s, status: i === 1 ? 2 : 1, hosts: [] })) });
+    const h = await start();
+    try {
+      await watch(h, `${waiting.bizId} ${waiting.jobInstanceId}`);
+      esb.setJob(waiting);
+      clock += 30_000;
+      await h.bot.pollNow();
+      clock += 30_000;
+      await h.bot.pollNow();
+      const threaded = replies();
+      expect(threaded).toHaveLength(1);
+      expect(String(threaded[0]!.args.reply_broadcast)).toBe('true');
+      expect(textOf(threaded[0]!)).toMatch(new RegExp(`^<@${ALICE}> :raised_hand: Step 2 \\*.+\\* is waiting for confirmation\\. Confirm or terminate it in the JOB console\\.$`));
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('sends nothing twice across a restart between ticks', async () => {
+    const first = await start();
+    await watch(first);
+    failTheJob();
+    await first.stop({ keepFakes: true });
+
+    const second = await start();
+    try {
+      clock += 30_000;
+      await second.bot.pollNow();
+      expect(replies()).toHaveLength(2);
+      await second.stop({ keepFakes: true });
+
+      const third = await start();
+      clock += 30_000;
+      await third.bot.pollNow();
+      await third.stop({ keepFakes: true });
+      expect(replies()).toHaveLength(2);
+    } finally {
+      await second.stop({ keepFakes: true }).catch(() => undefined);
+    }
+  });
+
+  it('keeps an event that Slack failed to take and delivers it exactly once on the next tick', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      failTheJob();
+      slack.failNext('chat.postMessage', { error: 'internal_error' });
+      clock += 30_000;
+      await h.bot.pollNow();
+      // The fake records the refused attempt; nothing was delivered and the watch stays open.
+      expect(replies()).toHaveLength(1);
+      expect((await h.bot.store.listOpenByChannel(CHANNEL))[0]).toMatchObject({ status: 'active' });
+      clock += 60_000;
+      await h.bot.pollNow();
+      const texts = replies().map(textOf);
+      expect(texts).toHaveLength(3);
+      expect(texts[1]).toBe(texts[0]);
+      expect(texts[2]).toMatch(new RegExp(`^<@${ALICE}> :x: Job failed after `));
+      clock += 60_000;
+      await h.bot.pollNow();
+      expect(replies()).toHaveLength(3);
+      expect(await h.bot.store.listOpenByChannel(CHANNEL)).toEqual([]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('stops notifying after unwatch', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      const ack = await h.slash(`unwatch ${job.bizId} ${job.jobInstanceId}`, { responseId: 'unwatch' });
+      expect(ack.status).toBe(200);
+      const [answer] = await slack.waitForResponses(1);
+      expect(answer!.body).toMatchObject({ response_type: 'ephemeral', text: `Stopped watching Job ${job.jobInstanceId} (biz ${job.bizId}).` });
+      await slack.waitFor('chat.update');
+      failTheJob();
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toEqual({ claimed: 0, polled: 0, errors: 0, eventsSent: 0 });
+      expect(replies()).toHaveLength(0);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('does not duplicate a watch, and lists the channel watches', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      await h.slash(`watch ${job.bizId} ${job.jobInstanceId}`, { userId: 'U0BOB0001', responseId: 'dup' });
+      const [dup] = await slack.waitForResponses(1);
+      expect(dup!.body).toMatchObject({ response_type: 'ephemeral', text: `This channel already watches that job (since <@${ALICE}> subscribed it).` });
+      expect(posts()).toHaveLength(1);
+
+      clock += 2 * 3_600_000;
+      await h.slash('list', { responseId: 'list' });
+      const listed = await slack.waitForResponses(2);
+      expect(listed[1]!.body).toMatchObject({
+        response_type: 'ephemeral',
+        text: `*1 watch in this channel*\n• Job ${job.jobInstanceId} (biz ${job.bizId}) · :hourglass_flowing_sand: running · by <@${ALICE}> 2h ago · on failures, steps waiting for confirmation and the result`,
+      });
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('refuses a job that already finished and a channel over its limit', async () => {
+    const h = await start({ WATCH_MAX_PER_CHANNEL: '1' });
+    try {
+      await watch(h);
+      const other = runningJob({ jobInstanceId: job.jobInstanceId + 1 });
+      esb.setJob(other);
+      await h.slash(`watch ${other.bizId} ${other.jobInstanceId}`, { responseId: 'limit' });
+      const [limit] = await slack.waitForResponses(1);
+      expect(limit!.body).toMatchObject({ text: 'This channel already has 1 active watches (WATCH_MAX_PER_CHANNEL). Stop one with `/joblog unwatch` first.' });
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('backs off on BlueKing errors, keeps state, and after WATCH_MAX_ERRORS tells the channel once and pauses', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      esb.failNext(10, 'http500');
+      for (let tick = 0; tick < 3; tick++) {
+        clock += 16 * 60_000; // past the longest backoff
+        const report = await h.bot.pollNow();
+        expect(report).toMatchObject({ polled: 1, errors: 1 });
+      }
+      const threaded = replies();
+      expect(threaded).toHaveLength(1);
+      expect(textOf(threaded[0]!)).toBe(`<@${ALICE}> :double_vertical_bar: Watch paused: 3 polls in a row failed (last: BlueKing JOB answered HTTP 500). Run \`/joblog watch\` again to resume.`);
+      clock += 16 * 60_000;
+      expect(await h.bot.pollNow()).toMatchObject({ claimed: 0 });
+      const [paused] = await h.bot.store.listOpenByChannel(CHANNEL);
+      expect(paused).toMatchObject({ status: 'paused', consecutiveErrors: 3 });
+      expect(paused!.snapshot?.state).toBe('running');
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('pauses the watch and tells the subscriber by DM when the bot loses the channel', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      failTheJob();
+      slack.failNext('chat.update', { error: 'channel_not_found' });
+      clock += 30_000;
+      await h.bot.pollNow();
+      const dm = posts().find((c) => String(c.args.channel).startsWith('D'));
+      expect(dm).toBeDefined();
+      expect(textOf(dm!)).toBe(`I lost access to <#${CHANNEL}>, so your joblog watch there is paused. Invite me back with \`/invite @joblog\` and run \`/joblog watch\` again.`);
+      const [paused] = await h.bot.store.listOpenByChannel(CHANNEL);
+      expect(paused).toMatchObject({ status: 'paused' });
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+});
