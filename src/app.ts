@@ -37,6 +37,8 @@ export interface BotOverrides {
   readonly slackRetries?: number;
   /** Start the node-cron poll schedule on start() (tests call pollOnce() themselves). */
   readonly schedulePolling?: boolean;
+  /** Watches claimed per database round trip (small values make replicas interleave in tests). */
+  readonly pollBatchSize?: number;
 }
 
 export interface Bot {
@@ -118,6 +120,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       lang: config.lang,
       offsetMinutes: config.bk.timezoneOffsetMinutes,
       jobWebUrl: config.bk.jobWebUrl,
+      batchSize: overrides.pollBatchSize,
     },
   );
 
