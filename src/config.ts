@@ -148,8 +148,10 @@ export function parseOffset(text: string): number | null {
   if (text === 'Z' || text === 'UTC') return 0;
   const match = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
   if (!match) return null;
+  if (Number(match[3]) >= 60) return null;
   const minutes = Number(match[2]) * 60 + Number(match[3]);
-  return minutes > 14 * 60 ? null : (match[1] === '-' ? -1 : 1) * minutes;
+  if (minutes > 14 * 60) return null;
+  return match[1] === '-' ? -minutes : minutes;
 }
 
 export function loadConfig(env: Env): Config {

@@ -5,7 +5,8 @@
 
 const SECRET_PARAM_NAMES = ['bk_app_secret', 'bk_token', 'access_token', 'app_secret', 'token', 'signing_secret'];
 
-const SECRET_PARAM_PATTERN = new RegExp(`((?:${SECRET_PARAM_NAMES.join('|')})["']?\\s*[=:]\\s*["']?)([^&"'\\s,}]+)`, 'gi');
+// Also matches JSON nested in a JSON string (`\"bk_token\":\"…\"`), as a logged header would be.
+const SECRET_PARAM_PATTERN = new RegExp(`((?:${SECRET_PARAM_NAMES.join('|')})\\\\?["']?\\s*[=:]\\s*\\\\?["']?)([^&"'\\\\\\s,}]+)`, 'gi');
 
 /** Slack token shapes (bot, user, app-level, config, refresh). */
 const SLACK_TOKEN_PATTERN = /\bxox[abepr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+/g;

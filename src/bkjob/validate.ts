@@ -73,16 +73,19 @@ export function parseBkTime(value: unknown, path: string, defaultOffsetMinutes: 
   if (!match) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800');
   const [, y, mo, d, h, mi, s, zone] = match;
   let offset = defaultOffsetMinutes;
+  let offsetValid = true;
   if (zone === 'Z') offset = 0;
   else if (zone) {
     const digits = zone.replace(':', '');
     const sign = digits.startsWith('-') ? -1 : 1;
-    offset = sign * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+    const zoneMinutes = Number(digits.slice(3, 5));
+    offset = sign * (Number(digits.slice(1, 3)) * 60 + zoneMinutes);
+    offsetValid = zoneMinutes < 60 && Math.abs(offset) <= 14 * 60;
   }
   const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   // Date.UTC silently rolls 2024-02-30 over to March 1st: reject impossible fields instead.
   const back = new Date(utc);
   const exact = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(mo) - 1 && back.getUTCDate() === Number(d) && back.getUTCHours() === Number(h) && back.getUTCMinutes() === Number(mi) && back.getUTCSeconds() === Number(s);
-  if (!exact || Math.abs(offset) > 14 * 60) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800');
+  if (!exact || !offsetValid) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800');
   return utc - offset * 60_000;
 }

@@ -2,6 +2,7 @@
  * Text helpers for Block Kit: escaping, length caps, Slack date tokens and durations.
  * Every string that comes from BlueKing passes through `escapeText` before it reaches Slack.
  */
+import { tz } from '@date-fns/tz';
 import { format } from 'date-fns';
 
 /** Block Kit hard limits this bot relies on (https://docs.slack.dev/reference/block-kit). */
@@ -51,13 +52,11 @@ export function safeText(text: string, max: number): string {
 
 /** Formats a time for people who cannot see Slack's localised token (notifications, fallbacks). */
 export function formatFallbackTime(epochMs: number, offsetMinutes: number): string {
-  // Shift into the BlueKing server's zone, then format the shifted wall clock as if it were UTC.
-  const shifted = new Date(epochMs + offsetMinutes * 60_000);
-  const wall = new Date(shifted.getUTCFullYear(), shifted.getUTCMonth(), shifted.getUTCDate(), shifted.getUTCHours(), shifted.getUTCMinutes(), shifted.getUTCSeconds());
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
-  const zone = `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-  return `${format(wall, 'yyyy-MM-dd HH:mm:ss')} ${zone}`;
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  // Shift by the offset and format in UTC: the server's own time zone (and its DST) never matters.
+  return `${format(epochMs + offsetMinutes * 60_000, 'yyyy-MM-dd HH:mm:ss', { in: tz('UTC') })} UTC${offset}`;
 }
 
 /**

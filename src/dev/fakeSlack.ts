@@ -309,7 +309,7 @@ export class FakeSlackApi {
     }
   }
 
-  private async handleResponseUrl(id: string, request: FakeRequest, res: http.ServerResponse): Promise<void> {
+  private handleResponseUrl(id: string, request: FakeRequest, res: http.ServerResponse): void {
     const text = request.body.toString('utf8');
     let body: unknown = text;
     try {
@@ -351,7 +351,10 @@ export class FakeSlackApi {
   // ---- Web API methods ----------------------------------------------------------------------
 
   private answer(method: string, args: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    const str = (key: string): string | undefined => (typeof args[key] === 'string' && args[key] !== '' ? (args[key] as string) : undefined);
+    const str = (key: string): string | undefined => {
+      const value = args[key];
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    };
     switch (method) {
       case 'auth.test':
         return { ok: true, url: `https://${this.teamDomain}.slack.com/`, team: 'Fake Team', user: 'joblog', team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId, is_enterprise_install: false };

@@ -34,7 +34,7 @@ function sqliteBackend(): Backend {
       await store.migrate();
       return store;
     },
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
 }
 
