@@ -71,6 +71,18 @@ export interface Messages {
   reasonExpired(age: string): string;
   reasonErrors(count: number, last: string): string;
   reasonNoAccess(error: string): string;
+  hostsPickerPlaceholder(count: number): string;
+  logOf(host: string, step: string, status: string): string;
+  retries(count: number): string;
+  errorCode(code: number): string;
+  logShowing(shown: number, total: number, cut: boolean): string;
+  logEmpty: string;
+  shareInChannel: string;
+  fullLog: string;
+  sharedBy(user: string): string;
+  fullLogComment(host: string, step: string, size: string): string;
+  fullLogSent: string;
+  logUnavailable(host: string): string;
 }
 
 function en(): Messages {
@@ -146,6 +158,18 @@ function en(): Messages {
     reasonExpired: (age) => `expired after ${age}`,
     reasonErrors: (c, last) => `${c} polls in a row failed (last: ${last})`,
     reasonNoAccess: (e) => `cannot post in the channel (${e})`,
+    hostsPickerPlaceholder: (c) => `All ${n(c, 'failing host')}: pick one`,
+    logOf: (host, step, status) => `:page_facing_up: Log of ${host} in *${step}* · ${status}`,
+    retries: (c) => n(c, 'retry', 'retries'),
+    errorCode: (c) => `error code ${c}`,
+    logShowing: (shown, total, cut) => `Showing the last ${n(shown, 'line')} of ${total.toLocaleString('en-US')}${cut ? ' (the first shown line is cut at its start)' : ''}`,
+    logEmpty: 'The log is empty.',
+    shareInChannel: 'Share in channel',
+    fullLog: 'Full log',
+    sharedBy: (user) => `Shared by ${user}`,
+    fullLogComment: (host, step, size) => `Full log of ${host} in ${step} (${size})`,
+    fullLogSent: ':inbox_tray: Sent the full log to you in a direct message.',
+    logUnavailable: (host) => `:warning: Could not load the log of ${host}.`,
   };
 }
 
@@ -221,6 +245,18 @@ function zh(): Messages {
     reasonExpired: (age) => `已在 ${age} 后过期`,
     reasonErrors: (c, last) => `连续 ${c} 次查询失败（最后一次：${last}）`,
     reasonNoAccess: (e) => `无法在频道中发消息（${e}）`,
+    hostsPickerPlaceholder: (c) => `全部 ${c} 台失败主机：选择一台`,
+    logOf: (host, step, status) => `:page_facing_up: ${host} 在 *${step}* 的日志 · ${status}`,
+    retries: (c) => `重试 ${c} 次`,
+    errorCode: (c) => `错误码 ${c}`,
+    logShowing: (shown, total, cut) => `显示最后 ${shown} 行，共 ${total} 行${cut ? '（首行开头已截断）' : ''}`,
+    logEmpty: '日志为空。',
+    shareInChannel: '分享到频道',
+    fullLog: '完整日志',
+    sharedBy: (user) => `由 ${user} 分享`,
+    fullLogComment: (host, step, size) => `${host} 在 ${step} 的完整日志（${size}）`,
+    fullLogSent: ':inbox_tray: 已通过私信把完整日志发给你。',
+    logUnavailable: (host) => `:warning: 无法加载 ${host} 的日志。`,
   };
 }
 

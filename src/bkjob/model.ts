@@ -65,6 +65,10 @@ export interface HostLog {
   readonly ref: HostLogRef;
   /** Decoded log text (v2 HTML entities already undone). */
   readonly content: string;
+  /** The step the log belongs to, as it is now. */
+  readonly step: { readonly name: string; readonly status: number; readonly executeCount: number };
+  /** The host's result in that step: status, exit code, times. */
+  readonly host: HostResult;
 }
 
 /** "2:10.0.0.1" when the host is outside the default cloud area 0, else the bare IP. */

@@ -32,7 +32,7 @@ export class V2JobLogSource implements JobLogSource {
   async getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
     // v2 has no per-host API: the whole job's logs come back and one host's is kept.
     const { data } = await this.fetch(actor, ref.job);
-    return extractV2HostLog(data, ref);
+    return extractV2HostLog(data, ref, this.options);
   }
 
   private fetch(actor: BkActor, ref: JobRef) {

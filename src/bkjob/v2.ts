@@ -99,19 +99,26 @@ function safeCodePoint(code: number): string | undefined {
 }
 
 /** Finds one host's log in a v2 response for the given step; not_found when absent. */
-export function extractV2HostLog(data: unknown, ref: HostLogRef): HostLog {
+export function extractV2HostLog(data: unknown, ref: HostLogRef, options: V2ParseOptions): HostLog {
   const steps = readArray(data, 'data');
   for (const [i, stepValue] of steps.entries()) {
     const step = readRecord(stepValue, `data[${i}]`);
     if (readInt(step.step_instance_id, `data[${i}].step_instance_id`) !== ref.stepInstanceId) continue;
     for (const [g, groupValue] of readOptionalArray(step.step_results, `data[${i}].step_results`).entries()) {
-      const group = readRecord(groupValue, `data[${i}].step_results[${g}]`);
-      for (const [h, hostValue] of readOptionalArray(group.ip_logs, `data[${i}].step_results[${g}].ip_logs`).entries()) {
-        const path = `data[${i}].step_results[${g}].ip_logs[${h}]`;
+      const groupPath = `data[${i}].step_results[${g}]`;
+      const group = readRecord(groupValue, groupPath);
+      for (const [h, hostValue] of readOptionalArray(group.ip_logs, `${groupPath}.ip_logs`).entries()) {
+        const path = `${groupPath}.ip_logs[${h}]`;
         const host = readRecord(hostValue, path);
         const cloud = readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0;
         if (host.ip === ref.ip && cloud === ref.bkCloudId) {
-          return { ref, content: decodeHtmlEntities(readOptionalString(host.log_content, `${path}.log_content`) ?? '') };
+          const result = parseHost(host, path, readInt(group.ip_status, `${groupPath}.ip_status`), readOptionalString(group.tag, `${groupPath}.tag`) ?? '', options);
+          return {
+            ref,
+            content: decodeHtmlEntities(readOptionalString(host.log_content, `${path}.log_content`) ?? ''),
+            step: { name: readOptionalString(step.name, `data[${i}].name`) ?? '', status: readInt(step.status, `data[${i}].status`), executeCount: result.retryCount },
+            host: result,
+          };
         }
       }
     }

@@ -64,12 +64,12 @@ export class V3JobLogSource implements JobLogSource {
     // bk_host_id identifies the host unambiguously (and wins server-side when both are sent);
     // cloud area + IP is the fallback for refs that came from a v2-shaped address.
     const host: Record<string, QueryValue> = ref.bkHostId !== undefined ? { bk_host_id: ref.bkHostId } : { bk_cloud_id: ref.bkCloudId, ip: ref.ip };
-    const { data } = await this.transport.call({
-      ...this.endpoints.ipLog,
-      actor,
-      params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host },
-    });
-    return parseV3HostLog(data, ref);
+    // The ip_log API has the text only; the host's status, exit code and times come from the status API.
+    const [log, job] = await Promise.all([
+      this.transport.call({ ...this.endpoints.ipLog, actor, params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host } }),
+      this.getJobInstance(actor, ref.job),
+    ]);
+    return parseV3HostLog(log.data, ref, job);
   }
 }
 
@@ -137,12 +137,21 @@ export function parseV3JobInstanceStatus(data: unknown, ref: JobRef): JobInstanc
   };
 }
 
-/** Validates a v3 `get_job_instance_ip_log` response's `data` into plain log text. */
-export function parseV3HostLog(data: unknown, ref: HostLogRef): HostLog {
+/**
+ * Validates a v3 `get_job_instance_ip_log` response's `data` into plain log text, joined with the
+ * step and host result from the same job's status (the ip_log API returns neither).
+ */
+export function parseV3HostLog(data: unknown, ref: HostLogRef, job: JobInstance): HostLog {
   const log = readRecord(data, 'data');
   const logType = readOptionalInt(log.log_type, 'data.log_type');
   const content = logType === V3_LOG_TYPE.FILE ? formatFileLogs(readOptionalArray(log.file_logs, 'data.file_logs')) : (readOptionalString(log.log_content, 'data.log_content') ?? '');
-  return { ref, content };
+  const step = job.steps.find((s) => s.stepInstanceId === ref.stepInstanceId);
+  // Queried by bk_host_id, JOB echoes null ip/cloud: match on whatever the ref identifies the host by.
+  const host = step?.hosts.find((h) => (ref.bkHostId !== undefined && h.bkHostId !== undefined ? h.bkHostId === ref.bkHostId : h.ip === ref.ip && h.bkCloudId === ref.bkCloudId));
+  if (!step || !host) {
+    throw new BkJobError(`Host ${formatHostAddress(ref)} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
+  }
+  return { ref, content, step: { name: step.name, status: step.status, executeCount: step.executeCount }, host };
 }
 
 /**

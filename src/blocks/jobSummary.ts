@@ -9,6 +9,7 @@ import { type Lang, STEP_STATUS, hostStatusLabel, isHostPending, stepStatusLabel
 import { messages } from '../i18n';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import { ACTION, encodeJobRef } from './actions';
+import { renderHostControls } from './hostLog';
 import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
 
 export interface SlackMessage {
@@ -26,8 +27,8 @@ export interface RenderOptions {
   readonly now: number;
   /** Show a Watch / Stop watching button; null hides it (e.g. in watch notifications' threads). */
   readonly watching: boolean | null;
-  /** Blocks to place between the failing hosts and the buttons (per-host log buttons). */
-  readonly hostBlocks?: readonly KnownBlock[];
+  /** Per-host log buttons under the failing groups (default true). */
+  readonly hostButtons?: boolean;
 }
 
 const STATE_EMOJI: Readonly<Record<JobState, string>> = {
@@ -65,7 +66,7 @@ const BUDGET = {
   groupsPerStep: 8,
   hostsPerGroup: 5,
   failingSections: 6,
-  hostBlocks: 4,
+  hostBlocks: 2,
 } as const;
 
 export function stepEmoji(status: number): string {
@@ -207,7 +208,7 @@ export function renderJobSummary(summary: JobSummary, options: RenderOptions): S
     blocks.push({ type: 'divider' });
     for (const text of failing) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
   }
-  if (options.hostBlocks?.length) blocks.push(...options.hostBlocks.slice(0, BUDGET.hostBlocks));
+  if (options.hostButtons ?? true) blocks.push(...renderHostControls(summary, lang).slice(0, BUDGET.hostBlocks));
   const buttons: Button[] = [];
   if (options.jobUrl) buttons.push(button(m.openInJob, ACTION.openInJob, { url: options.jobUrl }));
   if (options.watching === false && !summary.finished) buttons.push(button(m.watch, ACTION.watch, { value: encodeJobRef(summary.ref), style: 'primary' }));

@@ -230,6 +230,8 @@ describe('V2JobLogSource.getJobInstance success', () => {
   });
 });
 
+const V2_OPTIONS = { defaultOffsetMinutes: 480 };
+
 describe('V2JobLogSource.getHostLog', () => {
   const ref = (ip: string, bkCloudId: number, stepInstanceId = 2003771002): HostLogRef => ({ job: FAILED_JOB, stepInstanceId, ip, bkCloudId });
 
@@ -247,23 +249,23 @@ describe('V2JobLogSource.getHostLog', () => {
 
   it('tells hosts in different cloud areas apart', () => {
     const data = fixtureJson('v2-get_job_instance_log-failed.json').data;
-    expect(extractV2HostLog(data, ref('172.16.8.21', 2)).content).toContain('nginx.service is not active');
-    expect(() => extractV2HostLog(data, ref('172.16.8.21', 0))).toThrow(
+    expect(extractV2HostLog(data, ref('172.16.8.21', 2), V2_OPTIONS).content).toContain('nginx.service is not active');
+    expect(() => extractV2HostLog(data, ref('172.16.8.21', 0), V2_OPTIONS)).toThrow(
       expect.objectContaining({ kind: 'not_found', message: 'Host 172.16.8.21 is not in step 2003771002 of job 2001893471' }) as Error,
     );
   });
 
   it('reports an unknown step or host as not_found', () => {
     const data = fixtureJson('v2-get_job_instance_log-failed.json').data;
-    expect(() => extractV2HostLog(data, ref('10.0.1.14', 0, 42))).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 10.0.1.14 is not in step 42 of job 2001893471' }) as Error);
-    expect(() => extractV2HostLog(data, ref('10.9.9.9', 5))).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 5:10.9.9.9 is not in step 2003771002 of job 2001893471' }) as Error);
+    expect(() => extractV2HostLog(data, ref('10.0.1.14', 0, 42), V2_OPTIONS)).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 10.0.1.14 is not in step 42 of job 2001893471' }) as Error);
+    expect(() => extractV2HostLog(data, ref('10.9.9.9', 5), V2_OPTIONS)).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 5:10.9.9.9 is not in step 2003771002 of job 2001893471' }) as Error);
   });
 
   it('gives an empty log for a host with null log_content', () => {
     const body = fixtureJson('v2-get_job_instance_log-failed.json');
     const group = (body.data[1]!.step_results as Record<string, unknown>[])[1]!;
     (group.ip_logs as Record<string, unknown>[])[0]!.log_content = null;
-    expect(extractV2HostLog(body.data, ref('10.0.1.14', 0)).content).toBe('');
+    expect(extractV2HostLog(body.data, ref('10.0.1.14', 0), V2_OPTIONS).content).toBe('');
   });
 });
 

@@ -213,20 +213,21 @@ describe('parseV3JobInstanceStatus', () => {
 });
 
 describe('parseV3HostLog', () => {
+  const job = parseV3JobInstanceStatus(statusData(), JOB);
   const ref: HostLogRef = { job: JOB, stepInstanceId: 2003771002, bkCloudId: 0, ip: '10.0.1.14', bkHostId: 1004 };
 
   it('returns the raw script log without HTML decoding', () => {
     const { data } = JSON.parse(fixtureText('v3-get_job_instance_ip_log-script.json')) as { data: unknown };
-    const log = parseV3HostLog(data, ref);
+    const log = parseV3HostLog(data, ref, job);
     expect(log.ref).toBe(ref);
     expect(log.content).toContain('nginx -t 2>&1 failed, abort reload\n');
     // Raw means raw: text that looks like an entity is what the script printed.
-    expect(parseV3HostLog({ log_type: 1, log_content: 'echo &amp; &lt;' }, ref).content).toBe('echo &amp; &lt;');
+    expect(parseV3HostLog({ log_type: 1, log_content: 'echo &amp; &lt;' }, ref, job).content).toBe('echo &amp; &lt;');
   });
 
   it('gives an empty log for null or missing log_content', () => {
-    expect(parseV3HostLog({ log_type: 1, log_content: null, file_logs: null }, ref).content).toBe('');
-    expect(parseV3HostLog({ log_type: 1 }, ref).content).toBe('');
+    expect(parseV3HostLog({ log_type: 1, log_content: null, file_logs: null }, ref, job).content).toBe('');
+    expect(parseV3HostLog({ log_type: 1 }, ref, job).content).toBe('');
   });
 
   it('builds a file step log from file_logs, one line per transfer', () => {
@@ -256,7 +257,7 @@ describe('parseV3HostLog', () => {
         { mode: 1, src_ip: { bk_host_id: 2002 }, src_path: '/data/a.tar', dest_ip: null, dest_path: null, status: 1, log_content: null },
       ],
     };
-    expect(parseV3HostLog(data, { ...ref, ip: '172.16.8.21', bkCloudId: 2, bkHostId: 1008 }).content).toBe(
+    expect(parseV3HostLog(data, { ...ref, ip: '172.16.8.21', bkCloudId: 2, bkHostId: 1008 }, job).content).toBe(
       [
         '[10.0.0.5 → 2:172.16.8.21] /data/release/nginx.conf → /etc/nginx/: [2024-06-11 10:15:04] FileName: /etc/nginx/nginx.conf State: download failed Detail: No space left on device',
         '[10.0.0.5 upload] /data/release/nginx.conf: [2024-06-11 10:15:03] FileName: /data/release/nginx.conf FileSize: 2.4 KB State: upload success',
@@ -266,14 +267,14 @@ describe('parseV3HostLog', () => {
   });
 
   it('gives an empty file log when file_logs is null or empty', () => {
-    expect(parseV3HostLog({ log_type: 2, file_logs: null }, ref).content).toBe('');
-    expect(parseV3HostLog({ log_type: 2, file_logs: [] }, ref).content).toBe('');
+    expect(parseV3HostLog({ log_type: 2, file_logs: null }, ref, job).content).toBe('');
+    expect(parseV3HostLog({ log_type: 2, file_logs: [] }, ref, job).content).toBe('');
   });
 
   it('names the path of a malformed log', () => {
-    expect(() => parseV3HostLog('nope', ref)).toThrow('BlueKing JOB returned an unexpected response: data should be an object');
-    expect(() => parseV3HostLog({ log_type: 1, log_content: 42 }, ref)).toThrow('BlueKing JOB returned an unexpected response: data.log_content should be a string');
-    expect(() => parseV3HostLog({ log_type: 2, file_logs: [{ mode: 1, src_ip: 'x' }] }, ref)).toThrow('BlueKing JOB returned an unexpected response: data.file_logs[0].src_ip should be an object');
+    expect(() => parseV3HostLog('nope', ref, job)).toThrow('BlueKing JOB returned an unexpected response: data should be an object');
+    expect(() => parseV3HostLog({ log_type: 1, log_content: 42 }, ref, job)).toThrow('BlueKing JOB returned an unexpected response: data.log_content should be a string');
+    expect(() => parseV3HostLog({ log_type: 2, file_logs: [{ mode: 1, src_ip: 'x' }] }, ref, job)).toThrow('BlueKing JOB returned an unexpected response: data.file_logs[0].src_ip should be an object');
   });
 });
 
@@ -308,10 +309,14 @@ describe('V3JobLogSource via ESB', () => {
         step_instance_id: 2003771002,
         bk_host_id: 1004,
       })
-      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS);
+      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
+      .post(V3_ENDPOINTS.esb.status.path)
+      .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
     const log = await v3('esb').getHostLog(TOKEN, { job: JOB, stepInstanceId: 2003771002, bkCloudId: 0, ip: '10.0.1.14', bkHostId: 1004 });
     scope.done();
     expect(log.content).toContain('unknown directive "proxy_passs"');
+    expect(log.step).toEqual({ name: 'Reload nginx', status: 4, executeCount: 0 });
+    expect(log.host).toMatchObject({ ip: '10.0.1.14', bkHostId: 1004, ipStatus: 104, exitCode: 1 });
   });
 
   it('asks by bk_cloud_id + ip when the ref has no bk_host_id', async () => {
@@ -327,7 +332,9 @@ describe('V3JobLogSource via ESB', () => {
         bk_cloud_id: 0,
         ip: '10.0.1.14',
       })
-      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS);
+      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
+      .post(V3_ENDPOINTS.esb.status.path)
+      .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
     await v3('esb').getHostLog(USER, { job: JOB, stepInstanceId: 2003771002, bkCloudId: 0, ip: '10.0.1.14' });
     scope.done();
   });
@@ -362,7 +369,10 @@ describe('V3JobLogSource via the API gateway', () => {
       .get('/api/v3/get_job_instance_ip_log')
       .matchHeader('x-bkapi-authorization', (value) => sameJson(authHeader(value), expectedAuth))
       .query({ bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: '2001893471', step_instance_id: '2003771002', bk_host_id: '1004' })
-      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS);
+      .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
+      .get('/api/v3/get_job_instance_status')
+      .query(true)
+      .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
     const log = await v3('gateway').getHostLog(USER, { job: JOB, stepInstanceId: 2003771002, bkCloudId: 0, ip: '10.0.1.14', bkHostId: 1004 });
     scope.done();
     expect(log.content).toContain('2>&1');

@@ -3,7 +3,7 @@ import { ACTION } from '../../src/blocks/actions';
 import { type RenderOptions, jobConsoleUrl, renderJobSummary } from '../../src/blocks/jobSummary';
 import { LIMITS } from '../../src/blocks/text';
 import { buildJobSummary } from '../../src/summary/build';
-import { host, hosts, job, step, v2FixtureJob } from '../helpers/jobs';
+import { FAILED_FIXTURE_HOST_BUTTONS, host, hosts, job, step, v2FixtureJob } from '../helpers/jobs';
 
 const OPTIONS: RenderOptions = { lang: 'en', offsetMinutes: 480, jobUrl: 'https://job.example.com/api_execute/2001893471', now: Date.UTC(2024, 5, 11, 4), watching: false };
 
@@ -59,6 +59,7 @@ describe('renderJobSummary', () => {
           text: '*Failing hosts in step 2 · Reload nginx*\n• *Task Timeout (13)* · 1 host: `10.0.1.17`\n• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`\n• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
         },
       },
+      FAILED_FIXTURE_HOST_BUTTONS,
       {
         type: 'actions',
         block_id: 'joblog_job_actions',

@@ -5,6 +5,7 @@
 import { type Harness, TEST_SIGNING_SECRET, TEST_BOT_TOKEN, startHarness } from '../../src/dev/harness';
 import { failedJob, mentionsJob, runningJob } from '../../src/dev/scenarios';
 import { postSigned, slashCommandBody } from '../../src/dev/slackRequests';
+import { FAILED_FIXTURE_HOST_BUTTONS } from '../helpers/jobs';
 
 let h: Harness;
 
@@ -58,6 +59,7 @@ describe('/joblog <bk_biz_id> <job_instance_id>', () => {
           text: '*Failing hosts in step 2 · Reload nginx*\n• *Task Timeout (13)* · 1 host: `10.0.1.17`\n• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`\n• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
         },
       },
+      FAILED_FIXTURE_HOST_BUTTONS,
       {
         type: 'actions',
         block_id: 'joblog_job_actions',

@@ -58,3 +58,14 @@ export function job(steps: readonly StepInstance[], ref: JobRef = { bizId: 1, jo
 export function hosts(count: number, failing = 0, exitCodes: readonly number[] = [1]): HostResult[] {
   return Array.from({ length: count }, (_, i) => (i < failing ? host({ ipStatus: 104, exitCode: exitCodes[i % exitCodes.length]! }, i) : host({ ipStatus: 9 }, i)));
 }
+
+/** The host log buttons under the failed fixture's failing groups. */
+export const FAILED_FIXTURE_HOST_BUTTONS = {
+  type: 'actions',
+  block_id: 'joblog_host_buttons:3:2001893471',
+  elements: [
+    { type: 'button', action_id: 'joblog_host_log:0', text: { type: 'plain_text', text: '10.0.1.17 · Task Timeout', emoji: false }, value: '{"b":3,"j":2001893471,"s":2003771002,"c":0,"i":"10.0.1.17"}' },
+    { type: 'button', action_id: 'joblog_host_log:1', text: { type: 'plain_text', text: '10.0.1.14 · exit 1', emoji: false }, value: '{"b":3,"j":2001893471,"s":2003771002,"c":0,"i":"10.0.1.14"}' },
+    { type: 'button', action_id: 'joblog_host_log:2', text: { type: 'plain_text', text: '2:172.16.8.21 · exit 2', emoji: false }, value: '{"b":3,"j":2001893471,"s":2003771002,"c":2,"i":"172.16.8.21"}' },
+  ],
+};

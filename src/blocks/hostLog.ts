@@ -1,0 +1,168 @@
+/**
+ * Pure builders for per-host logs: the host buttons/menu under a summary's failing groups, the
+ * options of the type-to-search menu, and the log snippet a click shows.
+ */
+import type { ActionsBlock, Button, ContextBlock, ExternalSelect, KnownBlock, PlainTextOption, SectionBlock, StaticSelect } from '@slack/types';
+import { type HostAddress, type HostLog, type JobRef, formatHostAddress } from '../bkjob/model';
+import { type Lang, hostStatusLabel, stepStatusLabel } from '../bkjob/status';
+import { messages } from '../i18n';
+import type { LogTail } from '../summary/logTail';
+import type { JobSummary } from '../summary/types';
+import { ACTION, type ShareTarget, encodeHostLogRef, hostPickerBlockId } from './actions';
+import { LIMITS, escapeText, formatDuration, slackDate, truncate } from './text';
+
+/** A failing host with what is needed to fetch its log and label it. */
+export interface FailingHost extends HostAddress {
+  readonly stepInstanceId: number;
+  readonly stepPosition: number;
+  readonly ipStatus: number;
+  readonly exitCode: number | null;
+}
+
+/** Buttons shown when everything fits in one actions block; past that, buttons plus a menu. */
+export const MAX_BUTTONS_ALONE = LIMITS.actionsElements;
+export const BUTTONS_BEFORE_MENU = 20;
+
+/** Every failing host of every failing step, the first failing step first, biggest groups first. */
+export function failingHosts(summary: JobSummary): FailingHost[] {
+  const steps = summary.steps.filter((s) => s.failedHostCount > 0);
+  const first = summary.firstFailingStep === null ? undefined : summary.steps[summary.firstFailingStep];
+  const ordered = first ? [first, ...steps.filter((s) => s !== first)] : steps;
+  return ordered.flatMap((step) =>
+    step.failingGroups.flatMap((group) => group.hosts.map((h) => ({ ...h, stepInstanceId: step.stepInstanceId, stepPosition: step.position, ipStatus: group.ipStatus, exitCode: group.exitCode }))),
+  );
+}
+
+function hostLabel(host: FailingHost, lang: Lang, withStep: boolean): string {
+  const m = messages(lang);
+  const outcome = host.exitCode !== null && (host.exitCode !== 0 || host.ipStatus === 104) ? m.exitCode(host.exitCode) : hostStatusLabel(host.ipStatus, lang);
+  return `${withStep ? `#${host.stepPosition} ` : ''}${formatHostAddress(host)} · ${outcome}`;
+}
+
+function refOf(job: JobRef, host: FailingHost) {
+  const address = host.bkHostId === undefined ? { bkCloudId: host.bkCloudId, ip: host.ip } : { bkCloudId: host.bkCloudId, ip: host.ip, bkHostId: host.bkHostId };
+  return { job, stepInstanceId: host.stepInstanceId, ...address };
+}
+
+export function hostOption(job: JobRef, host: FailingHost, lang: Lang, withStep: boolean): PlainTextOption {
+  return { text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.optionText), emoji: false }, value: encodeHostLogRef(refOf(job, host)) };
+}
+
+/**
+ * Host log controls for a summary: one button per failing host when they fit in one actions
+ * block (25), else buttons for the first 20 and a menu with all of them: a static menu up to
+ * 100, an external_select with type-to-search by IP beyond that.
+ */
+export function renderHostControls(summary: JobSummary, lang: Lang): KnownBlock[] {
+  const hosts = failingHosts(summary);
+  if (hosts.length === 0) return [];
+  const withStep = new Set(hosts.map((h) => h.stepInstanceId)).size > 1;
+  const buttonCount = hosts.length <= MAX_BUTTONS_ALONE ? hosts.length : BUTTONS_BEFORE_MENU;
+  const buttons: Button[] = hosts.slice(0, buttonCount).map((host, i) => ({
+    type: 'button',
+    action_id: `${ACTION.hostLog}:${i}`,
+    text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.buttonText), emoji: false },
+    value: encodeHostLogRef(refOf(summary.ref, host)),
+  }));
+  const blocks: KnownBlock[] = [{ type: 'actions', block_id: `joblog_host_buttons:${summary.ref.bizId}:${summary.ref.jobInstanceId}`, elements: buttons } satisfies ActionsBlock];
+  if (hosts.length <= MAX_BUTTONS_ALONE) return blocks;
+
+  const placeholder = { type: 'plain_text' as const, text: truncate(messages(lang).hostsPickerPlaceholder(hosts.length), 150) };
+  const menu: StaticSelect | ExternalSelect =
+    hosts.length <= LIMITS.staticSelectOptions
+      ? { type: 'static_select', action_id: ACTION.hostLogSelect, placeholder, options: hosts.map((h) => hostOption(summary.ref, h, lang, withStep)) }
+      : { type: 'external_select', action_id: ACTION.hostLogSelect, placeholder, min_query_length: 0 };
+  blocks.push({ type: 'actions', block_id: hostPickerBlockId(summary.ref), elements: [menu] } satisfies ActionsBlock);
+  return blocks;
+}
+
+/** Options for the type-to-search menu: hosts whose address contains the query, at most 100. */
+export function searchHostOptions(summary: JobSummary, query: string, lang: Lang): PlainTextOption[] {
+  const needle = query.trim().toLowerCase();
+  const hosts = failingHosts(summary);
+  const withStep = new Set(hosts.map((h) => h.stepInstanceId)).size > 1;
+  const options: PlainTextOption[] = [];
+  for (const host of hosts) {
+    if (needle && !formatHostAddress(host).toLowerCase().includes(needle)) continue;
+    options.push(hostOption(summary.ref, host, lang, withStep));
+    if (options.length === LIMITS.staticSelectOptions) break;
+  }
+  return options;
+}
+
+/** Inside a ``` block only a run of three backticks can break out; break every such run. */
+function preformatted(text: string): string {
+  return `\`\`\`\n${escapeText(text).replace(/```/g, '`\u200b``')}\n\`\`\``;
+}
+
+/** Escaped size of a log line inside the snippet (what Slack's 3000-char limit counts). */
+export function snippetMeasure(line: string): number {
+  return escapeText(line).length + (line.includes('```') ? line.split('```').length : 0);
+}
+
+/** Budget for the log text: a section's 3000 chars minus the fence and newlines. */
+export const SNIPPET_MAX_CHARS = LIMITS.sectionText - 8;
+
+function kilobytes(chars: number): string {
+  return chars < 1024 ? `${chars} B` : chars < 1024 * 1024 ? `${(chars / 1024).toFixed(1)} KB` : `${(chars / 1048576).toFixed(1)} MB`;
+}
+
+export interface SnippetOptions {
+  readonly lang: Lang;
+  readonly offsetMinutes: number;
+  /** Where Share/Full log go; null hides those buttons (e.g. in the shared copy itself). */
+  readonly actions: ShareTarget | null;
+  /** "Shared by <@U>" line for the copy posted in the channel. */
+  readonly sharedBy?: string;
+}
+
+/** One host's log, ready to show: what happened to the host, then the tail of its log. */
+export function renderHostLog(log: HostLog, tail: LogTail, options: SnippetOptions): { text: string; blocks: KnownBlock[] } {
+  const m = messages(options.lang);
+  const host = escapeText(formatHostAddress(log.host));
+  const title = m.logOf(`\`${host}\``, escapeText(truncate(log.step.name || '—', 200)), stepStatusLabel(log.step.status, options.lang));
+  const facts = [`${hostStatusLabel(log.host.ipStatus, options.lang)} (${log.host.ipStatus})`];
+  if (log.host.exitCode !== null) facts.push(m.exitCode(log.host.exitCode));
+  if (log.host.errorCode !== null && log.host.errorCode !== 0) facts.push(m.errorCode(log.host.errorCode));
+  if (log.host.startTime !== null) facts.push(m.started(slackDate(log.host.startTime, options.offsetMinutes)));
+  if (log.host.endTime !== null) facts.push(m.ended(slackDate(log.host.endTime, options.offsetMinutes)));
+  const duration = log.host.totalTimeMs ?? (log.host.startTime !== null && log.host.endTime !== null ? log.host.endTime - log.host.startTime : null);
+  if (duration !== null) facts.push(m.took(formatDuration(duration)));
+  facts.push(m.retries(log.host.retryCount));
+
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(title, LIMITS.sectionText) } } satisfies SectionBlock,
+    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(facts.join(' · '), LIMITS.sectionText) }] } satisfies ContextBlock,
+  ];
+  if (tail.shownLines === 0) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.logEmpty }] } satisfies ContextBlock);
+  } else {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(preformatted(tail.text), LIMITS.sectionText) } } satisfies SectionBlock);
+    const showing = `${m.logShowing(tail.shownLines, tail.totalLines, tail.truncatedLine)} · ${kilobytes(tail.totalChars)}`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: showing }] } satisfies ContextBlock);
+  }
+  if (options.sharedBy) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.sharedBy(options.sharedBy) }] } satisfies ContextBlock);
+  if (options.actions) {
+    const value = encodeHostLogRef(log.ref, options.actions);
+    blocks.push({
+      type: 'actions',
+      block_id: 'joblog_log_actions',
+      elements: [
+        { type: 'button', action_id: ACTION.shareLog, text: { type: 'plain_text', text: m.shareInChannel }, value },
+        { type: 'button', action_id: ACTION.fullLog, text: { type: 'plain_text', text: m.fullLog }, value },
+      ],
+    } satisfies ActionsBlock);
+  }
+  const lastLine = tail.text.slice(tail.text.lastIndexOf('\n') + 1);
+  const text = truncate(`${formatHostAddress(log.host)} · ${log.step.name}: ${lastLine}`, 300);
+  return { text: escapeText(text), blocks };
+}
+
+export function fullLogFilename(log: HostLog): string {
+  const host = formatHostAddress(log.host).replace(/[^0-9A-Za-z.]+/g, '_');
+  return `joblog-${log.ref.job.jobInstanceId}-step${log.ref.stepInstanceId}-${host}.log`;
+}
+
+export function fullLogComment(log: HostLog, lang: Lang): string {
+  return messages(lang).fullLogComment(`\`${escapeText(formatHostAddress(log.host))}\``, escapeText(truncate(log.step.name || '—', 200)), kilobytes(Buffer.byteLength(log.content)));
+}
