@@ -225,3 +225,79 @@ export function serveRpc(handlers: Record<string, (params: never) => unknown>): 
   // The parent going away must not leave this child running.
   process.on('disconnect', () => process.exit(0));
 }
+
+// ---- CPU profile --------------------------------------------------------------------------
+
+export interface ProfileSummary {
+  /** Sampled CPU time (idle excluded), ms. */
+  readonly totalMs: number;
+  /** Self time by area: `src/<file>`, an npm package, `node core`, `GC` … (ms, largest first). */
+  readonly byArea: ReadonlyArray<{ readonly area: string; readonly ms: number }>;
+  /** Functions with the most self time (ms, largest first). */
+  readonly top: ReadonlyArray<{ readonly fn: string; readonly ms: number }>;
+}
+
+function areaOf(url: string, name: string): string {
+  if (name === '(garbage collector)') return 'GC';
+  if (name === '(program)' || name === '(root)') return 'V8/native';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  const own = /\/(src|bench)\/(.+)$/.exec(url);
+  if (own) return `${own[1]}/${own[2]}`;
+  if (url.startsWith('node:')) return 'node core';
+  return url === '' ? 'V8/native' : url;
+}
+
+/** Runs `work` under the V8 sampling profiler (this thread only) and summarises self time. */
+export async function profiled<T>(work: () => Promise<T> | T, intervalUs = 250): Promise<{ value: T; profile: ProfileSummary }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    await session.post('Profiler.start');
+    const value = await work();
+    const { profile } = await session.post('Profiler.stop');
+    const selfUs = new Map<number, number>();
+    // The first sample's delta runs from the profiler's start time and lands on the inspector's own
+    // `dispatch` (often 100+ ms): skip it.
+    profile.samples?.forEach((id, i) => {
+      if (i > 0) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0));
+    });
+    const byArea = new Map<string, number>();
+    const byFn = new Map<string, number>();
+    let total = 0;
+    for (const node of profile.nodes) {
+      const us = selfUs.get(node.id) ?? 0;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (us === 0 || functionName === '(idle)') continue;
+      total += us;
+      const area = areaOf(url, functionName);
+      byArea.set(area, (byArea.get(area) ?? 0) + us);
+      const fn = `${functionName || '(anonymous)'} ${area}${url ? `:${lineNumber + 1}` : ''}`;
+      byFn.set(fn, (byFn.get(fn) ?? 0) + us);
+    }
+    const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+    return {
+      value,
+      profile: {
+        totalMs: round(total / 1000),
+        byArea: sorted(byArea).slice(0, 12).map(([area, us]) => ({ area, ms: round(us / 1000) })),
+        top: sorted(byFn).slice(0, 12).map(([fn, us]) => ({ fn, ms: round(us / 1000) })),
+      },
+    };
+  } finally {
+    session.disconnect();
+  }
+}
+
+export function formatProfile(title: string, p: ProfileSummary, lines = 8): string {
+  const pct = (ms: number) => `${((ms / p.totalMs) * 100).toFixed(0)}%`;
+  return [
+    `${title} (sampled ${fmtMs(p.totalMs)} of CPU):`,
+    `  by area:  ${p.byArea.slice(0, lines).map((a) => `${a.area} ${pct(a.ms)}`).join(', ')}`,
+    '  hottest functions (self time):',
+    ...p.top.slice(0, lines).map((f) => `    ${pct(f.ms).padStart(4)}  ${fmtMs(f.ms).padStart(8)}  ${f.fn}`),
+  ].join('\n');
+}

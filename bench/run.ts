@@ -6,7 +6,7 @@
  *   npm run bench -- --only=summary     one or more of summary, ack, poller (comma-separated)
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runAckBench } from './ack';
 import { type BenchResult, fmtRatio, table } from './lib';
@@ -54,8 +54,11 @@ async function main(): Promise<void> {
   const reports: string[] = [];
   const raw: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
+  /** Load average before each benchmark: other work on the machine skews every number here. */
+  const load: Record<string, number[]> = { start: loadavg().map((x) => Math.round(x * 100) / 100) };
   for (const name of selected()) {
     const t = Date.now();
+    load[name] = loadavg().map((x) => Math.round(x * 100) / 100);
     try {
       if (name === 'summary') {
         const out = await runSummaryBench(log, deadline);
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     }
     log(`bench ${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
+  load.end = loadavg().map((x) => Math.round(x * 100) / 100);
 
   const rows = [['benchmark', 'ratio', 'target', 'result', 'absolute numbers', 'ratio of']];
   for (const r of results) {
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
   const misses = results.filter((r) => r.pass === false);
   const out = [
     '',
-    `joblog-bot benchmarks — ${new Date(started).toISOString()} — node ${machine.node}, ${machine.cores} × ${machine.cpuModel}`,
+    `joblog-bot benchmarks — ${new Date(started).toISOString()} — node ${machine.node}, ${machine.cores} × ${machine.cpuModel}; load average (1 min) at start ${load.start?.[0]}, at end ${load.end[0]} (> 0.5 means other work shared the CPU)`,
     '',
     table(rows),
     '',
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   const file = join(__dirname, 'results.json');
-  writeFileSync(file, `${JSON.stringify({ date: new Date(started).toISOString(), durationSeconds: Math.round((Date.now() - started) / 1000), machine, results, errors, raw }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date(started).toISOString(), durationSeconds: Math.round((Date.now() - started) / 1000), machine, loadAverage: load, results, errors, raw }, null, 2)}\n`);
   log(`bench: wrote ${file}`);
   process.exit(Object.keys(errors).length ? 1 : 0);
 }

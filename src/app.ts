@@ -18,6 +18,7 @@ import { type AppLogger, boltLogger, createLogger } from './logger';
 import { createRedactor } from './redact';
 import { registerActions } from './slack/actions';
 import { registerCommands } from './slack/commands';
+import { registerHostLogActions } from './slack/hostLogs';
 import type { ListenerDeps } from './slack/context';
 import { SlackWatchNotifier } from './slack/notifier';
 import { WatchCommands } from './slack/watchCommands';
@@ -73,7 +74,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
   const store = overrides.store ?? (await openWatchStore(config.databaseUrl));
-  const jobs = new JobService(createJobSource(config));
+  const jobs = new JobService(createJobSource(config), now);
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
   const actorFor = (_slackUserId: string): BkActor => config.bk.actor;
 
@@ -110,6 +111,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const watches = new WatchCommands(watchService, listenerDeps);
   registerCommands(app, { ...listenerDeps, watches });
   registerActions(app, { ...listenerDeps, watches });
+  registerHostLogActions(app, listenerDeps);
 
   const poller = new WatchPoller(
     { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }) },
