@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import { createTask, type ScheduledTask } from 'node-cron';
@@ -15,6 +15,7 @@ import { V3JobLogSource } from './bkjob/v3';
 import { type Config, secretsOf } from './config';
 import { JobService } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
+import { Metrics } from './metrics';
 import { createRedactor } from './redact';
 import { registerActions } from './slack/actions';
 import { registerCommands } from './slack/commands';
@@ -40,6 +41,8 @@ export interface BotOverrides {
   readonly schedulePolling?: boolean;
   /** Watches claimed per database round trip (small values make replicas interleave in tests). */
   readonly pollBatchSize?: number;
+  /** Node process metrics in /metrics (tests running many bots turn them off). */
+  readonly defaultMetrics?: boolean;
 }
 
 export interface Bot {
@@ -55,7 +58,7 @@ export interface Bot {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-export function createJobSource(config: Config): JobLogSource {
+export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobLogSource {
   const v3Gateway = config.bk.apiVersion === 'v3' && config.bk.v3Transport === 'gateway';
   const transport = new BkTransport({
     baseUrl: config.bk.apiBaseUrl,
@@ -64,6 +67,7 @@ export function createJobSource(config: Config): JobLogSource {
     maxResponseBytes: config.bk.maxResponseBytes,
     auth: v3Gateway ? 'gateway' : 'esb',
     language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
+    ...(onCall ? { onCall } : {}),
   });
   return config.bk.apiVersion === 'v3'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport })
@@ -74,7 +78,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
   const store = overrides.store ?? (await openWatchStore(config.databaseUrl));
-  const jobs = new JobService(createJobSource(config), now);
+  const metrics = new Metrics({ defaultMetrics: overrides.defaultMetrics ?? true, activeWatches: () => store.countActive() });
+  const jobs = new JobService(createJobSource(config, (api, outcome, seconds) => metrics.bkRequest(api, outcome, seconds)), now);
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
   const actorFor = (_slackUserId: string): BkActor => config.bk.actor;
 
@@ -82,15 +87,36 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.endsWith('/') ? config.slack.apiUrl : `${config.slack.apiUrl}/` } : {}),
     retryConfig: { retries: overrides.slackRetries ?? 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
   };
-  const healthz = { path: '/healthz', method: ['GET'], handler: (_req: unknown, res: import('node:http').ServerResponse) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok' }));
-  } };
+  const healthz = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok' }));
+    },
+  };
+  const metricsRoute = {
+    path: '/metrics',
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      metrics.registry
+        .metrics()
+        .then((body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(body);
+        })
+        .catch((err: unknown) => {
+          logger.error({ err }, 'could not collect metrics');
+          res.writeHead(500);
+          res.end();
+        });
+    },
+  };
   const app = new App({
     token: config.slack.botToken,
     signingSecret: config.slack.signingSecret,
     ...(config.slack.appToken ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } } : {}),
-    customRoutes: [healthz],
+    customRoutes: [healthz, metricsRoute],
     clientOptions,
     logger: boltLogger(logger),
   });
@@ -100,7 +126,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
-  const notifier = new SlackWatchNotifier(app.client);
+  const notifier = new SlackWatchNotifier(app.client, (method, code) => metrics.slackError(method, code));
   const watchService = new WatchService(store, jobs, notifier, now, {
     maxPerChannel: config.watch.maxPerChannel,
     maxAgeMs: config.watch.maxAgeMs,
@@ -114,7 +140,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   registerHostLogActions(app, listenerDeps);
 
   const poller = new WatchPoller(
-    { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }) },
+    { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }), metrics },
     {
       owner: overrides.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       concurrency: config.watch.pollConcurrency,

@@ -24,6 +24,8 @@ export interface TransportOptions {
   /** Sent as `Blueking-Language` so BlueKing's messages come in the bot's language. */
   readonly language?: string;
   readonly http?: AxiosInstance;
+  /** Called after every call with the API name, `ok` or the error kind, and the seconds it took (metrics). */
+  readonly onCall?: (api: string, outcome: string, seconds: number) => void;
 }
 
 export type QueryValue = string | number | boolean;
@@ -53,8 +55,17 @@ export class BkTransport {
   }
 
   async call(request: BkRequest): Promise<BkEnvelopeData> {
-    const response = await this.send(request);
-    return parseEnvelope(response);
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return parseEnvelope(await this.send(request));
+    } catch (err) {
+      outcome = err instanceof BkJobError ? err.kind : 'internal';
+      throw err;
+    } finally {
+      const api = request.path.split('/').filter(Boolean).at(-1) ?? request.path;
+      this.options.onCall?.(api, outcome, (performance.now() - started) / 1000);
+    }
   }
 
   private async send(request: BkRequest): Promise<AxiosResponse<string>> {

@@ -57,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   };
   const config = loadConfig(env);
-  const bot = await createBot(config, { slackRetries: 0, schedulePolling: false, ...options.overrides });
+  const bot = await createBot(config, { slackRetries: 0, schedulePolling: false, defaultMetrics: false, ...options.overrides });
   const server = await bot.start();
   if (!server) throw new Error('the harness needs HTTP mode (no SLACK_APP_TOKEN)');
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

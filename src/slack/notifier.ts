@@ -9,22 +9,27 @@ import { CHANNEL_ACCESS_ERRORS, slackErrorCode } from './context';
 
 const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 
-function classify(err: unknown): never {
+function classify(err: unknown, method: string, onError?: (method: string, code: string) => void): never {
   const code = slackErrorCode(err);
+  onError?.(method, code ?? 'request_failed');
   if (code && CHANNEL_ACCESS_ERRORS.has(code)) throw new ChannelAccessError(code);
   if (code && GONE_ERRORS.has(code)) throw new MessageGoneError(code);
   throw err;
 }
 
 export class SlackWatchNotifier implements WatchNotifier {
-  constructor(private readonly client: WebClient) {}
+  constructor(
+    private readonly client: WebClient,
+    /** Counts Slack errors (metrics). */
+    private readonly onError?: (method: string, code: string) => void,
+  ) {}
 
   async post(channelId: string, message: SlackMessage): Promise<string> {
     try {
       const result = await this.client.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
       return result.ts ?? '';
     } catch (err) {
-      return classify(err);
+      return classify(err, 'chat.postMessage', this.onError);
     }
   }
 
@@ -32,7 +37,7 @@ export class SlackWatchNotifier implements WatchNotifier {
     try {
       await this.client.chat.update({ channel: channelId, ts, text: message.text, blocks: message.blocks });
     } catch (err) {
-      classify(err);
+      classify(err, 'chat.update', this.onError);
     }
   }
 
@@ -41,7 +46,7 @@ export class SlackWatchNotifier implements WatchNotifier {
       const result = await this.client.chat.postMessage({ channel: channelId, thread_ts: threadTs, reply_broadcast: broadcast, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
       return result.ts ?? '';
     } catch (err) {
-      return classify(err);
+      return classify(err, 'chat.postMessage', this.onError);
     }
   }
 

@@ -299,7 +299,6 @@ export class WatchPoller {
   /** The channel is gone for the bot: pause the watch and tell the subscriber directly. */
   private async pauseForAccess(watch: Watch, slackError: string, now: number, log: AppLogger): Promise<void> {
     const m = messages(this.options.lang);
-    this.deps.metrics?.slackError('chat.postMessage', slackError);
     log.warn({ slackError }, 'lost access to the channel; pausing the watch');
     await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: m.reasonNoAccess(slackError), lastPolledAt: now });
     try {

@@ -219,3 +219,19 @@ describe('health', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 });
+
+describe('metrics', () => {
+  it('serves Prometheus metrics, counting BlueKing calls by API and outcome', async () => {
+    h.esb.setJob(failedJob());
+    await h.slash('3 2001893471');
+    await h.slack.waitFor('chat.postMessage');
+    const response = await fetch(`${h.appUrl}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/^joblog_bkjob_request_duration_seconds_count\{api="get_job_instance_log",outcome="ok"\} [1-9]\d*$/m);
+    expect(text).toContain('# TYPE joblog_polls_total counter');
+    expect(text).toContain('# TYPE joblog_notifications_sent_total counter');
+    expect(text).toContain('# TYPE joblog_slack_api_errors_total counter');
+    expect(text).toMatch(/^joblog_active_watches 0$/m);
+  });
+});

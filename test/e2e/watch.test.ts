@@ -114,6 +114,12 @@ describe('/joblog watch', () => {
       expect(String(threaded[1]!.args.reply_broadcast)).toBe('false');
       expect(textOf(threaded[1]!)).toMatch(new RegExp(`^<@${ALICE}> :x: Job failed after `));
 
+      const metrics = await (await fetch(`${h.appUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^joblog_notifications_sent_total\{event="step_failed"\} 1$/m);
+      expect(metrics).toMatch(/^joblog_notifications_sent_total\{event="job_finished"\} 1$/m);
+      expect(metrics).toMatch(/^joblog_polls_total\{outcome="ok"\} 2$/m);
+      expect(metrics).toMatch(/^joblog_active_watches 0$/m);
+
       // The watch has ended: later ticks are silent.
       clock += 30_000;
       await h.bot.pollNow();
@@ -257,6 +263,7 @@ describe('/joblog watch', () => {
         const report = await h.bot.pollNow();
         expect(report).toMatchObject({ polled: 1, errors: 1 });
       }
+      expect(await (await fetch(`${h.appUrl}/metrics`)).text()).toMatch(/^joblog_poll_errors_total\{kind="http"\} 3$/m);
       const threaded = replies();
       expect(threaded).toHaveLength(1);
       expect(textOf(threaded[0]!)).toBe(`<@${ALICE}> :double_vertical_bar: Watch paused: 3 polls in a row failed (last: BlueKing JOB answered HTTP 500). Run \`/joblog watch\` again to resume.`);
