@@ -14,11 +14,15 @@ import { v2ResponseChunks } from '../src/dev/fakeJobs';
 import { runningJob } from '../src/dev/scenarios';
 import { SqliteWatchStore } from '../src/store';
 import { buildJobSummary } from '../src/summary/build';
+import type { WatchStore } from '../src/store/types';
 import type { PollReport } from '../src/watch/poller';
 import { fingerprint, snapshotOf } from '../src/watch/rules';
 import type { PingResult } from './fakesChild';
-import { type BenchResult, fmtMs, fmtRatio, result, round, table } from './lib';
+import { type BenchResult, type ProfileSummary, fmtMs, fmtRatio, formatProfile, profiled, result, round, table } from './lib';
 import { RemoteFakes } from './remoteFakes';
+
+/** WatchPoller's default claim batch (src/watch/poller.ts). */
+const BATCH_SIZE = 200;
 
 export const POLLER_SETTINGS = { watches: 5000, esbLatencyMs: 20, concurrencies: [8, 32], channels: 100, bizId: 3, firstJobId: 2_002_000_000, cycleTimeoutMs: 120_000 };
 
@@ -37,6 +41,7 @@ interface CycleMeasure {
   readonly loopDelayMaxMs: number;
   readonly esbRequests: number;
   readonly slackCalls: Record<string, number>;
+  readonly store: StoreTimes;
 }
 
 /** What the bot computes for an unchanged running job: stored with each watch, so the measured cycle sees "no change". */
@@ -46,6 +51,41 @@ function runningJobBaseline(): { snapshot: ReturnType<typeof snapshotOf>; finger
   const envelope = parseEnvelope({ data: text, status: 200, headers: {} } as Parameters<typeof parseEnvelope>[0]);
   const summary = buildJobSummary(parseV2JobInstanceLog(envelope.data, { bizId: def.bizId, jobInstanceId: def.jobInstanceId }, { defaultOffsetMinutes: 480 }));
   return { snapshot: snapshotOf(summary), fingerprint: fingerprint(summary) };
+}
+
+/** Time spent inside each store method. The SQLite store works synchronously, so this is time the event loop is blocked. */
+interface StoreTimes {
+  readonly calls: Record<string, number>;
+  readonly ms: Record<string, number>;
+}
+
+function timedStore(store: WatchStore): { store: WatchStore; take: () => StoreTimes } {
+  let calls: Record<string, number> = {};
+  let ms: Record<string, number> = {};
+  const wrapped = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return (...args: unknown[]) => {
+        const start = performance.now();
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          calls[prop] = (calls[prop] ?? 0) + 1;
+          ms[prop] = (ms[prop] ?? 0) + performance.now() - start;
+        }
+      };
+    },
+  });
+  return {
+    store: wrapped,
+    take: () => {
+      const out = { calls, ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round(v)])) };
+      calls = {};
+      ms = {};
+      return out;
+    },
+  };
 }
 
 function statusTs(i: number): string {
@@ -65,6 +105,7 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
   const baseline = runningJobBaseline();
   const results: BenchResult[] = [];
   const raw: unknown[] = [];
+  const profiles: string[] = [];
   const rows: string[][] = [['concurrency', 'ideal', 'warm-up cycle', 'measured cycle', 'ratio', 'bot CPU / watch', 'fakes CPU / watch', 'loop delay p99', 'flip → ping', 'queue wait', 'reaction']];
 
   const fakes = await RemoteFakes.start();
@@ -81,8 +122,10 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
         await fakes.rpc.call('setLatency', { ms: s.esbLatencyMs });
         await fakes.rpc.call('addRunningJobs', { bizId: s.bizId, firstId: s.firstJobId, count: s.watches }, 60_000);
 
-        const store = new SqliteWatchStore(join(dir, 'watches.db'));
-        await store.migrate();
+        const sqlite = new SqliteWatchStore(join(dir, 'watches.db'));
+        await sqlite.migrate();
+        const timed = timedStore(sqlite);
+        const store = timed.store;
         const insertStart = performance.now();
         const created = Date.now();
         const ids: string[] = [];
@@ -107,6 +150,7 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
         // Real clock: a frozen `now` would make every released watch due again within the same cycle.
         const h = await fakes.startBot({ POLL_CONCURRENCY: String(concurrency) }, { store });
         try {
+          timed.take();
           const cycle = async (what: string): Promise<CycleMeasure> => {
             const before = await fakes.rpc.call<{ esbRequests: number; slackCalls: Record<string, number> }>('counts');
             const fakesCpu0 = await fakes.rpc.call<NodeJS.CpuUsage>('cpu');
@@ -131,6 +175,7 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
               loopDelayMaxMs: loop.max / 1e6,
               esbRequests: after.esbRequests - before.esbRequests,
               slackCalls,
+              store: timed.take(),
             };
           };
           const warm = await cycle('warm-up poll cycle');
@@ -148,13 +193,26 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
           const reaction = ping.requestAt === null ? Number.NaN : ping.pingAt - ping.requestAt - s.esbLatencyMs;
           log(`poller c=${concurrency}: end-to-end cycle ${fmtMs(e2eCycle.wallMs)}; ping after ${fmtMs(flipToPing)} (${ping.requestsBefore} other jobs polled first)`);
 
+          // Where the time goes: one more unchanged cycle under the sampling profiler (kept apart from the timed ones).
+          let profile: { cycle: CycleMeasure; profile: ProfileSummary } | null = null;
+          if (deadline - Date.now() > 60_000) {
+            const p = await profiled(() => cycle('profiled poll cycle'));
+            profile = { cycle: p.value, profile: p.profile };
+          }
+
           const ideal = (s.watches * s.esbLatencyMs) / concurrency;
+          const batches = Math.ceil(s.watches / BATCH_SIZE);
+          const idealWithBatches = batches * Math.ceil(Math.min(BATCH_SIZE, s.watches) / concurrency) * s.esbLatencyMs;
+          const storeMs = Object.values(measured.store.ms).reduce((a, b) => a + b, 0);
           const ratio = measured.wallMs / ideal;
           const entry = {
             concurrency,
             watches: ids.length,
             esbLatencyMs: s.esbLatencyMs,
             idealMs: ideal,
+            idealWithBatchBarriersMs: idealWithBatches,
+            storeMsPerWatch: round(storeMs / ids.length, 3),
+            profiledCycle: profile ? { wallMs: round(profile.cycle.wallMs), botCpuMs: round(profile.cycle.botCpuMs), profile: profile.profile } : null,
             insertMs: round(insertMs),
             warmup: { ...warm, wallMs: round(warm.wallMs), botCpuMs: round(warm.botCpuMs), fakesCpuMs: round(warm.fakesCpuMs) },
             measured: { ...measured, wallMs: round(measured.wallMs), botCpuMs: round(measured.botCpuMs), fakesCpuMs: round(measured.fakesCpuMs) },
@@ -175,6 +233,20 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
           results.push(result(`poller.cycle.c${concurrency}`, `cycle wall time / ideal (${s.watches} × ${s.esbLatencyMs} ms / ${concurrency})`, ratio, `${fmtMs(measured.wallMs)} vs ${fmtMs(ideal)}`, null, entry));
           results.push(
             result(`poller.ping.c${concurrency}`, 'flip → ping / measured cycle time (info)', flipToPing / measured.wallMs, `${fmtMs(flipToPing)} (queue ${fmtMs(queueWait)} + BlueKing ${s.esbLatencyMs} ms + reaction ${fmtMs(reaction)})`, null, entry.endToEnd),
+          );
+          profiles.push(
+            [
+              `c=${concurrency}: ${fmtMs(measured.wallMs)} per cycle = ${fmtMs((measured.wallMs * concurrency) / ids.length)} per watch per slot (BlueKing ${s.esbLatencyMs} ms); ` +
+                `batch barriers (claims of ${BATCH_SIZE}, each batch drained before the next) alone give ${fmtMs(idealWithBatches)}; ` +
+                `bot CPU ${fmtMs(measured.botCpuMs)} (${Math.round((measured.botCpuMs / measured.wallMs) * 100)}% of one core), of which SQLite ${fmtMs(storeMs)} (${Object.entries(measured.store.ms)
+                  .sort((a, b) => b[1] - a[1])
+                  .slice(0, 4)
+                  .map(([k, v]) => `${k} ${fmtMs(v)}/${measured.store.calls[k] ?? 0}`)
+                  .join(', ')}); event-loop delay p99 ${fmtMs(measured.loopDelayP99Ms)}, max ${fmtMs(measured.loopDelayMaxMs)}`,
+              profile ? formatProfile(`  c=${concurrency} profiled cycle (${fmtMs(profile.cycle.wallMs)})`, profile.profile, 6) : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
           );
           rows.push([
             String(concurrency),
@@ -203,6 +275,8 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
     `Watch poller (${s.watches} watches, SQLite file, BlueKing latency ${s.esbLatencyMs} ms; ratio = cycle / (watches × latency / concurrency); no target given)`,
     table(rows),
     'bot CPU = this process (bot only); fakes CPU = the child serving BlueKing and Slack. flip → ping = queue wait (jobs polled before it) + BlueKing latency + reaction (parse, save, chat.update, thread reply).',
+    'Where the time goes:',
+    ...profiles,
   ].join('\n');
   return { results, report, raw };
 }

@@ -19,6 +19,7 @@ import { Metrics } from './metrics';
 import { createRedactor } from './redact';
 import { registerActions } from './slack/actions';
 import { registerCommands } from './slack/commands';
+import { registerHome } from './slack/home';
 import { registerHostLogActions } from './slack/hostLogs';
 import type { ListenerDeps } from './slack/context';
 import { SlackWatchNotifier } from './slack/notifier';
@@ -138,6 +139,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   registerCommands(app, { ...listenerDeps, watches });
   registerActions(app, { ...listenerDeps, watches });
   registerHostLogActions(app, listenerDeps);
+  registerHome(app, { ...listenerDeps, watchService });
 
   const poller = new WatchPoller(
     { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }), metrics },

@@ -83,6 +83,10 @@ export interface Messages {
   fullLogComment(host: string, step: string, size: string): string;
   fullLogSent: string;
   logUnavailable(host: string): string;
+  homeTitle: string;
+  homeIntro: string;
+  homeEmpty: string;
+  homeWatch(title: string, channel: string, state: string, age: string, status: string): string;
 }
 
 function en(): Messages {
@@ -170,6 +174,10 @@ function en(): Messages {
     fullLogComment: (host, step, size) => `Full log of ${host} in ${step} (${size})`,
     fullLogSent: ':inbox_tray: Sent the full log to you in a direct message.',
     logUnavailable: (host) => `:warning: Could not load the log of ${host}.`,
+    homeTitle: 'Your joblog watches',
+    homeIntro: 'Jobs you are watching, in every channel. Start one with `/joblog watch <bk_biz_id> <job_instance_id>` in the channel that should hear about it.',
+    homeEmpty: 'You are not watching any job.',
+    homeWatch: (title, channel, state, age, status) => `*${title}* in ${channel}\n${state} · watched for ${age}${status ? ` · ${status}` : ''}`,
   };
 }
 
@@ -257,6 +265,10 @@ function zh(): Messages {
     fullLogComment: (host, step, size) => `${host} 在 ${step} 的完整日志（${size}）`,
     fullLogSent: ':inbox_tray: 已通过私信把完整日志发给你。',
     logUnavailable: (host) => `:warning: 无法加载 ${host} 的日志。`,
+    homeTitle: '我关注的作业',
+    homeIntro: '你在各个频道关注的作业。在需要接收通知的频道中使用 `/joblog watch <bk_biz_id> <job_instance_id>` 开始关注。',
+    homeEmpty: '你还没有关注任何作业。',
+    homeWatch: (title, channel, state, age, status) => `*${title}*，频道 ${channel}\n${state} · 已关注 ${age}${status ? ` · ${status}` : ''}`,
   };
 }
 

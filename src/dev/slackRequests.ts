@@ -193,3 +193,25 @@ function defaultChannelName(channelId: string): string {
   if (channelId.startsWith('D')) return 'directmessage';
   return `channel-${channelId.toLowerCase()}`;
 }
+
+export interface EventCallbackInput {
+  readonly teamId: string;
+  /** The inner event, e.g. `{ type: 'app_home_opened', user, channel, tab: 'home' }`. */
+  readonly event: Readonly<Record<string, unknown>>;
+}
+
+/** The JSON body of an Events API `event_callback` (POST with content-type application/json). */
+export function eventCallbackBody(input: EventCallbackInput): string {
+  const now = Math.floor(Date.now() / 1000);
+  return JSON.stringify({
+    token: FAKE_SLACK_VERIFICATION_TOKEN,
+    team_id: input.teamId,
+    api_app_id: FAKE_SLACK_APP_ID,
+    event: { event_ts: `${now}.000100`, ...input.event },
+    type: 'event_callback',
+    event_id: `Ev${now.toString(36).toUpperCase()}`,
+    event_time: now,
+    authorizations: [{ enterprise_id: null, team_id: input.teamId, user_id: 'U0FAKEBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}

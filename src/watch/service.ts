@@ -126,6 +126,13 @@ export class WatchService {
     return { kind: 'stopped', watch: ended };
   }
 
+  /** Stops a watch from its subscriber's App Home; other users' watches are left alone. */
+  async unsubscribeById(watchId: string, byUserId: string, actor: BkActor): Promise<UnsubscribeResult> {
+    const watch = await this.store.get(watchId);
+    if (!watch || watch.subscriberId !== byUserId || (watch.status !== 'active' && watch.status !== 'paused')) return { kind: 'not_watching' };
+    return this.unsubscribe(watch.channelId, watch.ref, byUserId, actor);
+  }
+
   listChannel(channelId: string): Promise<Watch[]> {
     return this.store.listOpenByChannel(channelId);
   }
