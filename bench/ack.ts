@@ -36,6 +36,7 @@ export async function runAckBench(log: (line: string) => void): Promise<AckOutpu
   let profile: { pass: Pass; profile: ProfileSummary } | null = null;
   let pendingAtEnd: number | null = null;
   let stopMs = Number.NaN;
+  const keepAlive = fakes.info.keepAliveMs;
   try {
     await fakes.rpc.call('setLatency', { ms: s.esbLatencyMs });
     const h = await fakes.startBot({});
@@ -79,6 +80,7 @@ export async function runAckBench(log: (line: string) => void): Promise<AckOutpu
   const one = unloaded ? stats(unloaded.load.ackMs) : null;
   const raw = {
     settings: s,
+    fakesKeepAliveMs: keepAlive,
     measured: { ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])), meanMs: round(acks.reduce((a, b) => a + b, 0) / acks.length), ackMs: acks.map((x) => round(x)), wallMs: round(measured.load.wallMs) },
     warmup: { ...Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, round(v)])), ackMs: measured.load.warmupMs.map((x) => round(x)) },
     throughputPerSecond: round(acks.length / (measured.load.wallMs / 1000)),

@@ -4,6 +4,7 @@
  * the bot's CPU time and event loop carry only the bot's work, as in production where BlueKing
  * and Slack are other machines. Controlled over IPC (see lib.ts `serveRpc`); loopback only.
  */
+import { Server } from 'node:http';
 import { FakeBkJob } from '../src/dev/fakeEsb';
 import { FakeSlackApi, type SlackCall } from '../src/dev/fakeSlack';
 import { failStep, runningJob } from '../src/dev/scenarios';
@@ -24,6 +25,8 @@ export interface FakesInfo {
   readonly appSecret: string;
   readonly slackApiUrl: string;
   readonly slackUrl: string;
+  /** keepAliveTimeout of the fakes' HTTP servers. */
+  readonly keepAliveMs: number | null;
 }
 
 export interface SlashLoad {
@@ -114,13 +117,28 @@ async function runLoad(load: SlashLoad): Promise<SlashLoadResult> {
   return { warmupMs, ackMs, statuses, nonEmptyBodies, wallMs: performance.now() - measuredStart, stoppedEarly };
 }
 
+/**
+ * FakeHttpServer sets `keepAliveTimeout = 1000`, so it answers `Keep-Alive: timeout=1`; Node's
+ * http.Agent keeps a socket only for (hint − 1 s), i.e. not at all, and every bot → fake call would
+ * open a new TCP connection. Real BlueKing/Slack front ends keep connections for much longer, so
+ * the benchmark raises the fakes' timeout (reaching into the private server; see the report).
+ * Returns whether it could.
+ */
+function setKeepAlive(fake: object, ms: number): boolean {
+  const inner = (fake as { server?: { server?: unknown } }).server?.server;
+  if (!(inner instanceof Server)) return false;
+  inner.keepAliveTimeout = ms;
+  return true;
+}
+
 serveRpc({
-  async start(params: { teamId: string }): Promise<FakesInfo> {
+  async start(params: { teamId: string; keepAliveMs: number | null }): Promise<FakesInfo> {
     slack = new FakeSlackApi({ teamId: params.teamId });
     esb = new FakeBkJob();
     await slack.start();
     await esb.start();
-    return { esbUrl: esb.url, appCode: esb.appCode, appSecret: esb.appSecret, slackApiUrl: slack.apiUrl, slackUrl: slack.url };
+    const keepAliveSet = params.keepAliveMs === null ? false : setKeepAlive(esb, params.keepAliveMs) && setKeepAlive(slack, params.keepAliveMs);
+    return { esbUrl: esb.url, appCode: esb.appCode, appSecret: esb.appSecret, slackApiUrl: slack.apiUrl, slackUrl: slack.url, keepAliveMs: keepAliveSet ? params.keepAliveMs : 1000 };
   },
   async stop(): Promise<void> {
     await slack?.stop();

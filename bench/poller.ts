@@ -109,6 +109,8 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
   const rows: string[][] = [['concurrency', 'ideal', 'warm-up cycle', 'measured cycle', 'ratio', 'bot CPU / watch', 'fakes CPU / watch', 'loop delay p99', 'flip → ping', 'queue wait', 'reaction']];
 
   const fakes = await RemoteFakes.start();
+  log(`poller: fakes' HTTP keep-alive ${fakes.info.keepAliveMs} ms`);
+  const keepAlive = fakes.info.keepAliveMs;
   try {
     for (const concurrency of s.concurrencies) {
       if (deadline - Date.now() < 90_000) {
@@ -207,6 +209,7 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
           const ratio = measured.wallMs / ideal;
           const entry = {
             concurrency,
+            fakesKeepAliveMs: keepAlive,
             watches: ids.length,
             esbLatencyMs: s.esbLatencyMs,
             idealMs: ideal,
@@ -272,7 +275,7 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
     await fakes.close();
   }
   const report = [
-    `Watch poller (${s.watches} watches, SQLite file, BlueKing latency ${s.esbLatencyMs} ms; ratio = cycle / (watches × latency / concurrency); no target given)`,
+    `Watch poller (${s.watches} watches, SQLite file, BlueKing latency ${s.esbLatencyMs} ms, fakes' keep-alive ${keepAlive} ms; ratio = cycle / (watches × latency / concurrency); no target given)`,
     table(rows),
     'bot CPU = this process (bot only); fakes CPU = the child serving BlueKing and Slack. flip → ping = queue wait (jobs polled before it) + BlueKing latency + reaction (parse, save, chat.update, thread reply).',
     'Where the time goes:',

@@ -11,6 +11,13 @@ import { type Harness, TEST_TEAM, startHarness } from '../src/dev/harness';
 import type { FakesInfo } from './fakesChild';
 import { ChildRpc } from './lib';
 
+/**
+ * keepAliveTimeout for the fakes' servers (default 5 s, like a real front end would allow; the
+ * fakes' own 1 s makes Node clients reconnect for every call). BENCH_FAKE_KEEPALIVE_MS=1000
+ * reproduces the fakes as they are.
+ */
+export const FAKE_KEEP_ALIVE_MS = Number(process.env.BENCH_FAKE_KEEPALIVE_MS ?? 5000);
+
 export class RemoteFakes {
   private constructor(
     readonly rpc: ChildRpc,
@@ -19,7 +26,7 @@ export class RemoteFakes {
 
   static async start(): Promise<RemoteFakes> {
     const rpc = ChildRpc.start(join(__dirname, 'fakesChild.ts'));
-    const info = await rpc.call<FakesInfo>('start', { teamId: TEST_TEAM }, 60_000);
+    const info = await rpc.call<FakesInfo>('start', { teamId: TEST_TEAM, keepAliveMs: FAKE_KEEP_ALIVE_MS }, 60_000);
     return new RemoteFakes(rpc, info);
   }
 

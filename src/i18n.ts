@@ -40,6 +40,7 @@ export interface Messages {
   missingPermissions(actions: string): string;
   jobNotFoundHint: string;
   transientHint: string;
+  tooLargeHint: string;
   requestId(id: string): string;
   internalError(incident: string): string;
   notifyOnLabel: Readonly<Record<'failure' | 'finish' | 'all', string>>;
@@ -131,6 +132,7 @@ function en(): Messages {
     missingPermissions: (actions) => `The bot's BlueKing user lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
     jobNotFoundHint: 'Check both numbers: the job instance must belong to that business.',
     transientHint: 'This is usually temporary; try again in a minute.',
+    tooLargeHint: "This job's logs are too big to fetch at once. The bot's admin can raise BK_MAX_RESPONSE_MB or switch to BK_JOB_API_VERSION=v3, which fetches logs one host at a time.",
     requestId: (id) => `Request id: \`${id}\``,
     internalError: (incident) => `:warning: Something went wrong on the bot's side. Please try again; if it keeps happening, give your admin this reference: \`${incident}\`.`,
     notifyOnLabel: { failure: 'failures, steps waiting for confirmation and the result', finish: 'the final result', all: 'every step and the result' },
@@ -222,6 +224,7 @@ function zh(): Messages {
     missingPermissions: (actions) => `机器人使用的蓝鲸用户缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
     jobNotFoundHint: '请检查两个数字：作业实例必须属于该业务。',
     transientHint: '通常是暂时性问题，请稍后重试。',
+    tooLargeHint: '该作业的日志太大，无法一次获取。机器人管理员可以调大 BK_MAX_RESPONSE_MB，或改用 BK_JOB_API_VERSION=v3（按主机单独获取日志）。',
     requestId: (id) => `请求 ID：\`${id}\``,
     internalError: (incident) => `:warning: 机器人内部出错，请重试；如果持续出现，请把此编号告诉管理员：\`${incident}\`。`,
     notifyOnLabel: { failure: '失败、等待确认的步骤和最终结果', finish: '最终结果', all: '每个步骤和最终结果' },

@@ -33,6 +33,7 @@ export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMe
   }
   if (err.kind === 'api' && err.code === BK_JOB_INSTANCE_NOT_FOUND) lines.push(m.jobNotFoundHint);
   if (err.transient) lines.push(m.transientHint);
+  if (err.kind === 'too_large') lines.push(m.tooLargeHint);
   const blocks: KnownBlock[] = packLines(lines, LIMITS.sectionText).map(section);
   if (err.requestId) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.requestId(safeText(err.requestId, 100)) }] } satisfies ContextBlock);
   return { text: truncate(lines.slice(0, 2).join(' '), LIMITS.fallbackText), blocks };

@@ -1,0 +1,23 @@
+/** `npm run demo` must keep working from a clone: run it and check the story it tells. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+it('runs the offline demo end to end and writes Block Kit JSON', () => {
+  const out = mkdtempSync(join(tmpdir(), 'joblog-demo-'));
+  try {
+    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/dev/demo.ts', out], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('@U0ALICE01 :x: Step 1 *Backup data dir* failed on 2 of 5 hosts');
+    expect(run.stdout).toContain(":page_facing_up: Log of `10.0.3.33` in *Backup data dir* · Failed");
+    expect(run.stdout).toContain("BlueKing JOB's response is larger than the 200 MB limit (BK_MAX_RESPONSE_MB)");
+    expect(run.stdout).toContain(':x: *20. Batch step 20* · Failed · 3 of 10,000 hosts failed');
+    expect(run.stdout).toContain(':x: *1. Announce <!here> & deploy* · Failed');
+    expect(existsSync(join(out, '01-a-successful-job.json'))).toBe(true);
+    expect(readdirSync(out).length).toBeGreaterThanOrEqual(14);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 150_000);

@@ -1,0 +1,166 @@
+/**
+ * The same jobs through v2 (ESB), v3 (ESB) and v3 (API gateway), wired exactly as production wires
+ * them (`createJobSource(loadConfig(env))`) against the FakeBkJob: the summaries must tell the
+ * same story once what only v3 knows (job name, step type, bk_host_id) is set aside, and the
+ * host logs must be the same text with the same step and host result.
+ */
+import type { BkActor, HostLog, HostLogRef, JobInstance } from '../../src/bkjob/model';
+import type { JobLogSource } from '../../src/bkjob/source';
+import { createJobSource } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { FakeBkJob } from '../../src/dev/fakeEsb';
+import type { FakeJobDef } from '../../src/dev/fakeJobs';
+import { failedJob, failingOnThreeOf200, waitingForUserJob } from '../../src/dev/scenarios';
+import { buildJobSummary } from '../../src/summary/build';
+import type { JobSummary } from '../../src/summary/types';
+
+type Flavour = 'v2' | 'v3-esb' | 'v3-gateway';
+const FLAVOURS: readonly Flavour[] = ['v2', 'v3-esb', 'v3-gateway'];
+const ACTOR: BkActor = { kind: 'username', username: 'alice' };
+
+const SCENARIOS: readonly (readonly [string, () => FakeJobDef])[] = [
+  ['failedJob', failedJob],
+  ['failingOnThreeOf200', failingOnThreeOf200],
+  ['waitingForUserJob', waitingForUserJob],
+];
+
+const esb = new FakeBkJob({ jobs: SCENARIOS.map(([, make]) => make()) });
+const sources = {} as Record<Flavour, JobLogSource>;
+
+function envFor(flavour: Flavour): Record<string, string> {
+  const env: Record<string, string> = {
+    SLACK_BOT_TOKEN: 'xoxb-x',
+    SLACK_SIGNING_SECRET: 's',
+    BK_API_BASE_URL: esb.url,
+    BK_APP_CODE: esb.appCode,
+    BK_APP_SECRET: esb.appSecret,
+    BK_USERNAME: 'alice',
+  };
+  if (flavour === 'v2') env.BK_JOB_API_VERSION = 'v2';
+  if (flavour === 'v3-esb') env.BK_JOB_API_VERSION = 'v3';
+  if (flavour === 'v3-gateway') Object.assign(env, { BK_JOB_API_VERSION: 'v3', BK_V3_TRANSPORT: 'gateway', BK_API_BASE_URL: esb.gatewayUrl });
+  return env;
+}
+
+beforeAll(async () => {
+  await esb.start();
+  for (const flavour of FLAVOURS) sources[flavour] = createJobSource(loadConfig(envFor(flavour)));
+});
+
+afterAll(() => esb.stop());
+
+/** The summary without what only v3 returns: the job's name, step types and bk_host_id. */
+function withoutV3Extras(summary: JobSummary): JobSummary {
+  return {
+    ...summary,
+    name: null,
+    steps: summary.steps.map((s) => ({
+      ...s,
+      type: null,
+      failingGroups: s.failingGroups.map((g) => ({ ...g, hosts: g.hosts.map((h) => ({ bkCloudId: h.bkCloudId, ip: h.ip })) })),
+    })),
+  };
+}
+
+function instanceWithoutV3Extras(instance: JobInstance): JobInstance {
+  return {
+    ...instance,
+    name: null,
+    status: null,
+    steps: instance.steps.map((s) => ({ ...s, type: null, hosts: s.hosts.map(({ bkHostId: _id, ...h }) => h) })),
+  };
+}
+
+function hostLogWithoutV3Extras(log: HostLog): HostLog {
+  const { bkHostId: _refId, ...ref } = log.ref;
+  const { bkHostId: _hostId, ...host } = log.host;
+  return { ...log, ref, host };
+}
+
+async function fetchAll(def: FakeJobDef): Promise<Record<Flavour, JobInstance>> {
+  const ref = { bizId: def.bizId, jobInstanceId: def.jobInstanceId };
+  const [v2, v3esb, v3gw] = await Promise.all(FLAVOURS.map((f) => sources[f].getJobInstance(ACTOR, ref)));
+  return { v2: v2!, 'v3-esb': v3esb!, 'v3-gateway': v3gw! };
+}
+
+describe.each(SCENARIOS)('%s through v2, v3 (ESB) and v3 (gateway)', (_name, make) => {
+  const def = make();
+
+  it('the configs select the intended transports', () => {
+    const v2 = loadConfig(envFor('v2')).bk;
+    const v3 = loadConfig(envFor('v3-esb')).bk;
+    const gw = loadConfig(envFor('v3-gateway')).bk;
+    expect([v2.apiVersion, v3.apiVersion, v3.v3Transport, gw.apiVersion, gw.v3Transport, gw.apiBaseUrl]).toStrictEqual(['v2', 'v3', 'esb', 'v3', 'gateway', esb.gatewayUrl]);
+  });
+
+  it('builds identical summaries apart from what only v3 knows', async () => {
+    const jobs = await fetchAll(def);
+    const summaries = { v2: buildJobSummary(jobs.v2), 'v3-esb': buildJobSummary(jobs['v3-esb']), 'v3-gateway': buildJobSummary(jobs['v3-gateway']) };
+    // Both v3 transports return the very same data.
+    expect(summaries['v3-gateway']).toStrictEqual(summaries['v3-esb']);
+    // v2 has none of the v3 extras, so normalising it changes nothing.
+    expect(withoutV3Extras(summaries.v2)).toStrictEqual(summaries.v2);
+    expect(withoutV3Extras(summaries['v3-esb'])).toStrictEqual(summaries.v2);
+
+    // The extras are really there in v3 (the normaliser is not hiding a broken v3 parse).
+    const v3 = summaries['v3-esb'];
+    expect(v3.name).toBe(def.name);
+    expect(v3.steps.map((s) => s.type)).toStrictEqual(def.steps.map((s) => s.type));
+    const v3Hosts = v3.steps.flatMap((s) => s.failingGroups.flatMap((g) => g.hosts));
+    for (const h of v3Hosts) expect(h.bkHostId).toBe(def.steps.flatMap((s) => s.hosts).find((d) => d.ip === h.ip && d.bkCloudId === h.bkCloudId)?.bkHostId);
+    expect(summaries.v2.name).toBeNull();
+    expect(summaries.v2.steps.every((s) => s.type === null)).toBe(true);
+  });
+
+  it('returns the same job instances apart from what only v3 knows', async () => {
+    const jobs = await fetchAll(def);
+    expect(jobs['v3-gateway']).toStrictEqual(jobs['v3-esb']);
+    expect(instanceWithoutV3Extras(jobs['v3-esb'])).toStrictEqual(instanceWithoutV3Extras(jobs.v2));
+  });
+
+  it('returns the same host logs (content, step, host result)', async () => {
+    const jobs = await fetchAll(def);
+    // Every failing host, plus the first host of every step that has hosts.
+    const picks = jobs['v3-esb'].steps.flatMap((s) => {
+      const chosen = s.hosts.filter((h, i) => i === 0 || (h.ipStatus !== 9 && h.ipStatus !== 3));
+      return chosen.map((h) => ({ stepInstanceId: s.stepInstanceId, bkCloudId: h.bkCloudId, ip: h.ip, bkHostId: h.bkHostId }));
+    });
+    expect(picks.length).toBeGreaterThan(0);
+    for (const pick of picks) {
+      const job = { bizId: def.bizId, jobInstanceId: def.jobInstanceId };
+      const v2Ref: HostLogRef = { job, stepInstanceId: pick.stepInstanceId, bkCloudId: pick.bkCloudId, ip: pick.ip };
+      const v3Ref: HostLogRef = { ...v2Ref, bkHostId: pick.bkHostId! };
+      const [v2, v3esb, v3gw, v3ByIp] = await Promise.all([
+        sources.v2.getHostLog(ACTOR, v2Ref),
+        sources['v3-esb'].getHostLog(ACTOR, v3Ref),
+        sources['v3-gateway'].getHostLog(ACTOR, v3Ref),
+        // A ref from a v2-shaped address (no bk_host_id) falls back to cloud area + IP.
+        sources['v3-esb'].getHostLog(ACTOR, v2Ref),
+      ]);
+      const label = `step ${pick.stepInstanceId} host ${pick.bkCloudId}:${pick.ip}`;
+      expect({ label, log: v3gw }).toStrictEqual({ label, log: v3esb });
+      expect({ label, content: v2.content }).toStrictEqual({ label, content: v3esb.content });
+      expect({ label, step: v2.step }).toStrictEqual({ label, step: v3esb.step });
+      expect({ label, status: [v2.host.ipStatus, v2.host.exitCode] }).toStrictEqual({ label, status: [v3esb.host.ipStatus, v3esb.host.exitCode] });
+      expect({ label, log: hostLogWithoutV3Extras(v3esb) }).toStrictEqual({ label, log: v2 });
+      expect({ label, log: hostLogWithoutV3Extras(v3ByIp) }).toStrictEqual({ label, log: v2 });
+      expect(v3esb.host.bkHostId).toBe(pick.bkHostId);
+    }
+  });
+});
+
+describe('what went over the wire', () => {
+  it('v2 and v3-ESB carry credentials as parameters, the gateway only in its header', async () => {
+    esb.reset();
+    for (const [, make] of SCENARIOS) esb.setJob(make());
+    const def = failedJob();
+    await Promise.all(FLAVOURS.map((f) => sources[f].getJobInstance(ACTOR, { bizId: def.bizId, jobInstanceId: def.jobInstanceId })));
+    const requests = esb.requests();
+    expect(requests.map((r) => `${r.method} ${r.path}`).sort()).toStrictEqual(
+      ['GET /api/c/compapi/v2/job/get_job_instance_log/', 'POST /api/c/compapi/v2/jobv3/get_job_instance_status/', 'GET /api/bk-job/prod/api/v3/get_job_instance_status'].sort(),
+    );
+    const gateway = requests.find((r) => r.path.startsWith('/api/bk-job/'))!;
+    expect(JSON.stringify(gateway.query)).not.toContain(esb.appSecret);
+    expect(JSON.parse(gateway.headers['x-bkapi-authorization']!)).toStrictEqual({ bk_app_code: esb.appCode, bk_app_secret: esb.appSecret, bk_username: 'alice' });
+  });
+});
