@@ -29,7 +29,7 @@ function show(title: string, where: string, payload: { text?: unknown; blocks?: 
   writeFileSync(join(OUT, file), `${JSON.stringify({ blocks: payload.blocks ?? [] }, null, 2)}\n`);
   console.log(`\n${bold(`── ${title}`)} ${dim(`(${where}; Block Kit: demo-output/${file})`)}`);
   const text = blocksToText(payload.blocks);
-  console.log(text || String(payload.text ?? ''));
+  console.log(text || (typeof payload.text === 'string' ? payload.text : ''));
 }
 
 function step(text: string): void {
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const summary = h.slack.calls('chat.update').at(-1) ?? h.slack.calls('chat.postMessage').at(-1)!;
     const hostButton = (summary.args.blocks as Array<{ block_id?: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.block_id?.startsWith('joblog_host_buttons:'))!.elements![0]!;
     before = mark(h);
-    await h.click({ actionId: hostButton.action_id, value: hostButton.value, userId: ALICE, channelId: CHANNEL, messageTs: String(summary.args.ts ?? '') || undefined });
+    await h.click({ actionId: hostButton.action_id, value: hostButton.value, userId: ALICE, channelId: CHANNEL, messageTs: typeof summary.args.ts === 'string' ? summary.args.ts : undefined });
     await showNew(h, before, 'Host log', { responses: 1 });
 
     clock = Date.UTC(2024, 5, 12, 8, 45);
