@@ -20,6 +20,7 @@ import { createRedactor } from './redact';
 import { registerActions } from './slack/actions';
 import { registerCommands } from './slack/commands';
 import { registerHome } from './slack/home';
+import { registerRequestLog } from './slack/requestLog';
 import { registerHostLogActions } from './slack/hostLogs';
 import type { ListenerDeps } from './slack/context';
 import { SlackWatchNotifier } from './slack/notifier';
@@ -136,6 +137,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     jobWebUrl: config.bk.jobWebUrl,
   });
   const watches = new WatchCommands(watchService, listenerDeps);
+  registerRequestLog(app, logger);
   registerCommands(app, { ...listenerDeps, watches });
   registerActions(app, { ...listenerDeps, watches });
   registerHostLogActions(app, listenerDeps);

@@ -20,7 +20,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
-export async function joblogCommand({ command, ack, respond, client }: CommandArgs, deps: CommandDeps): Promise<void> {
+export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   const parsed = parseJoblogCommand(command.text ?? '');
   if (parsed.kind === 'help' || parsed.kind === 'invalid') {
     // Usage help needs no I/O: it goes in the ack itself.
@@ -33,7 +33,7 @@ export async function joblogCommand({ command, ack, respond, client }: CommandAr
   try {
     switch (parsed.kind) {
       case 'show':
-        return await showJob(parsed.ref, channelId, userId, client, respond, deps);
+        return await showJob(parsed.ref, { channelId, userId, requestId: context.requestId }, client, respond, deps);
       case 'watch':
         return await deps.watches.watch({ ref: parsed.ref, notifyOn: parsed.notifyOn, channelId, userId, respond, client });
       case 'unwatch':
@@ -43,20 +43,21 @@ export async function joblogCommand({ command, ack, respond, client }: CommandAr
     }
   } catch (err) {
     // Whatever failed, the user hears about it (with an incident id) instead of silence.
-    const incident = randomUUID().slice(0, 8);
+    const incident = typeof context.requestId === 'string' ? context.requestId : randomUUID().slice(0, 8);
     deps.logger.error({ err, incident, channel: channelId, user: userId, command: parsed.kind }, '/joblog failed');
     await respond({ response_type: 'ephemeral', replace_original: false, ...renderInternalError(deps.lang, incident) }).catch(() => undefined);
   }
 }
 
-async function showJob(ref: JobRef, channelId: string, userId: string, client: WebClient, respond: RespondFn, deps: CommandDeps): Promise<void> {
+async function showJob(ref: JobRef, who: { channelId: string; userId: string; requestId: unknown }, client: WebClient, respond: RespondFn, deps: CommandDeps): Promise<void> {
+  const { channelId, userId } = who;
   let message: SlackMessage;
   try {
     const summary = await deps.jobs.summarize(deps.actorFor(userId), ref);
     const watching = await deps.watches.isWatching(channelId, ref);
     message = renderJobSummary(summary, renderOptionsFor(deps, ref, watching));
   } catch (err) {
-    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId }) });
+    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId, requestId: who.requestId }) });
     return;
   }
   await postInChannel(channelId, message, client, respond);
