@@ -254,7 +254,7 @@ export class PostgresWatchStore implements WatchStore {
       // FOR UPDATE: while we write, no other replica can re-claim the watch (its claim skips locked rows).
       const lease = (await client.query<Row>('SELECT leased_at FROM watches WHERE id = $1 AND lease_owner = $2 FOR UPDATE', [id, owner])).rows[0];
       if (lease === undefined) return false;
-      const { assignments, values } = patchAssignments(patch, 2);
+      const { assignments, values } = patchAssignments(patch, 2, true);
       if (assignments.length > 0) await client.query(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1`, [id, ...values]);
       const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
       for (const entry of entries) {
@@ -269,7 +269,7 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
-    const { assignments, values } = patchAssignments(patch, 3);
+    const { assignments, values } = patchAssignments(patch, 3, true);
     const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
     const result = await this.pool.query(`UPDATE watches SET ${set.join(', ')} WHERE id = $1 AND lease_owner = $2`, [id, owner, ...values]);
     return (result.rowCount ?? 0) > 0;
@@ -342,14 +342,22 @@ function byNextPoll(a: Watch, b: Watch): number {
  * SET clauses for the fields present in the patch, numbering parameters from `firstParam`;
  * `undefined` means "leave as is", null is stored.
  */
-function patchAssignments(patch: WatchPatch, firstParam: number): { assignments: string[]; values: SqlValue[] } {
+/**
+ * SET clauses for a patch. With `leased`, status and its reason change only while the watch is
+ * still active: an unwatch that lands during a poll is not undone by the poll's release.
+ */
+function patchAssignments(patch: WatchPatch, firstParam: number, leased = false): { assignments: string[]; values: SqlValue[] } {
   const assignments: string[] = [];
   const values: SqlValue[] = [];
   for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
     const value = patch[field];
     if (value === undefined) continue;
     const param = `$${firstParam + values.length}`;
-    if (field === 'snapshot') {
+    const column = PATCH_COLUMNS[field];
+    if (leased && (field === 'status' || field === 'statusReason')) {
+      assignments.push(`${column} = CASE WHEN status = 'active' THEN ${param} ELSE ${column} END`);
+      values.push(value as SqlValue);
+    } else if (field === 'snapshot') {
       assignments.push(`${PATCH_COLUMNS[field]} = ${param}::jsonb`);
       values.push(encodeSnapshot(patch.snapshot ?? null));
     } else {

@@ -249,7 +249,7 @@ export class SqliteWatchStore implements WatchStore {
       .transaction((): boolean => {
         const lease = this.one('SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ?', id, owner);
         if (lease === undefined) return false;
-        const { assignments, values } = patchAssignments(patch);
+        const { assignments, values } = patchAssignments(patch, true);
         if (assignments.length > 0) this.run(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ?`, ...values, id);
         const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
         for (const entry of entries) {
@@ -269,7 +269,7 @@ export class SqliteWatchStore implements WatchStore {
 
   release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
     return promised(() => {
-      const { assignments, values } = patchAssignments(patch);
+      const { assignments, values } = patchAssignments(patch, true);
       const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
       return this.run(`UPDATE watches SET ${set.join(', ')} WHERE id = ? AND lease_owner = ?`, ...values, id, owner) > 0;
     });
@@ -360,13 +360,19 @@ function byNextPoll(a: Watch, b: Watch): number {
 }
 
 /** SET clauses for the fields present in the patch; `undefined` means "leave as is", null is stored. */
-function patchAssignments(patch: WatchPatch): { assignments: string[]; values: SqlValue[] } {
+/**
+ * SET clauses for a patch. With `leased`, status and its reason change only while the watch is
+ * still active: an unwatch that lands during a poll is not undone by the poll's release.
+ */
+function patchAssignments(patch: WatchPatch, leased = false): { assignments: string[]; values: SqlValue[] } {
   const assignments: string[] = [];
   const values: SqlValue[] = [];
   for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
     const value = patch[field];
     if (value === undefined) continue;
-    assignments.push(`${PATCH_COLUMNS[field]} = ?`);
+    const column = PATCH_COLUMNS[field];
+    if (leased && (field === 'status' || field === 'statusReason')) assignments.push(`${column} = CASE WHEN status = 'active' THEN ? ELSE ${column} END`);
+    else assignments.push(`${column} = ?`);
     values.push(field === 'snapshot' ? encodeSnapshot(patch.snapshot ?? null) : (value as SqlValue));
   }
   return { assignments, values };

@@ -39,7 +39,8 @@ export interface WatchStore {
   /**
    * In one transaction, if `owner` still holds the lease: applies the patch and enqueues the
    * outbox entries (entries whose key already exists for the watch are ignored). Returns false
-   * (and changes nothing) when the lease was lost.
+   * (and changes nothing) when the lease was lost. Here and in `release`, a status in the patch
+   * applies only while the watch is active: an unwatch during the poll stays in force.
    */
   saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean>;
   /** Drops the lease if `owner` holds it, applying a final patch; false when the lease was lost. */

@@ -488,6 +488,14 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           expect(await store.claimDue(T0 + 10 * LEASE_MS, 10, 'poller-b', LEASE_MS)).toEqual([]);
           expect(await store.findOpen(CHANNEL, REF)).toBeNull();
         });
+
+        test('an unwatch during the poll stays in force: leased writes do not reopen or re-pause it', async () => {
+          const { watch } = await claimed(store);
+          await store.update(watch.id, { status: 'ended', statusReason: 'stopped by <@U1>' });
+          expect(await store.saveWithLease(watch.id, 'poller-a', { status: 'paused', statusReason: 'errors', lastError: 'boom' }, [])).toBe(true);
+          expect(await store.release(watch.id, 'poller-a', { status: 'paused', statusReason: 'no access', nextPollAt: T0 + 5 })).toBe(true);
+          expect(await store.get(watch.id)).toMatchObject({ status: 'ended', statusReason: 'stopped by <@U1>', lastError: 'boom', nextPollAt: T0 + 5 });
+        });
       });
     });
   });
