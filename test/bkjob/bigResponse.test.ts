@@ -87,7 +87,6 @@ describe('v2 response size limit (nock, generated responses)', () => {
   afterAll(() => {
     nock.enableNetConnect();
     nock.restore();
-    nock.activate();
   });
 
   it('the generated responses are the sizes this test is about', () => {

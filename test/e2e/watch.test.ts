@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Harness, startHarness } from '../../src/dev/harness';
 import { FakeBkJob } from '../../src/dev/fakeEsb';
 import { FakeSlackApi } from '../../src/dev/fakeSlack';
-import { failStep, runningJob, waitingForUserJob } from '../../src/dev/scenarios';
+import { failStep, failedJob, runningJob, waitingForUserJob } from '../../src/dev/scenarios';
 import type { SlackCall } from '../../src/dev/fakeSlack';
 
 const ALICE = 'U0ALICE01';
@@ -200,6 +200,23 @@ describe('/joblog watch', () => {
     }
   });
 
+  it('rides out a Slack rate limit: the client waits Retry-After and the ping arrives once', async () => {
+    const h = await startHarness({ slack, esb, env: env(), overrides: { now: () => clock, slackRetries: 2 } });
+    try {
+      await watch(h);
+      failTheJob();
+      slack.rateLimitNext('chat.postMessage', 1);
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toMatchObject({ eventsSent: 2 });
+      const failures = replies().filter((c) => textOf(c).includes('failed on 2 of 5 hosts'));
+      // Two attempts reached Slack (the 429 and the retry); the channel shows one message.
+      expect(failures).toHaveLength(2);
+      expect(slack.messages(CHANNEL).filter((m) => String(m.text).includes('failed on 2 of 5 hosts'))).toHaveLength(1);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('stops notifying after unwatch', async () => {
     const h = await start();
     try {
@@ -242,6 +259,14 @@ describe('/joblog watch', () => {
   it('refuses a job that already finished and a channel over its limit', async () => {
     const h = await start({ WATCH_MAX_PER_CHANNEL: '1' });
     try {
+      const done = failedJob();
+      esb.setJob(done);
+      await h.slash(`watch ${done.bizId} ${done.jobInstanceId}`, { responseId: 'finished' });
+      const answers = await slack.waitForResponses(2);
+      expect(answers[1]!.body).toMatchObject({ response_type: 'ephemeral', text: 'That job has already failed; there is nothing left to watch.' });
+      expect(await h.bot.store.listOpenByChannel(CHANNEL)).toEqual([]);
+      slack.reset();
+
       await watch(h);
       const other = runningJob({ jobInstanceId: job.jobInstanceId + 1 });
       esb.setJob(other);
