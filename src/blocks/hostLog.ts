@@ -90,14 +90,18 @@ export function searchHostOptions(summary: JobSummary, query: string, lang: Lang
   return options;
 }
 
-/** Inside a ``` block only a run of three backticks can break out; break every such run. */
-function preformatted(text: string): string {
-  return `\`\`\`\n${escapeText(text).replace(/```/g, '`\u200b``')}\n\`\`\``;
+/** Inside a ``` block a run of three or more backticks can close it: put a zero-width space between every backtick of such runs. */
+function neutraliseFences(text: string): string {
+  return text.replace(/`{3,}/g, (run) => run.split('').join('\u200b'));
 }
 
-/** Escaped size of a log line inside the snippet (what Slack's 3000-char limit counts). */
+function preformatted(text: string): string {
+  return `\`\`\`\n${neutraliseFences(escapeText(text))}\n\`\`\``;
+}
+
+/** Size of a log line as the snippet shows it (what Slack's 3000-char limit counts). */
 export function snippetMeasure(line: string): number {
-  return escapeText(line).length + (line.includes('```') ? line.split('```').length : 0);
+  return neutraliseFences(escapeText(line)).length;
 }
 
 /** Budget for the log text: a section's 3000 chars minus the fence and newlines. */

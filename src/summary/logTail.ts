@@ -32,12 +32,18 @@ function countLines(text: string): number {
 /** Keeps the end of `line` so that measure(result) ≤ budget, not splitting a surrogate pair. */
 function keepEnd(line: string, budget: number, measure: (s: string) => number): string {
   if (budget <= 0) return '';
-  let start = Math.max(0, line.length - budget);
-  let kept = line.slice(start);
-  while (measure(kept) > budget && start < line.length) {
-    start += Math.max(1, measure(kept) - budget);
-    kept = line.slice(start);
+  // Walk back from the end one character at a time: escaping makes sizes uneven (`&` is 5).
+  let start = line.length;
+  let used = 0;
+  while (start > 0) {
+    const size = measure(line[start - 1]!);
+    if (used + size > budget) break;
+    used += size;
+    start--;
   }
+  let kept = line.slice(start);
+  // A measure that is not a plain sum (a broken-up ``` run) may still be over: trim the front.
+  while (kept.length > 0 && measure(kept) > budget) kept = kept.slice(1);
   if (/^[\uDC00-\uDFFF]/.test(kept)) kept = kept.slice(1);
   return kept;
 }

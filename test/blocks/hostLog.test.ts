@@ -511,10 +511,7 @@ describe('renderHostLog', () => {
     ['run at the end of a line', 'done ````'],
   ])('a run of backticks (%s) cannot break out of the code block', (_name, line) => {
     const text = snippet(render(hostLog(`first\n${line}\n<!channel> after`)).blocks);
-    // BUG: src/blocks/hostLog.ts preformatted() replaces each ``` with "`\u200b``", but in a run
-    // of 4+ backticks the leftover backtick(s) join the "``" to form a new ``` run (e.g.
-    // "a ```` b" → "a `\u200b``` b"), which closes the code block early in Slack. Expected:
-    // exactly the two fences.
+    // Leftover backticks of a long run must not form a new ``` with their neighbours.
     expect(text.match(FENCES)).toHaveLength(2);
     expect(text.startsWith('```\n')).toBe(true);
     expect(text.endsWith('\n```')).toBe(true);
@@ -556,8 +553,6 @@ describe('renderHostLog', () => {
     const text = snippet(render(hostLog(content)).blocks);
     expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
     expect(text.match(FENCES)).toHaveLength(2);
-    // BUG: tailLog's keepEnd (src/summary/logTail.ts) keeps '' for this line under snippetMeasure,
-    // so the snippet is an empty code block "```\n\n```". Expected: the escaped end of the line.
     expect(text.endsWith('&amp;&lt;&gt;END\n```')).toBe(true);
   });
 });

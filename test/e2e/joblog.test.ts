@@ -5,7 +5,7 @@
 import { type Harness, TEST_SIGNING_SECRET, TEST_BOT_TOKEN, startHarness } from '../../src/dev/harness';
 import { failedJob, mentionsJob, runningJob } from '../../src/dev/scenarios';
 import { postSigned, slashCommandBody } from '../../src/dev/slackRequests';
-import { FAILED_FIXTURE_HOST_BUTTONS } from '../helpers/jobs';
+import { FAILED_FIXTURE_MESSAGE } from '../helpers/jobs';
 
 let h: Harness;
 
@@ -32,40 +32,8 @@ describe('/joblog <bk_biz_id> <job_instance_id>', () => {
     const [post] = await h.slack.waitFor('chat.postMessage');
     expect(post!.token).toBe(TEST_BOT_TOKEN);
     expect(post!.args.channel).toBe('C0OPS0001');
-    expect(post!.args.text).toBe(':x: Job 2001893471 (biz 3) failed: step 2 "Reload nginx": 3 of 8 hosts failed');
-    expect(post!.args.blocks).toEqual([
-      { type: 'header', text: { type: 'plain_text', text: ':x: Job 2001893471 · failed', emoji: true } },
-      {
-        type: 'context',
-        elements: [
-          {
-            type: 'mrkdwn',
-            text: 'Biz 3 · Instance 2001893471 · 3 steps · 8 hosts · Started <!date^1718072103^{date_short_pretty} {time_secs}|2024-06-11 10:15:03 UTC+08:00>, ended <!date^1718072709^{date_short_pretty} {time_secs}|2024-06-11 10:25:09 UTC+08:00>, took 10m 6s',
-          },
-        ],
-      },
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: ':white_check_mark: 1. Distribute nginx.conf · Success · 8 hosts · 6s\n:x: *2. Reload nginx* · Failed · 3 of 8 hosts failed · 10m\n:white_circle: 3. Health check · Pending',
-        },
-      },
-      { type: 'divider' },
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: '*Failing hosts in step 2 · Reload nginx*\n• *Task Timeout (13)* · 1 host: `10.0.1.17`\n• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`\n• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
-        },
-      },
-      FAILED_FIXTURE_HOST_BUTTONS,
-      {
-        type: 'actions',
-        block_id: 'joblog_job_actions',
-        elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in JOB', emoji: true }, action_id: 'joblog_open', url: 'https://job.example.com/api_execute/2001893471' }],
-      },
-    ]);
+    expect(post!.args.text).toBe(FAILED_FIXTURE_MESSAGE.text);
+    expect(post!.args.blocks).toEqual(FAILED_FIXTURE_MESSAGE.blocks);
 
     const [request] = h.esb.requests();
     expect(request!.path).toBe('/api/c/compapi/v2/job/get_job_instance_log/');

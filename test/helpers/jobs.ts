@@ -69,3 +69,41 @@ export const FAILED_FIXTURE_HOST_BUTTONS = {
     { type: 'button', action_id: 'joblog_host_log:2', text: { type: 'plain_text', text: '2:172.16.8.21 · exit 2', emoji: false }, value: '{"b":3,"j":2001893471,"s":2003771002,"c":2,"i":"172.16.8.21"}' },
   ],
 };
+
+/** The exact message for the failed fixture (v2), with BK_JOB_WEB_URL=https://job.example.com. */
+export const FAILED_FIXTURE_MESSAGE = {
+  text: ':x: Job 2001893471 (biz 3) failed: step 2 "Reload nginx": 3 of 8 hosts failed',
+  blocks: [
+    { type: 'header', text: { type: 'plain_text', text: ':x: Job 2001893471 · failed', emoji: true } },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'Biz 3 · Instance 2001893471 · 3 steps · 8 hosts · Started <!date^1718072103^{date_short_pretty} {time_secs}|2024-06-11 10:15:03 UTC+08:00>, ended <!date^1718072709^{date_short_pretty} {time_secs}|2024-06-11 10:25:09 UTC+08:00>, took 10m 6s',
+        },
+      ],
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: ':white_check_mark: 1. Distribute nginx.conf · Success · 8 hosts · 6s\n:x: *2. Reload nginx* · Failed · 3 of 8 hosts failed · 10m\n:white_circle: 3. Health check · Pending',
+      },
+    },
+    { type: 'divider' },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: '*Failing hosts in step 2 · Reload nginx*\n• *Task Timeout (13)* · 1 host: `10.0.1.17`\n• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`\n• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
+      },
+    },
+    FAILED_FIXTURE_HOST_BUTTONS,
+    {
+      type: 'actions',
+      block_id: 'joblog_job_actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in JOB', emoji: true }, action_id: 'joblog_open', url: 'https://job.example.com/api_execute/2001893471' }],
+    },
+    ],
+};
