@@ -10,8 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { JobRef } from '../bkjob/model';
-import type { JobState } from '../summary/types';
-import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
+import type { Migration, Row, SqlValue } from './codec';
+import { OLDEST_FIRST, OPEN_STATUSES, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from './types';
 
 export interface PostgresWatchStoreOptions {
@@ -32,11 +33,6 @@ const MIGRATION_LOCK_KEY = 727_465_291;
 /** create() retries when the conflicting open watch is closed between its insert and its read. */
 const CREATE_ATTEMPTS = 3;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-interface Migration {
-  readonly version: number;
-  readonly sql: string;
-}
 
 /** Append only: a released version must never change, later changes get a new version. */
 const MIGRATIONS: readonly Migration[] = [
@@ -90,27 +86,10 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** WatchPatch field → column. `satisfies` makes adding a WatchPatch field a compile error here. */
-const PATCH_COLUMNS = {
-  status: 'status',
-  statusReason: 'status_reason',
-  statusMessageTs: 'status_message_ts',
-  snapshot: 'snapshot',
-  fingerprint: 'fingerprint',
-  lastPolledAt: 'last_polled_at',
-  lastChangedAt: 'last_changed_at',
-  nextPollAt: 'next_poll_at',
-  consecutiveErrors: 'consecutive_errors',
-  lastError: 'last_error',
-  expiresAt: 'expires_at',
-} as const satisfies Record<keyof WatchPatch, string>;
-
-type SqlValue = string | number | null;
-type Row = Record<string, unknown>;
-
-const OPEN_STATUSES = `status IN ('active', 'paused')`;
-/** Rows come back oldest first; id breaks ties so the order is stable. */
-const OLDEST_FIRST = 'ORDER BY created_at, id';
+/** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
+const ROWS = rowReaders({ int: readBigInt, json: (value) => value });
+/** JSON goes to pg as text cast to JSONB (pg would turn a JS array into a PostgreSQL array). */
+const JSONB = { jsonCast: '::jsonb' };
 
 export class PostgresWatchStore implements WatchStore {
   private readonly pool: Pool;
@@ -144,7 +123,7 @@ export class PostgresWatchStore implements WatchStore {
         version    INTEGER     PRIMARY KEY,
         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
       )`);
-      const applied = new Set((await client.query<Row>('SELECT version FROM schema_migrations')).rows.map((row) => readInt(row['version'], 'schema_migrations.version')));
+      const applied = new Set((await client.query<Row>('SELECT version FROM schema_migrations')).rows.map((row) => ROWS.int(row['version'], 'schema_migrations.version')));
       // DDL is transactional in PostgreSQL: a failing migration leaves no half-built schema.
       for (const migration of MIGRATIONS) {
         if (applied.has(migration.version)) continue;
@@ -164,29 +143,10 @@ export class PostgresWatchStore implements WatchStore {
     for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
       // The partial unique index turns a second open watch on the job into "no row inserted";
       // a concurrent insert of the same job waits for the other transaction, then does nothing.
-      const inserted = await this.rows(
-        `INSERT INTO watches (id, channel_id, biz_id, job_instance_id, subscriber_id, notify_on, status,
-           status_message_ts, snapshot, fingerprint, created_at, expires_at, last_changed_at, next_poll_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8::jsonb, $9, $10, $11, $10, $12)
-         ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING
-         RETURNING *`,
-        [
-          randomUUID(),
-          watch.channelId,
-          watch.ref.bizId,
-          watch.ref.jobInstanceId,
-          watch.subscriberId,
-          watch.notifyOn,
-          watch.statusMessageTs,
-          encodeSnapshot(watch.snapshot),
-          watch.fingerprint,
-          watch.createdAt,
-          watch.expiresAt,
-          watch.nextPollAt,
-        ],
-      );
+      const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
+      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING *`, insert.values);
       const row = inserted[0];
-      if (row !== undefined) return { created: true, watch: toWatch(row) };
+      if (row !== undefined) return { created: true, watch: ROWS.watch(row) };
       const existing = await this.findOpen(watch.channelId, watch.ref);
       if (existing !== null) return { created: false, existing };
     }
@@ -206,11 +166,11 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT * FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(toWatch);
+    return (await this.rows(`SELECT * FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
   }
 
   async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT * FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(toWatch);
+    return (await this.rows(`SELECT * FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(ROWS.watch);
   }
 
   async countActiveInChannel(channelId: string): Promise<number> {
@@ -222,7 +182,7 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async update(id: string, patch: WatchPatch): Promise<Watch | null> {
-    const { assignments, values } = patchAssignments(patch, 2);
+    const { assignments, values } = patchSql(patch, 1, false);
     if (assignments.length === 0) return this.get(id);
     return this.oneWatch(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1 RETURNING *`, [id, ...values]);
   }
@@ -246,7 +206,7 @@ export class PostgresWatchStore implements WatchStore {
       [now, limit, owner, now + leaseMs],
     );
     // RETURNING order is unspecified.
-    return rows.map(toWatch).sort(byNextPoll);
+    return rows.map(ROWS.watch).sort(byNextPoll);
   }
 
   async saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
@@ -254,9 +214,9 @@ export class PostgresWatchStore implements WatchStore {
       // FOR UPDATE: while we write, no other replica can re-claim the watch (its claim skips locked rows).
       const lease = (await client.query<Row>('SELECT leased_at FROM watches WHERE id = $1 AND lease_owner = $2 FOR UPDATE', [id, owner])).rows[0];
       if (lease === undefined) return false;
-      const { assignments, values } = patchAssignments(patch, 2, true);
+      const { assignments, values } = patchSql(patch, 1, true);
       if (assignments.length > 0) await client.query(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1`, [id, ...values]);
-      const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
+      const createdAt = outboxTime(patch, readNullable(lease['leased_at'], 'watches.leased_at', ROWS.int));
       for (const entry of entries) {
         await client.query(
           `INSERT INTO watch_outbox (watch_id, key, payload, created_at) VALUES ($1, $2, $3::jsonb, $4)
@@ -269,14 +229,14 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
-    const { assignments, values } = patchAssignments(patch, 3, true);
+    const { assignments, values } = patchSql(patch, 2, true);
     const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
     const result = await this.pool.query(`UPDATE watches SET ${set.join(', ')} WHERE id = $1 AND lease_owner = $2`, [id, owner, ...values]);
     return (result.rowCount ?? 0) > 0;
   }
 
   async pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
-    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 AND sent_at IS NULL ORDER BY created_at, seq', [watchId])).map(toOutboxEntry);
+    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 AND sent_at IS NULL ORDER BY created_at, seq', [watchId])).map(ROWS.outboxEntry);
   }
 
   async markOutboxAttempt(watchId: string, key: string): Promise<void> {
@@ -294,7 +254,7 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async listOutbox(watchId: string): Promise<OutboxEntry[]> {
-    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 ORDER BY created_at, seq', [watchId])).map(toOutboxEntry);
+    return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 ORDER BY created_at, seq', [watchId])).map(ROWS.outboxEntry);
   }
 
   private async rows(sql: string, values: SqlValue[]): Promise<Row[]> {
@@ -303,12 +263,12 @@ export class PostgresWatchStore implements WatchStore {
 
   private async oneWatch(sql: string, values: SqlValue[]): Promise<Watch | null> {
     const row = (await this.rows(sql, values))[0];
-    return row === undefined ? null : toWatch(row);
+    return row === undefined ? null : ROWS.watch(row);
   }
 
   private async count(sql: string, values: SqlValue[]): Promise<number> {
     const row = (await this.rows(sql, values))[0];
-    return row === undefined ? 0 : readInt(row['n'], 'count');
+    return row === undefined ? 0 : ROWS.int(row['n'], 'count');
   }
 
   /** Runs `work` in BEGIN … COMMIT on one connection; rolls back on any error. */
@@ -334,168 +294,22 @@ export class PostgresWatchStore implements WatchStore {
   }
 }
 
-function byNextPoll(a: Watch, b: Watch): number {
-  return a.nextPollAt - b.nextPollAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** `$n` placeholders, numbered after the statement's first `before` parameters. */
+function dollars(before: number): (index: number) => string {
+  return (index) => `$${before + index + 1}`;
 }
 
-/**
- * SET clauses for the fields present in the patch, numbering parameters from `firstParam`;
- * `undefined` means "leave as is", null is stored.
- */
-/**
- * SET clauses for a patch. With `leased`, status and its reason change only while the watch is
- * still active: an unwatch that lands during a poll is not undone by the poll's release.
- */
-function patchAssignments(patch: WatchPatch, firstParam: number, leased = false): { assignments: string[]; values: SqlValue[] } {
-  const assignments: string[] = [];
-  const values: SqlValue[] = [];
-  for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
-    const value = patch[field];
-    if (value === undefined) continue;
-    const param = `$${firstParam + values.length}`;
-    const column = PATCH_COLUMNS[field];
-    if (leased && (field === 'status' || field === 'statusReason')) {
-      assignments.push(`${column} = CASE WHEN status = 'active' THEN ${param} ELSE ${column} END`);
-      values.push(value as SqlValue);
-    } else if (field === 'snapshot') {
-      assignments.push(`${PATCH_COLUMNS[field]} = ${param}::jsonb`);
-      values.push(encodeSnapshot(patch.snapshot ?? null));
-    } else {
-      assignments.push(`${PATCH_COLUMNS[field]} = ${param}`);
-      values.push(value as SqlValue);
-    }
-  }
-  return { assignments, values };
+/** SET clauses for a patch, its parameters numbered after the statement's first `before` ones. */
+function patchSql(patch: WatchPatch, before: number, leased: boolean): { assignments: string[]; values: SqlValue[] } {
+  return patchAssignments(patch, dollars(before), { leased, ...JSONB });
 }
 
-/**
- * The store never reads a clock and NewOutboxEntry carries no time, so an entry is stamped with
- * the poll time of the save (patch.lastPolledAt), else with the time the lease was claimed.
- */
-function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
-  const time = patch.lastPolledAt ?? leasedAt;
-  if (time === null) throw new Error('watch store: cannot time an outbox entry: no lastPolledAt in the patch and no lease time');
-  return time;
-}
-
-/** JSON text for a `::jsonb` parameter (pg would turn a JS array into a PostgreSQL array). */
-function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
-  return snapshot === null ? null : JSON.stringify(snapshot);
-}
-
-function encodePayload(entry: NewOutboxEntry): string {
-  const json: unknown = JSON.stringify(entry.payload);
-  if (typeof json !== 'string') throw new TypeError(`watch store: outbox payload of ${entry.key} is not JSON-serialisable`);
-  return json;
-}
-
-// ---- Row → domain mapping. Everything read back is checked: a bad row fails loudly, by column. ----
-// pg returns BIGINT as a string (it may not fit a JS number) and JSONB already parsed.
-
-function toWatch(row: Row): Watch {
-  const ref: JobRef = { bizId: readInt(row['biz_id'], 'watches.biz_id'), jobInstanceId: readInt(row['job_instance_id'], 'watches.job_instance_id') };
-  return {
-    id: readText(row['id'], 'watches.id'),
-    channelId: readText(row['channel_id'], 'watches.channel_id'),
-    ref,
-    subscriberId: readText(row['subscriber_id'], 'watches.subscriber_id'),
-    notifyOn: readEnum(row['notify_on'], NOTIFY_ON, 'watches.notify_on'),
-    status: readEnum(row['status'], WATCH_STATUSES, 'watches.status'),
-    statusReason: readNullableText(row['status_reason'], 'watches.status_reason'),
-    statusMessageTs: readNullableText(row['status_message_ts'], 'watches.status_message_ts'),
-    snapshot: readSnapshot(row['snapshot']),
-    fingerprint: readNullableText(row['fingerprint'], 'watches.fingerprint'),
-    createdAt: readInt(row['created_at'], 'watches.created_at'),
-    expiresAt: readInt(row['expires_at'], 'watches.expires_at'),
-    lastPolledAt: readNullableInt(row['last_polled_at'], 'watches.last_polled_at'),
-    lastChangedAt: readInt(row['last_changed_at'], 'watches.last_changed_at'),
-    nextPollAt: readInt(row['next_poll_at'], 'watches.next_poll_at'),
-    consecutiveErrors: readInt(row['consecutive_errors'], 'watches.consecutive_errors'),
-    lastError: readNullableText(row['last_error'], 'watches.last_error'),
-  };
-}
-
-function toOutboxEntry(row: Row): OutboxEntry {
-  const payload: unknown = row['payload'];
-  return {
-    watchId: readText(row['watch_id'], 'watch_outbox.watch_id'),
-    key: readText(row['key'], 'watch_outbox.key'),
-    payload,
-    createdAt: readInt(row['created_at'], 'watch_outbox.created_at'),
-    attempts: readInt(row['attempts'], 'watch_outbox.attempts'),
-    sentAt: readNullableInt(row['sent_at'], 'watch_outbox.sent_at'),
-    slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
-  };
-}
-
-/** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
-const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
-const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
-const JOB_STATES: Readonly<Record<JobState, true>> = {
-  pending: true,
-  running: true,
-  waiting: true,
-  succeeded: true,
-  failed: true,
-  stopped: true,
-  abnormal: true,
-};
-
-function readSnapshot(raw: unknown): WatchSnapshot | null {
-  if (raw === null) return null;
-  const path = 'watches.snapshot';
-  const value = asRecord(raw, path);
-  const steps = value['steps'];
-  if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
-  return {
-    state: readEnum(value['state'], JOB_STATES, `${path}.state`),
-    steps: steps.map((item: unknown, index): StepSnapshot => {
-      const step = asRecord(item, `${path}.steps[${index}]`);
-      return {
-        stepInstanceId: readJsonInt(step['stepInstanceId'], `${path}.steps[${index}].stepInstanceId`),
-        status: readJsonInt(step['status'], `${path}.steps[${index}].status`),
-        executeCount: readJsonInt(step['executeCount'], `${path}.steps[${index}].executeCount`),
-        failedHostCount: readJsonInt(step['failedHostCount'], `${path}.steps[${index}].failedHostCount`),
-      };
-    }),
-  };
-}
-
-function corrupt(path: string, expected: string): never {
-  throw new Error(`watch store: stored ${path} should be ${expected}`);
-}
-
-function asRecord(value: unknown, path: string): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
-}
-
-function readText(value: unknown, path: string): string {
-  return typeof value === 'string' ? value : corrupt(path, 'text');
-}
-
-function readNullableText(value: unknown, path: string): string | null {
-  return value === null ? null : readText(value, path);
-}
-
-/** INTEGER columns arrive as numbers, BIGINT (and count(*)) as decimal strings. */
-function readInt(value: unknown, path: string): number {
+/** A JS number, or a decimal string, that is an integer within ±2^53. */
+function readBigInt(value: unknown, path: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) {
     const number = Number(value);
     if (Number.isSafeInteger(number)) return number;
   }
   return corrupt(path, 'an integer within ±2^53');
-}
-
-function readNullableInt(value: unknown, path: string): number | null {
-  return value === null ? null : readInt(value, path);
-}
-
-/** Numbers inside JSONB are JSON numbers, never strings. */
-function readJsonInt(value: unknown, path: string): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
-}
-
-function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
-  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
 }

@@ -10,17 +10,13 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { JobRef } from '../bkjob/model';
-import type { JobState } from '../summary/types';
-import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
+import type { Migration, Row, SqlValue } from './codec';
+import { OLDEST_FIRST, OPEN_STATUSES, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from './types';
 
 /** How long a statement waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
-
-interface Migration {
-  readonly version: number;
-  readonly sql: string;
-}
 
 /** Append only: a released version must never change, later changes get a new version. */
 const MIGRATIONS: readonly Migration[] = [
@@ -72,27 +68,11 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** WatchPatch field → column. `satisfies` makes adding a WatchPatch field a compile error here. */
-const PATCH_COLUMNS = {
-  status: 'status',
-  statusReason: 'status_reason',
-  statusMessageTs: 'status_message_ts',
-  snapshot: 'snapshot',
-  fingerprint: 'fingerprint',
-  lastPolledAt: 'last_polled_at',
-  lastChangedAt: 'last_changed_at',
-  nextPollAt: 'next_poll_at',
-  consecutiveErrors: 'consecutive_errors',
-  lastError: 'last_error',
-  expiresAt: 'expires_at',
-} as const satisfies Record<keyof WatchPatch, string>;
-
-type SqlValue = string | number | null;
-type Row = Record<string, unknown>;
-
-const OPEN_STATUSES = `status IN ('active', 'paused')`;
-/** Rows come back oldest first; id breaks ties so the order is stable. */
-const OLDEST_FIRST = 'ORDER BY created_at, id';
+/** SQLite hands back INTEGER columns as numbers and keeps JSON as TEXT. */
+const ROWS = rowReaders({
+  int: readInt,
+  json: (value, path) => parseJson(readText(value, path), path),
+});
 
 export class SqliteWatchStore implements WatchStore {
   private readonly db: Database.Database;
@@ -134,7 +114,7 @@ export class SqliteWatchStore implements WatchStore {
             .prepare<[], unknown>('SELECT version FROM schema_migrations')
             .pluck()
             .all()
-            .map((version) => readInt(version, 'schema_migrations.version')),
+            .map((version) => ROWS.int(version, 'schema_migrations.version')),
         );
         for (const migration of MIGRATIONS) {
           if (applied.has(migration.version)) continue;
@@ -153,26 +133,9 @@ export class SqliteWatchStore implements WatchStore {
     return this.db
       .transaction((): CreateWatchResult => {
         const id = randomUUID();
+        const insert = insertWatch(id, watch, () => '?');
         // The partial unique index turns a second open watch on the job into "no row inserted".
-        const inserted = this.run(
-          `INSERT INTO watches (id, channel_id, biz_id, job_instance_id, subscriber_id, notify_on, status,
-             status_message_ts, snapshot, fingerprint, created_at, expires_at, last_changed_at, next_poll_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT DO NOTHING`,
-          id,
-          watch.channelId,
-          watch.ref.bizId,
-          watch.ref.jobInstanceId,
-          watch.subscriberId,
-          watch.notifyOn,
-          watch.statusMessageTs,
-          encodeSnapshot(watch.snapshot),
-          watch.fingerprint,
-          watch.createdAt,
-          watch.expiresAt,
-          watch.createdAt,
-          watch.nextPollAt,
-        );
+        const inserted = this.run(`${insert.sql} ON CONFLICT DO NOTHING`, ...insert.values);
         if (inserted > 0) return { created: true, watch: this.getSync(id) ?? missing(id) };
         const existing = this.findOpenSync(watch.channelId, watch.ref);
         if (existing === null) throw new Error(`watch store: insert of a watch for ${watch.channelId} was ignored but no open watch exists`);
@@ -190,11 +153,11 @@ export class SqliteWatchStore implements WatchStore {
   }
 
   listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(toWatch));
+    return promised(() => this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
   }
 
   listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(toWatch));
+    return promised(() => this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(ROWS.watch));
   }
 
   countActiveInChannel(channelId: string): Promise<number> {
@@ -207,10 +170,10 @@ export class SqliteWatchStore implements WatchStore {
 
   update(id: string, patch: WatchPatch): Promise<Watch | null> {
     return promised(() => {
-      const { assignments, values } = patchAssignments(patch);
+      const { assignments, values } = patchSql(patch, false);
       if (assignments.length === 0) return this.getSync(id);
       const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING *`, ...values, id);
-      return row === undefined ? null : toWatch(row);
+      return row === undefined ? null : ROWS.watch(row);
     });
   }
 
@@ -237,7 +200,7 @@ export class SqliteWatchStore implements WatchStore {
       limit,
     );
     // RETURNING order is unspecified.
-    return rows.map(toWatch).sort(byNextPoll);
+    return rows.map(ROWS.watch).sort(byNextPoll);
   }
 
   saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
@@ -249,9 +212,9 @@ export class SqliteWatchStore implements WatchStore {
       .transaction((): boolean => {
         const lease = this.one('SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ?', id, owner);
         if (lease === undefined) return false;
-        const { assignments, values } = patchAssignments(patch, true);
+        const { assignments, values } = patchSql(patch, true);
         if (assignments.length > 0) this.run(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ?`, ...values, id);
-        const createdAt = outboxTime(patch, readNullableInt(lease['leased_at'], 'watches.leased_at'));
+        const createdAt = outboxTime(patch, readNullable(lease['leased_at'], 'watches.leased_at', ROWS.int));
         for (const entry of entries) {
           this.run(
             `INSERT INTO watch_outbox (watch_id, key, payload, created_at) VALUES (?, ?, ?, ?)
@@ -269,7 +232,7 @@ export class SqliteWatchStore implements WatchStore {
 
   release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
     return promised(() => {
-      const { assignments, values } = patchAssignments(patch, true);
+      const { assignments, values } = patchSql(patch, true);
       const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];
       return this.run(`UPDATE watches SET ${set.join(', ')} WHERE id = ? AND lease_owner = ?`, ...values, id, owner) > 0;
     });
@@ -277,7 +240,7 @@ export class SqliteWatchStore implements WatchStore {
 
   pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
     return promised(() =>
-      this.all('SELECT * FROM watch_outbox WHERE watch_id = ? AND sent_at IS NULL ORDER BY created_at, rowid', watchId).map(toOutboxEntry),
+      this.all('SELECT * FROM watch_outbox WHERE watch_id = ? AND sent_at IS NULL ORDER BY created_at, rowid', watchId).map(ROWS.outboxEntry),
     );
   }
 
@@ -295,12 +258,12 @@ export class SqliteWatchStore implements WatchStore {
   }
 
   listOutbox(watchId: string): Promise<OutboxEntry[]> {
-    return promised(() => this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(toOutboxEntry));
+    return promised(() => this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(ROWS.outboxEntry));
   }
 
   private getSync(id: string): Watch | null {
     const row = this.one('SELECT * FROM watches WHERE id = ?', id);
-    return row === undefined ? null : toWatch(row);
+    return row === undefined ? null : ROWS.watch(row);
   }
 
   private findOpenSync(channelId: string, ref: JobRef): Watch | null {
@@ -310,7 +273,7 @@ export class SqliteWatchStore implements WatchStore {
       ref.bizId,
       ref.jobInstanceId,
     );
-    return row === undefined ? null : toWatch(row);
+    return row === undefined ? null : ROWS.watch(row);
   }
 
   private statement(sql: string): Database.Statement<SqlValue[], unknown> {
@@ -338,7 +301,7 @@ export class SqliteWatchStore implements WatchStore {
 
   private count(sql: string, ...params: SqlValue[]): number {
     const row = this.one(sql, ...params);
-    return row === undefined ? 0 : readInt(row['n'], 'count');
+    return row === undefined ? 0 : ROWS.int(row['n'], 'count');
   }
 }
 
@@ -355,155 +318,7 @@ function missing(id: string): never {
   throw new Error(`watch store: watch ${id} vanished inside its own transaction`);
 }
 
-function byNextPoll(a: Watch, b: Watch): number {
-  return a.nextPollAt - b.nextPollAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** SET clauses for the fields present in the patch; `undefined` means "leave as is", null is stored. */
-/**
- * SET clauses for a patch. With `leased`, status and its reason change only while the watch is
- * still active: an unwatch that lands during a poll is not undone by the poll's release.
- */
-function patchAssignments(patch: WatchPatch, leased = false): { assignments: string[]; values: SqlValue[] } {
-  const assignments: string[] = [];
-  const values: SqlValue[] = [];
-  for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
-    const value = patch[field];
-    if (value === undefined) continue;
-    const column = PATCH_COLUMNS[field];
-    if (leased && (field === 'status' || field === 'statusReason')) assignments.push(`${column} = CASE WHEN status = 'active' THEN ? ELSE ${column} END`);
-    else assignments.push(`${column} = ?`);
-    values.push(field === 'snapshot' ? encodeSnapshot(patch.snapshot ?? null) : (value as SqlValue));
-  }
-  return { assignments, values };
-}
-
-/**
- * The store never reads a clock and NewOutboxEntry carries no time, so an entry is stamped with
- * the poll time of the save (patch.lastPolledAt), else with the time the lease was claimed.
- */
-function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
-  const time = patch.lastPolledAt ?? leasedAt;
-  if (time === null) throw new Error('watch store: cannot time an outbox entry: no lastPolledAt in the patch and no lease time');
-  return time;
-}
-
-function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
-  return snapshot === null ? null : JSON.stringify(snapshot);
-}
-
-function encodePayload(entry: NewOutboxEntry): string {
-  const json: unknown = JSON.stringify(entry.payload);
-  if (typeof json !== 'string') throw new TypeError(`watch store: outbox payload of ${entry.key} is not JSON-serialisable`);
-  return json;
-}
-
-// ---- Row → domain mapping. Everything read back is checked: a bad row fails loudly, by column. ----
-
-function toWatch(row: Row): Watch {
-  const ref: JobRef = { bizId: readInt(row['biz_id'], 'watches.biz_id'), jobInstanceId: readInt(row['job_instance_id'], 'watches.job_instance_id') };
-  return {
-    id: readText(row['id'], 'watches.id'),
-    channelId: readText(row['channel_id'], 'watches.channel_id'),
-    ref,
-    subscriberId: readText(row['subscriber_id'], 'watches.subscriber_id'),
-    notifyOn: readEnum(row['notify_on'], NOTIFY_ON, 'watches.notify_on'),
-    status: readEnum(row['status'], WATCH_STATUSES, 'watches.status'),
-    statusReason: readNullableText(row['status_reason'], 'watches.status_reason'),
-    statusMessageTs: readNullableText(row['status_message_ts'], 'watches.status_message_ts'),
-    snapshot: decodeSnapshot(readNullableText(row['snapshot'], 'watches.snapshot')),
-    fingerprint: readNullableText(row['fingerprint'], 'watches.fingerprint'),
-    createdAt: readInt(row['created_at'], 'watches.created_at'),
-    expiresAt: readInt(row['expires_at'], 'watches.expires_at'),
-    lastPolledAt: readNullableInt(row['last_polled_at'], 'watches.last_polled_at'),
-    lastChangedAt: readInt(row['last_changed_at'], 'watches.last_changed_at'),
-    nextPollAt: readInt(row['next_poll_at'], 'watches.next_poll_at'),
-    consecutiveErrors: readInt(row['consecutive_errors'], 'watches.consecutive_errors'),
-    lastError: readNullableText(row['last_error'], 'watches.last_error'),
-  };
-}
-
-function toOutboxEntry(row: Row): OutboxEntry {
-  return {
-    watchId: readText(row['watch_id'], 'watch_outbox.watch_id'),
-    key: readText(row['key'], 'watch_outbox.key'),
-    payload: parseJson(readText(row['payload'], 'watch_outbox.payload'), 'watch_outbox.payload'),
-    createdAt: readInt(row['created_at'], 'watch_outbox.created_at'),
-    attempts: readInt(row['attempts'], 'watch_outbox.attempts'),
-    sentAt: readNullableInt(row['sent_at'], 'watch_outbox.sent_at'),
-    slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
-  };
-}
-
-/** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
-const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
-const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
-const JOB_STATES: Readonly<Record<JobState, true>> = {
-  pending: true,
-  running: true,
-  waiting: true,
-  succeeded: true,
-  failed: true,
-  stopped: true,
-  abnormal: true,
-};
-
-function decodeSnapshot(text: string | null): WatchSnapshot | null {
-  if (text === null) return null;
-  const path = 'watches.snapshot';
-  const value = asRecord(parseJson(text, path), path);
-  const steps = value['steps'];
-  if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
-  return {
-    state: readEnum(value['state'], JOB_STATES, `${path}.state`),
-    steps: steps.map((item: unknown, index): StepSnapshot => {
-      const step = asRecord(item, `${path}.steps[${index}]`);
-      return {
-        stepInstanceId: readInt(step['stepInstanceId'], `${path}.steps[${index}].stepInstanceId`),
-        status: readInt(step['status'], `${path}.steps[${index}].status`),
-        executeCount: readInt(step['executeCount'], `${path}.steps[${index}].executeCount`),
-        failedHostCount: readInt(step['failedHostCount'], `${path}.steps[${index}].failedHostCount`),
-      };
-    }),
-  };
-}
-
-function corrupt(path: string, expected: string): never {
-  throw new Error(`watch store: stored ${path} should be ${expected}`);
-}
-
-function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return corrupt(path, 'valid JSON');
-  }
-}
-
-function asRow(value: unknown): Row {
-  return asRecord(value, 'row');
-}
-
-function asRecord(value: unknown, path: string): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
-}
-
-function readText(value: unknown, path: string): string {
-  return typeof value === 'string' ? value : corrupt(path, 'text');
-}
-
-function readNullableText(value: unknown, path: string): string | null {
-  return value === null ? null : readText(value, path);
-}
-
-function readInt(value: unknown, path: string): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
-}
-
-function readNullableInt(value: unknown, path: string): number | null {
-  return value === null ? null : readInt(value, path);
-}
-
-function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
-  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
+/** SET clauses for a patch, with `?` parameters. */
+function patchSql(patch: WatchPatch, leased: boolean): { assignments: string[]; values: SqlValue[] } {
+  return patchAssignments(patch, () => '?', { leased });
 }

@@ -1,0 +1,264 @@
+/**
+ * What the two `WatchStore` adapters share: SQL fragments, the WatchPatch → SET clauses, the
+ * encoding of values written and the checked mapping of rows read back. The adapters keep only
+ * what differs between the databases: placeholders (`?` or `$n`), casts, and how a column value
+ * arrives (see `ColumnReaders`).
+ */
+import type { JobRef } from '../bkjob/model';
+import type { JobState } from '../summary/types';
+import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+
+export type SqlValue = string | number | null;
+export type Row = Record<string, unknown>;
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const OPEN_STATUSES = `status IN ('active', 'paused')`;
+/** Rows come back oldest first; id breaks ties so the order is stable. */
+export const OLDEST_FIRST = 'ORDER BY created_at, id';
+
+/** WatchPatch field → column. `satisfies` makes adding a WatchPatch field a compile error here. */
+const PATCH_COLUMNS = {
+  status: 'status',
+  statusReason: 'status_reason',
+  statusMessageTs: 'status_message_ts',
+  snapshot: 'snapshot',
+  fingerprint: 'fingerprint',
+  lastPolledAt: 'last_polled_at',
+  lastChangedAt: 'last_changed_at',
+  nextPollAt: 'next_poll_at',
+  consecutiveErrors: 'consecutive_errors',
+  lastError: 'last_error',
+  expiresAt: 'expires_at',
+} as const satisfies Record<keyof WatchPatch, string>;
+
+export interface PatchOptions {
+  /**
+   * A leased write (saveWithLease, release): status and its reason change only while the watch
+   * is still active, so an unwatch that lands during a poll is not undone by the poll's write.
+   */
+  readonly leased: boolean;
+  /** Appended to the snapshot's placeholder, e.g. '::jsonb'. */
+  readonly jsonCast?: string;
+}
+
+/**
+ * SET clauses for the fields present in the patch; `undefined` means "leave as is", null is stored.
+ * `placeholder(index)` spells the parameter for `values[index]` (`?`, or `$n` numbered after the
+ * statement's other parameters).
+ */
+export function patchAssignments(
+  patch: WatchPatch,
+  placeholder: (index: number) => string,
+  options: PatchOptions,
+): { assignments: string[]; values: SqlValue[] } {
+  const assignments: string[] = [];
+  const values: SqlValue[] = [];
+  for (const field of Object.keys(PATCH_COLUMNS) as (keyof WatchPatch)[]) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    const param = placeholder(values.length);
+    const column = PATCH_COLUMNS[field];
+    if (options.leased && (field === 'status' || field === 'statusReason')) assignments.push(`${column} = CASE WHEN status = 'active' THEN ${param} ELSE ${column} END`);
+    else if (field === 'snapshot') assignments.push(`${column} = ${param}${options.jsonCast ?? ''}`);
+    else assignments.push(`${column} = ${param}`);
+    values.push(field === 'snapshot' ? encodeSnapshot(patch.snapshot ?? null) : (value as SqlValue));
+  }
+  return { assignments, values };
+}
+
+/**
+ * INSERT of a new, active watch (last changed when created), without the ON CONFLICT clause the
+ * adapter appends; `placeholder` and `jsonCast` as for patchAssignments.
+ */
+export function insertWatch(
+  id: string,
+  watch: NewWatch,
+  placeholder: (index: number) => string,
+  options: Pick<PatchOptions, 'jsonCast'> = {},
+): { sql: string; values: SqlValue[] } {
+  const row: Readonly<Record<string, SqlValue>> = {
+    id,
+    channel_id: watch.channelId,
+    biz_id: watch.ref.bizId,
+    job_instance_id: watch.ref.jobInstanceId,
+    subscriber_id: watch.subscriberId,
+    notify_on: watch.notifyOn,
+    status: 'active',
+    status_message_ts: watch.statusMessageTs,
+    snapshot: encodeSnapshot(watch.snapshot),
+    fingerprint: watch.fingerprint,
+    created_at: watch.createdAt,
+    expires_at: watch.expiresAt,
+    last_changed_at: watch.createdAt,
+    next_poll_at: watch.nextPollAt,
+  };
+  const columns = Object.keys(row);
+  const params = columns.map((column, index) => placeholder(index) + (column === 'snapshot' ? (options.jsonCast ?? '') : ''));
+  return { sql: `INSERT INTO watches (${columns.join(', ')}) VALUES (${params.join(', ')})`, values: Object.values(row) };
+}
+
+/** claimDue's order: RETURNING order is unspecified, so rows are sorted after the fact. */
+export function byNextPoll(a: Watch, b: Watch): number {
+  return a.nextPollAt - b.nextPollAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * The store never reads a clock and NewOutboxEntry carries no time, so an entry is stamped with
+ * the poll time of the save (patch.lastPolledAt), else with the time the lease was claimed.
+ */
+export function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
+  const time = patch.lastPolledAt ?? leasedAt;
+  if (time === null) throw new Error('watch store: cannot time an outbox entry: no lastPolledAt in the patch and no lease time');
+  return time;
+}
+
+/**
+ * JSON text: SQLite stores it as TEXT, PostgreSQL gets it as a `::jsonb` parameter (pg would turn
+ * a JS array into a PostgreSQL array).
+ */
+function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
+  return snapshot === null ? null : JSON.stringify(snapshot);
+}
+
+export function encodePayload(entry: NewOutboxEntry): string {
+  const json: unknown = JSON.stringify(entry.payload);
+  if (typeof json !== 'string') throw new TypeError(`watch store: outbox payload of ${entry.key} is not JSON-serialisable`);
+  return json;
+}
+
+// ---- Row → domain mapping. Everything read back is checked: a bad row fails loudly, by column. ----
+
+/** How one database hands back the column values whose JS shape depends on the driver. */
+export interface ColumnReaders {
+  /** An integer column (pg returns BIGINT as a decimal string). */
+  readonly int: (value: unknown, path: string) => number;
+  /** A non-NULL JSON column, as the parsed value (SQLite keeps TEXT to parse, pg returns JSONB parsed). */
+  readonly json: (value: unknown, path: string) => unknown;
+}
+
+/** Row readers for one database: plain functions, so they can be passed to `map`. */
+export interface RowReaders {
+  readonly watch: (row: Row) => Watch;
+  readonly outboxEntry: (row: Row) => OutboxEntry;
+  readonly int: (value: unknown, path: string) => number;
+}
+
+export function rowReaders(columns: ColumnReaders): RowReaders {
+  return { watch: (row) => toWatch(row, columns), outboxEntry: (row) => toOutboxEntry(row, columns), int: columns.int };
+}
+
+function toWatch(row: Row, columns: ColumnReaders): Watch {
+  const int = (column: string): number => columns.int(row[column], `watches.${column}`);
+  const ref: JobRef = { bizId: int('biz_id'), jobInstanceId: int('job_instance_id') };
+  const snapshot = row['snapshot'];
+  return {
+    id: readText(row['id'], 'watches.id'),
+    channelId: readText(row['channel_id'], 'watches.channel_id'),
+    ref,
+    subscriberId: readText(row['subscriber_id'], 'watches.subscriber_id'),
+    notifyOn: readEnum(row['notify_on'], NOTIFY_ON, 'watches.notify_on'),
+    status: readEnum(row['status'], WATCH_STATUSES, 'watches.status'),
+    statusReason: readNullableText(row['status_reason'], 'watches.status_reason'),
+    statusMessageTs: readNullableText(row['status_message_ts'], 'watches.status_message_ts'),
+    snapshot: snapshot === null ? null : decodeSnapshot(columns.json(snapshot, 'watches.snapshot')),
+    fingerprint: readNullableText(row['fingerprint'], 'watches.fingerprint'),
+    createdAt: int('created_at'),
+    expiresAt: int('expires_at'),
+    lastPolledAt: readNullable(row['last_polled_at'], 'watches.last_polled_at', columns.int),
+    lastChangedAt: int('last_changed_at'),
+    nextPollAt: int('next_poll_at'),
+    consecutiveErrors: int('consecutive_errors'),
+    lastError: readNullableText(row['last_error'], 'watches.last_error'),
+  };
+}
+
+function toOutboxEntry(row: Row, columns: ColumnReaders): OutboxEntry {
+  const int = (column: string): number => columns.int(row[column], `watch_outbox.${column}`);
+  return {
+    watchId: readText(row['watch_id'], 'watch_outbox.watch_id'),
+    key: readText(row['key'], 'watch_outbox.key'),
+    payload: columns.json(row['payload'], 'watch_outbox.payload'),
+    createdAt: int('created_at'),
+    attempts: int('attempts'),
+    sentAt: readNullable(row['sent_at'], 'watch_outbox.sent_at', columns.int),
+    slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
+  };
+}
+
+/** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
+const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
+const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
+const JOB_STATES: Readonly<Record<JobState, true>> = {
+  pending: true,
+  running: true,
+  waiting: true,
+  succeeded: true,
+  failed: true,
+  stopped: true,
+  abnormal: true,
+};
+
+/** A stored snapshot, already parsed from JSON; numbers inside JSON are JSON numbers, never strings. */
+function decodeSnapshot(raw: unknown): WatchSnapshot {
+  const path = 'watches.snapshot';
+  const value = asRecord(raw, path);
+  const steps = value['steps'];
+  if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
+  return {
+    state: readEnum(value['state'], JOB_STATES, `${path}.state`),
+    steps: steps.map((item: unknown, index): StepSnapshot => {
+      const step = asRecord(item, `${path}.steps[${index}]`);
+      return {
+        stepInstanceId: readInt(step['stepInstanceId'], `${path}.steps[${index}].stepInstanceId`),
+        status: readInt(step['status'], `${path}.steps[${index}].status`),
+        executeCount: readInt(step['executeCount'], `${path}.steps[${index}].executeCount`),
+        failedHostCount: readInt(step['failedHostCount'], `${path}.steps[${index}].failedHostCount`),
+      };
+    }),
+  };
+}
+
+export function corrupt(path: string, expected: string): never {
+  throw new Error(`watch store: stored ${path} should be ${expected}`);
+}
+
+export function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return corrupt(path, 'valid JSON');
+  }
+}
+
+export function asRow(value: unknown): Row {
+  return asRecord(value, 'row');
+}
+
+function asRecord(value: unknown, path: string): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
+}
+
+export function readText(value: unknown, path: string): string {
+  return typeof value === 'string' ? value : corrupt(path, 'text');
+}
+
+function readNullableText(value: unknown, path: string): string | null {
+  return readNullable(value, path, readText);
+}
+
+export function readNullable<T>(value: unknown, path: string, read: (value: unknown, path: string) => T): T | null {
+  return value === null ? null : read(value, path);
+}
+
+/** A JS number that is an integer within ±2^53 (SQLite INTEGER columns, numbers inside JSON). */
+export function readInt(value: unknown, path: string): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
+}
+
+function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
+  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
+}
