@@ -4,7 +4,7 @@
  */
 import { BkJobError } from './errors';
 import type { HostLog, HostLogRef, HostResult, JobInstance, JobRef, StepInstance } from './model';
-import { parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord, readString } from './validate';
+import { type Json, type PathRef, parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord, readString } from './validate';
 
 export const V2_JOB_INSTANCE_LOG_PATH = '/api/c/compapi/v2/job/get_job_instance_log/';
 
@@ -13,60 +13,67 @@ export interface V2ParseOptions {
   readonly defaultOffsetMinutes: number;
 }
 
-function parseHost(value: unknown, path: string, ipStatus: number, tag: string, options: V2ParseOptions): HostResult {
-  const log = readRecord(value, path);
-  const totalSeconds = readOptionalNumber(log.total_time, `${path}.total_time`);
+function parseHost(log: Json, at: PathRef, ipStatus: number, tag: string, options: V2ParseOptions): HostResult {
+  const totalSeconds = readOptionalNumber(log.total_time, at, 'total_time');
   return {
-    ip: readString(log.ip, `${path}.ip`),
-    bkCloudId: readOptionalInt(log.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0,
+    ip: readString(log.ip, at, 'ip'),
+    bkCloudId: readOptionalInt(log.bk_cloud_id, at, 'bk_cloud_id') ?? 0,
     ipStatus,
     tag,
-    exitCode: readOptionalInt(log.exit_code, `${path}.exit_code`),
-    errorCode: readOptionalInt(log.error_code, `${path}.error_code`),
-    startTime: parseBkTime(log.start_time, `${path}.start_time`, options.defaultOffsetMinutes),
-    endTime: parseBkTime(log.end_time, `${path}.end_time`, options.defaultOffsetMinutes),
+    exitCode: readOptionalInt(log.exit_code, at, 'exit_code'),
+    errorCode: readOptionalInt(log.error_code, at, 'error_code'),
+    startTime: parseBkTime(log.start_time, at, options.defaultOffsetMinutes, 'start_time'),
+    endTime: parseBkTime(log.end_time, at, options.defaultOffsetMinutes, 'end_time'),
     totalTimeMs: totalSeconds === null ? null : Math.round(totalSeconds * 1000),
     // The documented name is retry_count; the current backend serialises execute_count.
-    retryCount: readOptionalInt(log.retry_count ?? log.execute_count, `${path}.retry_count`) ?? 0,
+    retryCount: readOptionalInt(log.retry_count ?? log.execute_count, at, 'retry_count') ?? 0,
   };
 }
 
-function parseStep(value: unknown, path: string, options: V2ParseOptions): StepInstance {
+function parseStep(value: unknown, i: number, options: V2ParseOptions): StepInstance {
+  const path = `data[${i}]`;
   const step = readRecord(value, path);
   const hosts: HostResult[] = [];
-  readOptionalArray(step.step_results, `${path}.step_results`).forEach((groupValue, g) => {
-    const groupPath = `${path}.step_results[${g}]`;
-    const group = readRecord(groupValue, groupPath);
-    const ipStatus = readInt(group.ip_status, `${groupPath}.ip_status`);
-    const tag = readOptionalString(group.tag, `${groupPath}.tag`) ?? '';
-    readOptionalArray(group.ip_logs, `${groupPath}.ip_logs`).forEach((hostValue, h) => {
-      hosts.push(parseHost(hostValue, `${groupPath}.ip_logs[${h}]`, ipStatus, tag, options));
-    });
-  });
+  const groups = readOptionalArray(step.step_results, path, 'step_results');
+  for (let g = 0; g < groups.length; g++) {
+    const groupPath = () => `${path}.step_results[${g}]`;
+    const group = readRecord(groups[g], groupPath);
+    const ipStatus = readInt(group.ip_status, groupPath, 'ip_status');
+    const tag = readOptionalString(group.tag, groupPath, 'tag') ?? '';
+    const logs = readOptionalArray(group.ip_logs, groupPath, 'ip_logs');
+    for (let h = 0; h < logs.length; h++) {
+      // Path strings are built only if this host turns out to be malformed.
+      const at = () => `${groupPath()}.ip_logs[${h}]`;
+      hosts.push(parseHost(readRecord(logs[h], at), at, ipStatus, tag, options));
+    }
+  }
   // v2 has no step times: a step spans its hosts' times.
   let startTime: number | null = null;
   let endTime: number | null = null;
+  let allEnded = hosts.length > 0;
+  let executeCount = 0;
   for (const host of hosts) {
     if (host.startTime !== null && (startTime === null || host.startTime < startTime)) startTime = host.startTime;
-    if (host.endTime !== null && (endTime === null || host.endTime > endTime)) endTime = host.endTime;
+    if (host.endTime === null) allEnded = false;
+    else if (endTime === null || host.endTime > endTime) endTime = host.endTime;
+    if (host.retryCount > executeCount) executeCount = host.retryCount;
   }
-  const allEnded = hosts.length > 0 && hosts.every((h) => h.endTime !== null);
   return {
-    stepInstanceId: readInt(step.step_instance_id, `${path}.step_instance_id`),
-    name: readOptionalString(step.name, `${path}.name`) ?? '',
-    status: readInt(step.status, `${path}.status`),
+    stepInstanceId: readInt(step.step_instance_id, path, 'step_instance_id'),
+    name: readOptionalString(step.name, path, 'name') ?? '',
+    status: readInt(step.status, path, 'status'),
     type: null,
     startTime,
     endTime: allEnded ? endTime : null,
     totalTimeMs: allEnded && startTime !== null && endTime !== null ? endTime - startTime : null,
-    executeCount: hosts.reduce((max, h) => Math.max(max, h.retryCount), 0),
+    executeCount,
     hosts,
   };
 }
 
 /** Validates and normalises the `data` of a v2 `get_job_instance_log` response. */
 export function parseV2JobInstanceLog(data: unknown, ref: JobRef, options: V2ParseOptions): JobInstance {
-  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, `data[${i}]`, options));
+  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, i, options));
   if (steps.length === 0) {
     throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
   }
@@ -112,7 +119,7 @@ export function extractV2HostLog(data: unknown, ref: HostLogRef, options: V2Pars
         const host = readRecord(hostValue, path);
         const cloud = readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0;
         if (host.ip === ref.ip && cloud === ref.bkCloudId) {
-          const result = parseHost(host, path, readInt(group.ip_status, `${groupPath}.ip_status`), readOptionalString(group.tag, `${groupPath}.tag`) ?? '', options);
+          const result = parseHost(host, path, readInt(group.ip_status, groupPath, 'ip_status'), readOptionalString(group.tag, groupPath, 'tag') ?? '', options);
           return {
             ref,
             content: decodeHtmlEntities(readOptionalString(host.log_content, `${path}.log_content`) ?? ''),

@@ -11,51 +11,58 @@ export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function invalid(path: string, expected: string): never {
-  throw new BkJobError(`BlueKing JOB returned an unexpected response: ${path} should be ${expected}`, { kind: 'bad_response' });
+/**
+ * Where a value sits in the response, for error messages only. A function, so that hot loops over
+ * hundreds of thousands of hosts build no path strings unless something is actually wrong.
+ */
+export type PathRef = string | (() => string);
+
+export function invalid(path: PathRef, expected: string, field?: string): never {
+  const where = typeof path === 'function' ? path() : path;
+  throw new BkJobError(`BlueKing JOB returned an unexpected response: ${field ? `${where}.${field}` : where} should be ${expected}`, { kind: 'bad_response' });
 }
 
-export function readRecord(value: unknown, path: string): Json {
-  return isRecord(value) ? value : invalid(path, 'an object');
+export function readRecord(value: unknown, path: PathRef, field?: string): Json {
+  return isRecord(value) ? value : invalid(path, 'an object', field);
 }
 
-export function readArray(value: unknown, path: string): unknown[] {
-  return Array.isArray(value) ? value : invalid(path, 'a list');
+export function readArray(value: unknown, path: PathRef, field?: string): unknown[] {
+  return Array.isArray(value) ? value : invalid(path, 'a list', field);
 }
 
 /** Missing or null lists are treated as empty (JOB omits empty collections in places). */
-export function readOptionalArray(value: unknown, path: string): unknown[] {
-  return value === undefined || value === null ? [] : readArray(value, path);
+export function readOptionalArray(value: unknown, path: PathRef, field?: string): unknown[] {
+  return value === undefined || value === null ? [] : readArray(value, path, field);
 }
 
-export function readInt(value: unknown, path: string): number {
+export function readInt(value: unknown, path: PathRef, field?: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   // Long IDs sometimes arrive as strings from older ESB versions.
   if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
-  return invalid(path, 'an integer');
+  return invalid(path, 'an integer', field);
 }
 
-export function readOptionalInt(value: unknown, path: string): number | null {
-  return value === undefined || value === null ? null : readInt(value, path);
+export function readOptionalInt(value: unknown, path: PathRef, field?: string): number | null {
+  return value === undefined || value === null ? null : readInt(value, path, field);
 }
 
-export function readOptionalNumber(value: unknown, path: string): number | null {
+export function readOptionalNumber(value: unknown, path: PathRef, field?: string): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return invalid(path, 'a number');
+  return invalid(path, 'a number', field);
 }
 
-export function readString(value: unknown, path: string): string {
-  return typeof value === 'string' ? value : invalid(path, 'a string');
+export function readString(value: unknown, path: PathRef, field?: string): string {
+  return typeof value === 'string' ? value : invalid(path, 'a string', field);
 }
 
-export function readOptionalString(value: unknown, path: string): string | null {
-  return value === undefined || value === null ? null : readString(value, path);
+export function readOptionalString(value: unknown, path: PathRef, field?: string): string | null {
+  return value === undefined || value === null ? null : readString(value, path, field);
 }
 
-export function readOptionalBoolean(value: unknown, path: string): boolean | null {
-  return value === undefined || value === null ? null : typeof value === 'boolean' ? value : invalid(path, 'true or false');
+export function readOptionalBoolean(value: unknown, path: PathRef, field?: string): boolean | null {
+  return value === undefined || value === null ? null : typeof value === 'boolean' ? value : invalid(path, 'true or false', field);
 }
 
 const TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:\s*(Z|[+-]\d{2}:?\d{2}))?$/;
@@ -65,12 +72,26 @@ const TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d
  * source, no offset: interpreted in `defaultOffsetMinutes`, the BlueKing server's zone).
  * Hand-rolled because it runs for every host of every step on every poll.
  */
-export function parseBkTime(value: unknown, path: string, defaultOffsetMinutes: number): number | null {
+export function parseBkTime(value: unknown, path: PathRef, defaultOffsetMinutes: number, field?: string): number | null {
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : invalid(path, 'a time');
-  if (typeof value !== 'string') return invalid(path, 'a time');
+  if (typeof value === 'number') return Number.isFinite(value) ? value : invalid(path, 'a time', field);
+  if (typeof value !== 'string') return invalid(path, 'a time', field);
+  // Thousands of hosts share a few hundred distinct times: remember recent answers.
+  const key = `${defaultOffsetMinutes}|${value}`;
+  const known = recentTimes.get(key);
+  if (known !== undefined) return known;
+  const epochMs = parseTimeText(value, path, defaultOffsetMinutes, field);
+  if (recentTimes.size >= RECENT_TIMES_MAX) recentTimes.clear();
+  recentTimes.set(key, epochMs);
+  return epochMs;
+}
+
+const RECENT_TIMES_MAX = 10_000;
+const recentTimes = new Map<string, number>();
+
+function parseTimeText(value: string, path: PathRef, defaultOffsetMinutes: number, field?: string): number {
   const match = TIME_PATTERN.exec(value.trim());
-  if (!match) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800');
+  if (!match) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800', field);
   const [, y, mo, d, h, mi, s, zone] = match;
   let offset = defaultOffsetMinutes;
   let offsetValid = true;
@@ -86,6 +107,6 @@ export function parseBkTime(value: unknown, path: string, defaultOffsetMinutes: 
   // Date.UTC silently rolls 2024-02-30 over to March 1st: reject impossible fields instead.
   const back = new Date(utc);
   const exact = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(mo) - 1 && back.getUTCDate() === Number(d) && back.getUTCHours() === Number(h) && back.getUTCMinutes() === Number(mi) && back.getUTCSeconds() === Number(s);
-  if (!exact || !offsetValid) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800');
+  if (!exact || !offsetValid) return invalid(path, 'a time like 2024-06-11 10:15:03 +0800', field);
   return utc - offset * 60_000;
 }
