@@ -31,11 +31,11 @@ function stats(values: readonly number[]) {
 export async function runAckBench(log: (line: string) => void): Promise<AckOutput> {
   const s = ACK_SETTINGS;
   const fakes = await RemoteFakes.start();
-  let measured: Pass | null = null;
-  let unloaded: Pass | null = null;
-  let profile: { pass: Pass; profile: ProfileSummary } | null = null;
-  let pendingAtEnd: number | null = null;
-  let stopMs = Number.NaN;
+  let measured: Pass | undefined;
+  let unloaded: Pass | undefined;
+  let profile: { pass: Pass; profile: ProfileSummary } | undefined;
+  let pendingAtEnd: number | undefined;
+  let stopMs: number | undefined;
   const keepAlive = fakes.info.keepAliveMs;
   try {
     await fakes.rpc.call('setLatency', { ms: s.esbLatencyMs });
@@ -88,10 +88,10 @@ export async function runAckBench(log: (line: string) => void): Promise<AckOutpu
     statuses: measured.load.statuses,
     nonEmptyAckBodies: measured.load.nonEmptyBodies,
     stoppedEarly: measured.load.stoppedEarly,
-    oneAtATime: one ? { ...Object.fromEntries(Object.entries(one).map(([k, v]) => [k, round(v)])), ackMs: unloaded!.load.ackMs.map((x) => round(x)), botCpuMsPerCommand: round(unloaded!.botCpuMs / one.n, 3) } : null,
+    oneAtATime: one ? { ...Object.fromEntries(Object.entries(one).map(([k, v]) => [k, round(v)])), ackMs: unloaded?.load.ackMs.map((x) => round(x)), botCpuMsPerCommand: round((unloaded?.botCpuMs ?? Number.NaN) / one.n, 3) } : null,
     profiledPass: profile ? { ...stats(profile.pass.load.ackMs), botCpuMsPerCommand: round(profile.pass.botCpuMs / profile.pass.load.ackMs.length, 3), profile: profile.profile } : null,
-    blueKingCallsPendingAtEnd: pendingAtEnd,
-    harnessStopMs: round(stopMs),
+    blueKingCallsPendingAtEnd: pendingAtEnd ?? null,
+    harnessStopMs: round(stopMs ?? Number.NaN),
   };
   const ratio = m.p99 / P99_TARGET_MS;
   const results = [result('ack.p99', `p99 ack latency / ${P99_TARGET_MS} ms`, ratio, `p99 ${fmtMs(m.p99)} (p50 ${fmtMs(m.p50)}, p95 ${fmtMs(m.p95)}, max ${fmtMs(m.max)}; n=${m.n})`, TARGET, raw)];
@@ -103,7 +103,7 @@ export async function runAckBench(log: (line: string) => void): Promise<AckOutpu
       ['measured', String(m.n), fmtMs(m.p50), fmtMs(m.p95), fmtMs(m.p99), fmtMs(m.max), fmtRatio(ratio), `${raw.throughputPerSecond}/s`, fmtMs(raw.botCpuMsPerCommand)],
       ...(one ? [['one at a time (info)', String(one.n), fmtMs(one.p50), fmtMs(one.p95), fmtMs(one.p99), fmtMs(one.max), fmtRatio(one.p99 / P99_TARGET_MS), '', fmtMs(raw.oneAtATime?.botCpuMsPerCommand ?? Number.NaN)]] : []),
     ]),
-    `HTTP statuses ${JSON.stringify(measured.load.statuses)}; BlueKing calls pending when the harness stopped: ${pendingAtEnd}; harness stop took ${fmtMs(stopMs)}.`,
+    `HTTP statuses ${JSON.stringify(measured.load.statuses)}; BlueKing calls pending when the harness stopped: ${pendingAtEnd ?? 'n/a'}; harness stop took ${fmtMs(stopMs ?? Number.NaN)}.`,
     `Closed loop: each ack waits behind the other ${s.concurrency - 1} commands' work, so latency ≈ ${s.concurrency} × bot CPU per command when the bot is the bottleneck.`,
   ];
   if (profile && (ratio > TARGET.max || !Number.isFinite(ratio))) lines.push(formatProfile(`Where the bot's time goes (profiled pass of ${s.count} commands, p99 ${fmtMs(percentile(profile.pass.load.ackMs, 99))})`, profile.profile));

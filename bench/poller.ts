@@ -246,6 +246,8 @@ export async function runPollerBench(log: (line: string) => void, deadline: numb
                   .slice(0, 4)
                   .map(([k, v]) => `${k} ${fmtMs(v)}/${measured.store.calls[k] ?? 0}`)
                   .join(', ')}); event-loop delay p99 ${fmtMs(measured.loopDelayP99Ms)}, max ${fmtMs(measured.loopDelayMaxMs)}`,
+              `  checks: measured cycle ${JSON.stringify(measured.report)}, Slack calls ${JSON.stringify(measured.slackCalls)}; end-to-end cycle ${JSON.stringify(e2eCycle.report)}, Slack calls ${JSON.stringify(e2eCycle.slackCalls)}; ping ${ping.broadcast ? 'broadcast' : 'NOT broadcast'}: "${ping.pingText.slice(0, 90)}…"` +
+                (measured.report?.polled !== ids.length || measured.report.errors > 0 ? ' — WARNING: not every watch was polled cleanly' : ''),
               profile ? formatProfile(`  c=${concurrency} profiled cycle (${fmtMs(profile.cycle.wallMs)})`, profile.profile, 6) : '',
             ]
               .filter(Boolean)

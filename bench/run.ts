@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const misses = results.filter((r) => r.pass === false);
   const out = [
     '',
-    `joblog-bot benchmarks — ${new Date(started).toISOString()} — node ${machine.node}, ${machine.cores} × ${machine.cpuModel}; load average (1 min) at start ${load.start?.[0]}, at end ${load.end[0]} (> 0.5 means other work shared the CPU)`,
+    `joblog-bot benchmarks — ${new Date(started).toISOString()} — node ${machine.node}, ${machine.cores} × ${machine.cpuModel}; 1-min load average before the run ${load.start?.[0]} (well above 0 means other work shares the CPU and inflates latencies; the run itself then adds up to ~2)`,
     '',
     table(rows),
     '',

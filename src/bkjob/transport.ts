@@ -42,7 +42,6 @@ export interface BkRequest {
 export interface BkEnvelopeData {
   readonly data: unknown;
   readonly requestId?: string;
-  readonly bytes: number;
 }
 
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
@@ -149,7 +148,6 @@ function missingPermissions(record: Record<string, unknown>): string[] {
 /** Turns an HTTP response into the envelope's data, or the right BkJobError. */
 export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
   const text = typeof response.data === 'string' ? response.data : '';
-  const bytes = Buffer.byteLength(text);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -178,7 +176,7 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
       new BkJobError(`BlueKing JOB error${code !== undefined ? ` ${code}` : ''}: ${bkMessage}`, { kind: 'api', code, bkMessage, requestId, missingPermissions: missingPermissions(body) }),
     );
   }
-  return { data: body.data, requestId, bytes };
+  return { data: body.data, requestId };
 }
 
 function failWith(error: BkJobError): never {

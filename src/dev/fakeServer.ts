@@ -54,7 +54,8 @@ export class FakeHttpServer {
     if (this.server) throw new Error(`${this.name} is already started`);
     const server = http.createServer((req, res) => void this.dispatch(req, res));
     // Keep-alive sockets would otherwise hold stop() open until they time out.
-    server.keepAliveTimeout = 1_000;
+    // Clients keep a connection for this hint minus a second: long enough to reuse one. stop() closes them anyway.
+    server.keepAliveTimeout = 5_000;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

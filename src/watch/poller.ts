@@ -125,6 +125,7 @@ export class WatchPoller {
     const report = { claimed: 0, polled: 0, errors: 0, eventsSent: 0 };
     const cycleStart = this.deps.now();
     for (;;) {
+      // Claims only watches due at the cycle's start; every poll below moves nextPollAt past it.
       const batch = await this.deps.store.claimDue(cycleStart, this.batchSize, this.options.owner, this.leaseMs);
       if (batch.length === 0) break;
       report.claimed += batch.length;
@@ -211,7 +212,8 @@ export class WatchPoller {
       return;
     }
     const ending = final.status !== undefined && delivery.outcome === 'done';
-    const nextPollAt = now + (delivery.outcome === 'retry' ? this.retryBaseMs : quietPollDelayMs(now - watch.lastChangedAt));
+    // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
+    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.retryBaseMs : quietPollDelayMs(now - watch.lastChangedAt));
     const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...(final.statusMessageTs !== undefined ? { statusMessageTs: final.statusMessageTs } : {}), nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
   }

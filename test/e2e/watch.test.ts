@@ -217,6 +217,23 @@ describe('/joblog watch', () => {
     }
   });
 
+  it('polls each due watch once per cycle even when the clock stands still', async () => {
+    const h = await startHarness({ slack, esb, env: env(), overrides: { now: () => clock, pollBatchSize: 2 } });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const other = runningJob({ jobInstanceId: job.jobInstanceId + 100 + i });
+        esb.setJob(other);
+        await h.slash(`watch ${other.bizId} ${other.jobInstanceId}`);
+        await eventually(async () => (await h.bot.store.listOpenByChannel(CHANNEL)).length === i + 1);
+      }
+      expect(await h.bot.pollNow()).toEqual({ claimed: 5, polled: 5, errors: 0, eventsSent: 0 });
+      expect(await h.bot.pollNow()).toEqual({ claimed: 0, polled: 0, errors: 0, eventsSent: 0 });
+      expect(esb.requestCount('get_job_instance_log')).toBe(10);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('stops notifying after unwatch', async () => {
     const h = await start();
     try {
