@@ -77,17 +77,19 @@ export function parseBkTime(value: unknown, path: PathRef, defaultOffsetMinutes:
   if (typeof value === 'number') return Number.isFinite(value) ? value : invalid(path, 'a time', field);
   if (typeof value !== 'string') return invalid(path, 'a time', field);
   // Thousands of hosts share a few hundred distinct times: remember recent answers.
-  const key = `${defaultOffsetMinutes}|${value}`;
-  const known = recentTimes.get(key);
+  let recent = recentTimes.get(defaultOffsetMinutes);
+  if (!recent) recentTimes.set(defaultOffsetMinutes, (recent = new Map()));
+  const known = recent.get(value);
   if (known !== undefined) return known;
   const epochMs = parseTimeText(value, path, defaultOffsetMinutes, field);
-  if (recentTimes.size >= RECENT_TIMES_MAX) recentTimes.clear();
-  recentTimes.set(key, epochMs);
+  if (recent.size >= RECENT_TIMES_MAX) recent.clear();
+  recent.set(value, epochMs);
   return epochMs;
 }
 
 const RECENT_TIMES_MAX = 10_000;
-const recentTimes = new Map<string, number>();
+/** Per default offset: parsed epoch ms by time text. */
+const recentTimes = new Map<number, Map<string, number>>();
 
 /** `yyyy-MM-dd HH:mm:ss` read by character codes: the common case, three times faster than the regex. */
 function parsePlainTime(value: string, defaultOffsetMinutes: number): number | null {
