@@ -30,7 +30,7 @@ function parseHost(log: Json, at: PathRef, ipStatus: number, tag: string, option
   };
 }
 
-function parseStep(value: unknown, i: number, options: V2ParseOptions): StepInstance {
+function parseStep(value: unknown, i: number, options: V2ParseOptions, precise: boolean): StepInstance {
   const path = `data[${i}]`;
   const step = readRecord(value, path);
   const hosts: HostResult[] = [];
@@ -42,8 +42,8 @@ function parseStep(value: unknown, i: number, options: V2ParseOptions): StepInst
     const tag = readOptionalString(group.tag, groupPath, 'tag') ?? '';
     const logs = readOptionalArray(group.ip_logs, groupPath, 'ip_logs');
     for (let h = 0; h < logs.length; h++) {
-      // Path strings are built only if this host turns out to be malformed.
-      const at = () => `${groupPath()}.ip_logs[${h}]`;
+      // The fast pass allocates nothing per host for error paths; the precise pass names them.
+      const at = precise ? () => `${groupPath()}.ip_logs[${h}]` : FAST_PASS;
       hosts.push(parseHost(readRecord(logs[h], at), at, ipStatus, tag, options));
     }
   }
@@ -71,9 +71,25 @@ function parseStep(value: unknown, i: number, options: V2ParseOptions): StepInst
   };
 }
 
-/** Validates and normalises the `data` of a v2 `get_job_instance_log` response. */
+/** Stands in for host paths in the fast pass; never shown (a failure re-runs the precise pass). */
+const FAST_PASS = '';
+
+/**
+ * Validates and normalises the `data` of a v2 `get_job_instance_log` response. Big jobs have
+ * hundreds of thousands of hosts, so the first pass keeps per-host allocations to the result;
+ * if it finds something wrong, a second pass finds it again and names its exact path.
+ */
 export function parseV2JobInstanceLog(data: unknown, ref: JobRef, options: V2ParseOptions): JobInstance {
-  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, i, options));
+  try {
+    return parseJob(data, ref, options, false);
+  } catch (err) {
+    if (err instanceof BkJobError && err.kind === 'bad_response') return parseJob(data, ref, options, true);
+    throw err;
+  }
+}
+
+function parseJob(data: unknown, ref: JobRef, options: V2ParseOptions, precise: boolean): JobInstance {
+  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, i, options, precise));
   if (steps.length === 0) {
     throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
   }

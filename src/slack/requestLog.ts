@@ -17,6 +17,8 @@ export function registerRequestLog(app: App, logger: AppLogger): void {
   app.use(async ({ context, body, next }) => {
     const requestId = randomUUID().slice(0, 8);
     context.requestId = requestId;
+    // The ack path is hot: without debug logging there is nothing more to do here.
+    if (!logger.isLevelEnabled('debug')) return next();
     const started = performance.now();
     const fields = { requestId, ...describe(body as Record<string, unknown>) };
     logger.debug(fields, 'slack request');
