@@ -2,6 +2,7 @@
  * The bot's own words in English and Simplified Chinese (BOT_LANG). BlueKing status labels live in
  * `bkjob/status.ts`; everything else a user reads comes from here, so the two languages stay in step.
  */
+import type { BkJobError } from './bkjob/errors';
 import type { Lang } from './bkjob/status';
 import type { JobState } from './summary/types';
 
@@ -36,6 +37,8 @@ export interface Messages {
   usageLines: readonly string[];
   usageFooter: string;
   couldNotLoad(bizId: number, jobInstanceId: number): string;
+  /** What went wrong talking to BlueKing, in the bot's language (BlueKing's own message quoted). */
+  bkError(err: BkJobError): string;
   bkSaid(message: string): string;
   missingPermissions(actions: string): string;
   jobNotFoundHint: string;
@@ -128,6 +131,7 @@ function en(): Messages {
     ],
     usageFooter: 'Example: `/joblog 3 2001893471`. Find both numbers in the JOB console under Execution History.',
     couldNotLoad: (biz, id) => `:warning: Could not load job instance ${id} in business ${biz}.`,
+    bkError: (err) => err.message,
     bkSaid: (message) => `BlueKing said: ${message}`,
     missingPermissions: (actions) => `The bot's BlueKing user lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
     jobNotFoundHint: 'Check both numbers: the job instance must belong to that business.',
@@ -220,6 +224,24 @@ function zh(): Messages {
     ],
     usageFooter: '示例：`/joblog 3 2001893471`。两个数字可在作业平台的“执行历史”中找到。',
     couldNotLoad: (biz, id) => `:warning: 无法加载业务 ${biz} 的作业实例 ${id}。`,
+    bkError: (err) => {
+      switch (err.kind) {
+        case 'api':
+          return `蓝鲸作业平台错误${err.code !== undefined ? ` ${err.code}` : ''}：${err.bkMessage ?? ''}`;
+        case 'http':
+          return `蓝鲸作业平台返回 HTTP ${err.code ?? ''}${err.bkMessage ? `：${err.bkMessage}` : ''}`;
+        case 'timeout':
+          return '蓝鲸作业平台未在超时时间（BK_TIMEOUT_MS）内响应';
+        case 'network':
+          return '无法连接蓝鲸作业平台';
+        case 'too_large':
+          return '蓝鲸作业平台的响应超过了 BK_MAX_RESPONSE_MB 限制';
+        case 'not_found':
+          return `找不到该主机或步骤（${err.message}）`;
+        case 'bad_response':
+          return `蓝鲸作业平台返回了无法识别的响应（${err.message}）`;
+      }
+    },
     bkSaid: (message) => `蓝鲸返回：${message}`,
     missingPermissions: (actions) => `机器人使用的蓝鲸用户缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
     jobNotFoundHint: '请检查两个数字：作业实例必须属于该业务。',

@@ -78,7 +78,7 @@ export function parseBkTime(value: unknown, path: PathRef, defaultOffsetMinutes:
   if (typeof value !== 'string') return invalid(path, 'a time', field);
   // Thousands of hosts share a few hundred distinct times: remember recent answers.
   let recent = recentTimes.get(defaultOffsetMinutes);
-  if (!recent) recentTimes.set(defaultOffsetMinutes, (recent = new Map()));
+  if (!recent) recentTimes.set(defaultOffsetMinutes, (recent = new Map<string, number>()));
   const known = recent.get(value);
   if (known !== undefined) return known;
   const epochMs = parseTimeText(value, path, defaultOffsetMinutes, field);

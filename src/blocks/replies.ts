@@ -27,7 +27,7 @@ export function renderUsage(lang: Lang, problem?: string): SlackMessage {
 /** Explains a BlueKing failure: what BlueKing said, plus a hint for the common cases. */
 export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMessage {
   const m = messages(lang);
-  const lines = [m.couldNotLoad(ref.bizId, ref.jobInstanceId), safeText(err.message, 1500)];
+  const lines = [m.couldNotLoad(ref.bizId, ref.jobInstanceId), safeText(m.bkError(err), 1500)];
   if (err.kind === 'api' && err.code === BK_PERMISSION_DENIED && err.missingPermissions.length) {
     lines.push(m.missingPermissions(safeText(err.missingPermissions.join(', '), 500)));
   }

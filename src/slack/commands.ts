@@ -7,7 +7,7 @@ import type { JobRef } from '../bkjob/model';
 import { renderJobSummary, type SlackMessage } from '../blocks/jobSummary';
 import { renderInternalError, renderUsage } from '../blocks/replies';
 import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, renderOptionsFor, slackErrorCode } from './context';
-import { parseJoblogCommand } from './parseCommand';
+import { describeProblem, parseJoblogCommand } from './parseCommand';
 import type { WatchCommands } from './watchCommands';
 
 export interface CommandDeps extends ListenerDeps {
@@ -24,7 +24,7 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
   const parsed = parseJoblogCommand(command.text ?? '');
   if (parsed.kind === 'help' || parsed.kind === 'invalid') {
     // Usage help needs no I/O: it goes in the ack itself.
-    await ack({ response_type: 'ephemeral', ...renderUsage(deps.lang, parsed.kind === 'invalid' ? parsed.problem : undefined) });
+    await ack({ response_type: 'ephemeral', ...renderUsage(deps.lang, parsed.kind === 'invalid' ? describeProblem(parsed.problem, deps.lang) : undefined) });
     return;
   }
   await ack();

@@ -57,7 +57,7 @@ export function registerHostLogActions(app: App, deps: ListenerDeps): void {
       const message = failureMessage(err, decoded.ref.job, deps, { user: userId, action: 'host_log', ip: decoded.ref.ip });
       // A host that is not (or no longer) in the step is not a job-level failure: say it plainly.
       if (isBkJobError(err) && err.kind === 'not_found') {
-        await respond(ephemeral(`${messages(deps.lang).logUnavailable(`\`${escapeText(formatHostAddress(decoded.ref))}\``)}\n${escapeText(err.message)}`));
+        await respond(ephemeral(`${messages(deps.lang).logUnavailable(`\`${escapeText(formatHostAddress(decoded.ref))}\``)}\n${escapeText(messages(deps.lang).bkError(err))}`));
       } else await respond({ response_type: 'ephemeral', replace_original: false, ...message });
       return null;
     }

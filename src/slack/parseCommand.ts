@@ -1,9 +1,24 @@
 /**
  * Pure parser for the text after `/joblog`. Anything it does not understand becomes `invalid`
- * with a short reason, which the listener shows above the usage help.
+ * with a reason (`describeProblem` words it), which the listener shows above the usage help.
  */
 import type { JobRef } from '../bkjob/model';
+import type { Lang } from '../bkjob/status';
 import { NOTIFY_ON_VALUES, type NotifyOn } from '../watch/types';
+
+/** What was wrong with the text, as data: the listener words it in the bot's language. */
+export type CommandProblem =
+  | { readonly code: 'missing'; readonly what: IdName }
+  | { readonly code: 'not_a_number'; readonly what: IdName; readonly text: string }
+  | { readonly code: 'out_of_range'; readonly what: IdName; readonly text: string; readonly max: number }
+  | { readonly code: 'list_takes_no_arguments' }
+  | { readonly code: 'needs_ids'; readonly verb: 'watch' | 'unwatch' }
+  | { readonly code: 'bad_notify_on' }
+  | { readonly code: 'unknown_option'; readonly text: string }
+  | { readonly code: 'expected_two_numbers' }
+  | { readonly code: 'unknown_command'; readonly text: string };
+
+export type IdName = 'bk_biz_id' | 'job_instance_id';
 
 export type JoblogCommand =
   | { readonly kind: 'help' }
@@ -11,28 +26,30 @@ export type JoblogCommand =
   | { readonly kind: 'watch'; readonly ref: JobRef; readonly notifyOn: NotifyOn }
   | { readonly kind: 'unwatch'; readonly ref: JobRef }
   | { readonly kind: 'list' }
-  | { readonly kind: 'invalid'; readonly problem: string };
+  | { readonly kind: 'invalid'; readonly problem: CommandProblem };
 
 /** bk_biz_id is an int in JOB (business sets use 8,000,000–9,999,999). */
 export const MAX_BIZ_ID = 2_147_483_647;
 /** job_instance_id is a long in JOB; ids above 2^53 cannot be represented exactly here. */
 export const MAX_JOB_INSTANCE_ID = Number.MAX_SAFE_INTEGER;
 
-function parseId(text: string | undefined, what: string, max: number): number | string {
-  if (text === undefined) return `${what} is missing`;
-  if (!/^\d+$/.test(text)) return `${what} must be a positive whole number, not "${text.slice(0, 40)}"`;
+function parseId(text: string | undefined, what: IdName, max: number): number | CommandProblem {
+  if (text === undefined) return { code: 'missing', what };
+  if (!/^\d+$/.test(text)) return { code: 'not_a_number', what, text: text.slice(0, 40) };
   const value = Number(text);
-  if (value < 1 || value > max || !Number.isSafeInteger(value)) return `${what} ${text.slice(0, 40)} is out of range (1–${max})`;
+  if (value < 1 || value > max || !Number.isSafeInteger(value)) return { code: 'out_of_range', what, text: text.slice(0, 40), max };
   return value;
 }
 
-function parseRef(args: readonly string[]): JobRef | string {
+function parseRef(args: readonly string[]): JobRef | CommandProblem {
   const bizId = parseId(args[0], 'bk_biz_id', MAX_BIZ_ID);
-  if (typeof bizId === 'string') return bizId;
+  if (typeof bizId !== 'number') return bizId;
   const jobInstanceId = parseId(args[1], 'job_instance_id', MAX_JOB_INSTANCE_ID);
-  if (typeof jobInstanceId === 'string') return jobInstanceId;
+  if (typeof jobInstanceId !== 'number') return jobInstanceId;
   return { bizId, jobInstanceId };
 }
+
+const isProblem = (value: JobRef | CommandProblem): value is CommandProblem => 'code' in value;
 
 export function parseJoblogCommand(text: string): JoblogCommand {
   // Slack may send non-breaking spaces or stray punctuation from copy-paste.
@@ -41,7 +58,7 @@ export function parseJoblogCommand(text: string): JoblogCommand {
   if (first === undefined || /^(help|-h|--help|\?)$/i.test(first)) return { kind: 'help' };
   const verb = first.toLowerCase();
 
-  if (verb === 'list') return rest.length === 0 ? { kind: 'list' } : { kind: 'invalid', problem: '`list` takes no arguments' };
+  if (verb === 'list') return rest.length === 0 ? { kind: 'list' } : { kind: 'invalid', problem: { code: 'list_takes_no_arguments' } };
 
   if (verb === 'watch' || verb === 'unwatch') {
     const positional: string[] = [];
@@ -51,22 +68,75 @@ export function parseJoblogCommand(text: string): JoblogCommand {
       if (verb === 'watch' && (word === '--on' || word.startsWith('--on='))) {
         const value = word === '--on' ? rest[++i] : word.slice('--on='.length);
         if (value === undefined || !(NOTIFY_ON_VALUES as readonly string[]).includes(value)) {
-          return { kind: 'invalid', problem: `\`--on\` must be one of ${NOTIFY_ON_VALUES.join(', ')}` };
+          return { kind: 'invalid', problem: { code: 'bad_notify_on' } };
         }
         notifyOn = value as NotifyOn;
-      } else if (word.startsWith('--')) return { kind: 'invalid', problem: `unknown option \`${word.slice(0, 40)}\`` };
+      } else if (word.startsWith('--')) return { kind: 'invalid', problem: { code: 'unknown_option', text: word.slice(0, 40) } };
       else positional.push(word);
     }
-    if (positional.length !== 2) return { kind: 'invalid', problem: `\`${verb}\` needs <bk_biz_id> <job_instance_id>` };
+    if (positional.length !== 2) return { kind: 'invalid', problem: { code: 'needs_ids', verb } };
     const ref = parseRef(positional);
-    if (typeof ref === 'string') return { kind: 'invalid', problem: ref };
+    if (isProblem(ref)) return { kind: 'invalid', problem: ref };
     return verb === 'watch' ? { kind: 'watch', ref, notifyOn } : { kind: 'unwatch', ref };
   }
 
-  if (/^\d/.test(first) || words.length === 2) {
-    if (words.length !== 2) return { kind: 'invalid', problem: 'expected exactly two numbers: <bk_biz_id> <job_instance_id>' };
+  // Numbers, or two words of which the second is a number (a mistyped biz id): a show request.
+  if (/^\d/.test(first) || (words.length === 2 && /^\d/.test(words[1]!))) {
+    if (words.length !== 2) return { kind: 'invalid', problem: { code: 'expected_two_numbers' } };
     const ref = parseRef(words);
-    return typeof ref === 'string' ? { kind: 'invalid', problem: ref } : { kind: 'show', ref };
+    return isProblem(ref) ? { kind: 'invalid', problem: ref } : { kind: 'show', ref };
   }
-  return { kind: 'invalid', problem: `unknown command \`${first.slice(0, 40)}\`` };
+  return { kind: 'invalid', problem: { code: 'unknown_command', text: first.slice(0, 40) } };
+}
+
+const PROBLEM_TEXT: Readonly<Record<Lang, (p: CommandProblem) => string>> = {
+  en: (p) => {
+    switch (p.code) {
+      case 'missing':
+        return `${p.what} is missing`;
+      case 'not_a_number':
+        return `${p.what} must be a positive whole number, not "${p.text}"`;
+      case 'out_of_range':
+        return `${p.what} ${p.text} is out of range (1–${p.max})`;
+      case 'list_takes_no_arguments':
+        return '`list` takes no arguments';
+      case 'needs_ids':
+        return `\`${p.verb}\` needs <bk_biz_id> <job_instance_id>`;
+      case 'bad_notify_on':
+        return `\`--on\` must be one of ${NOTIFY_ON_VALUES.join(', ')}`;
+      case 'unknown_option':
+        return `unknown option \`${p.text}\``;
+      case 'expected_two_numbers':
+        return 'expected exactly two numbers: <bk_biz_id> <job_instance_id>';
+      case 'unknown_command':
+        return `unknown command \`${p.text}\``;
+    }
+  },
+  'zh-CN': (p) => {
+    switch (p.code) {
+      case 'missing':
+        return `缺少 ${p.what}`;
+      case 'not_a_number':
+        return `${p.what} 必须是正整数，而不是“${p.text}”`;
+      case 'out_of_range':
+        return `${p.what} ${p.text} 超出范围（1–${p.max}）`;
+      case 'list_takes_no_arguments':
+        return '`list` 不需要参数';
+      case 'needs_ids':
+        return `\`${p.verb}\` 需要 <bk_biz_id> <job_instance_id>`;
+      case 'bad_notify_on':
+        return `\`--on\` 只能是 ${NOTIFY_ON_VALUES.join('、')}`;
+      case 'unknown_option':
+        return `未知选项 \`${p.text}\``;
+      case 'expected_two_numbers':
+        return '需要两个数字：<bk_biz_id> <job_instance_id>';
+      case 'unknown_command':
+        return `未知命令 \`${p.text}\``;
+    }
+  },
+};
+
+/** The problem in words, for the usage reply (plain text: the renderer escapes it). */
+export function describeProblem(problem: CommandProblem, lang: Lang): string {
+  return PROBLEM_TEXT[lang](problem);
 }

@@ -278,7 +278,7 @@ export class WatchPoller {
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {
     const m = messages(this.options.lang);
     const errors = watch.consecutiveErrors + 1;
-    const description = isBkJobError(err) ? err.message : 'internal error';
+    const description = isBkJobError(err) ? m.bkError(err) : 'internal error';
     this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : 'internal');
     log.warn({ err, consecutiveErrors: errors }, 'poll failed');
     const base: WatchPatch = { consecutiveErrors: errors, lastError: description, lastPolledAt: now, nextPollAt: now + retryDelayMs(errors, this.retryBaseMs, this.retryMaxMs) };

@@ -203,3 +203,23 @@ describe('metrics', () => {
     expect(text).toMatch(/^joblog_active_watches 0$/m);
   });
 });
+
+describe('BOT_LANG=zh-CN', () => {
+  let zh: Harness;
+  beforeAll(async () => {
+    zh = await startHarness({ slack: h.slack, esb: h.esb, env: { BOT_LANG: 'zh-CN' } });
+  });
+  afterAll(async () => {
+    await zh.stop({ keepFakes: true });
+  });
+
+  it('answers usage and BlueKing errors in Chinese', async () => {
+    const ack = await zh.slash('帮助 1');
+    expect((ack.json as { blocks: Array<{ text: { text: string } }> }).blocks[0]!.text.text).toBe(':warning: 无法识别该命令：bk_biz_id 必须是正整数，而不是“帮助”。');
+    h.esb.failNext(1, 'http500');
+    await zh.slash('3 2001893471', { responseId: 'zh' });
+    const [response] = await h.slack.waitForResponses(1);
+    const body = response!.body as { blocks: Array<{ text?: { text: string } }> };
+    expect(body.blocks[0]!.text!.text).toBe(':warning: 无法加载业务 3 的作业实例 2001893471。\n蓝鲸作业平台返回 HTTP 500\n通常是暂时性问题，请稍后重试。');
+  });
+});

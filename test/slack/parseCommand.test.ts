@@ -2,7 +2,13 @@
  * `/joblog` argument parsing: every form the help text documents, sloppy whitespace from
  * copy-paste, and an exact, short reason for everything it refuses.
  */
-import { MAX_BIZ_ID, MAX_JOB_INSTANCE_ID, parseJoblogCommand } from '../../src/slack/parseCommand';
+import { type JoblogCommand, MAX_BIZ_ID, MAX_JOB_INSTANCE_ID, describeProblem, parseJoblogCommand as parse } from '../../src/slack/parseCommand';
+
+/** The parser with its problem worded in English, as users of BOT_LANG=en read it. */
+function parseJoblogCommand(text: string): Exclude<JoblogCommand, { kind: 'invalid' }> | { kind: 'invalid'; problem: string } {
+  const result = parse(text);
+  return result.kind === 'invalid' ? { kind: 'invalid', problem: describeProblem(result.problem, 'en') } : result;
+}
 
 const invalid = (problem: string) => ({ kind: 'invalid', problem });
 
@@ -148,5 +154,22 @@ describe('parseJoblogCommand: unknown verbs', () => {
     [`${'q'.repeat(60)}`, `unknown command \`${'q'.repeat(40)}\``],
   ])('%p → invalid: %s', (text, problem) => {
     expect(parseJoblogCommand(text)).toEqual(invalid(problem));
+  });
+});
+
+describe('describeProblem in Chinese', () => {
+  it.each([
+    ['abc 1', 'bk_biz_id 必须是正整数，而不是“abc”'],
+    ['1 0', 'job_instance_id 0 超出范围（1–9007199254740991）'],
+    ['list 1', '`list` 不需要参数'],
+    ['watch 1', '`watch` 需要 <bk_biz_id> <job_instance_id>'],
+    ['watch 1 2 --on never', '`--on` 只能是 failure、finish、all'],
+    ['watch 1 2 --verbose', '未知选项 `--verbose`'],
+    ['1 2 3', '需要两个数字：<bk_biz_id> <job_instance_id>'],
+    ['deploy now', '未知命令 `deploy`'],
+  ])('%s → %s', (text, expected) => {
+    const result = parse(text);
+    expect(result.kind).toBe('invalid');
+    if (result.kind === 'invalid') expect(describeProblem(result.problem, 'zh-CN')).toBe(expected);
   });
 });
