@@ -160,7 +160,9 @@ export class WatchPoller {
       const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
       if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) return { sent: 0, error: false };
       const delivery = await this.deliver(watch, log);
-      await this.finish(watch, delivery, { status: 'expired', statusReason: m.reasonExpired(formatDuration(now - watch.createdAt)) }, now);
+      const final: WatchPatch = { status: 'expired', statusReason: m.reasonExpired(formatDuration(now - watch.createdAt)) };
+      if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
+      await this.finish(watch, delivery, final, now);
       return { sent: delivery.sent, error: false };
     }
 
@@ -241,6 +243,17 @@ export class WatchPoller {
       // The events matter more than the status message: log and go on; the next change retries.
       log.warn({ err }, 'could not update the status message');
       return { outcome: 'ok', ts: watch.statusMessageTs };
+    }
+  }
+
+  /** Best effort: the status message stops saying "Watched by" (one more BlueKing call for the summary). */
+  private async showEnded(watch: Watch, log: AppLogger): Promise<void> {
+    if (!watch.statusMessageTs) return;
+    try {
+      const summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
+      await this.deps.notifier.update(watch.channelId, watch.statusMessageTs, renderWatchStatus(summary, watch, this.renderOptions(watch)));
+    } catch (err) {
+      log.debug({ err }, 'could not mark the status message as no longer watched');
     }
   }
 

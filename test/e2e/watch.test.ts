@@ -234,6 +234,22 @@ describe('/joblog watch', () => {
     }
   });
 
+  it('expires after WATCH_MAX_AGE with a message, and the status message says so', async () => {
+    const h = await start({ WATCH_MAX_AGE: '2h' });
+    try {
+      await watch(h);
+      clock += 2 * 3_600_000;
+      await h.bot.pollNow();
+      const threaded = replies();
+      expect(threaded.map(textOf)).toEqual([':hourglass: Watch expired after 2h; run `/joblog watch` again to keep watching.']);
+      const [update] = slack.calls('chat.update');
+      expect((update!.args.blocks as unknown[])[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: ':eyes: Watch ended: expired after 2h' }] });
+      expect(await h.bot.store.listOpenByChannel(CHANNEL)).toEqual([]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('stops notifying after unwatch', async () => {
     const h = await start();
     try {
