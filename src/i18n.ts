@@ -39,7 +39,6 @@ export interface Messages {
   couldNotLoad(bizId: number, jobInstanceId: number): string;
   /** What went wrong talking to BlueKing, in the bot's language (BlueKing's own message quoted). */
   bkError(err: BkJobError): string;
-  bkSaid(message: string): string;
   missingPermissions(actions: string): string;
   jobNotFoundHint: string;
   transientHint: string;
@@ -61,7 +60,7 @@ export interface Messages {
   alreadyWatching(user: string): string;
   watchLimit(max: number): string;
   alreadyFinished(state: string): string;
-  watchStarted(title: string): string;
+  watchResumed(title: string): string;
   cannotPostHere: string;
   notWatching(bizId: number, jobInstanceId: number): string;
   unwatched(user: string): string;
@@ -132,7 +131,6 @@ function en(): Messages {
     usageFooter: 'Example: `/joblog 3 2001893471`. Find both numbers in the JOB console under Execution History.',
     couldNotLoad: (biz, id) => `:warning: Could not load job instance ${id} in business ${biz}.`,
     bkError: (err) => err.message,
-    bkSaid: (message) => `BlueKing said: ${message}`,
     missingPermissions: (actions) => `The bot's BlueKing user lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
     jobNotFoundHint: 'Check both numbers: the job instance must belong to that business.',
     transientHint: 'This is usually temporary; try again in a minute.',
@@ -154,7 +152,7 @@ function en(): Messages {
     alreadyWatching: (user) => `This channel already watches that job (since ${user} subscribed it).`,
     watchLimit: (max) => `This channel already has ${max} active watches (WATCH_MAX_PER_CHANNEL). Stop one with \`/joblog unwatch\` first.`,
     alreadyFinished: (state) => `That job has already ${state}; there is nothing left to watch.`,
-    watchStarted: (title) => `:eyes: Watching ${title} in this channel.`,
+    watchResumed: (title) => `:eyes: Watching ${title} again; the paused watch is active.`,
     cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
     notWatching: (biz, id) => `This channel is not watching job instance ${id} in business ${biz}.`,
     unwatched: (user) => `stopped by ${user}`,
@@ -242,7 +240,6 @@ function zh(): Messages {
           return `蓝鲸作业平台返回了无法识别的响应（${err.message}）`;
       }
     },
-    bkSaid: (message) => `蓝鲸返回：${message}`,
     missingPermissions: (actions) => `机器人使用的蓝鲸用户缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
     jobNotFoundHint: '请检查两个数字：作业实例必须属于该业务。',
     transientHint: '通常是暂时性问题，请稍后重试。',
@@ -264,7 +261,7 @@ function zh(): Messages {
     alreadyWatching: (user) => `本频道已在关注该作业（由 ${user} 订阅）。`,
     watchLimit: (max) => `本频道已有 ${max} 个关注（WATCH_MAX_PER_CHANNEL），请先用 \`/joblog unwatch\` 取消一个。`,
     alreadyFinished: (state) => `该作业已${state}，无需关注。`,
-    watchStarted: (title) => `:eyes: 本频道开始关注 ${title}。`,
+    watchResumed: (title) => `:eyes: 已恢复关注 ${title}。`,
     cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
     notWatching: (biz, id) => `本频道没有关注业务 ${biz} 的作业实例 ${id}。`,
     unwatched: (user) => `已由 ${user} 取消`,

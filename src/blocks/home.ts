@@ -7,7 +7,7 @@ import { messages } from '../i18n';
 import type { Watch } from '../watch/types';
 import { ACTION } from './actions';
 import { stateEmoji } from './jobSummary';
-import { LIMITS, escapeText, formatDuration, safeText, truncate } from './text';
+import { LIMITS, escapeText, formatDuration, truncate } from './text';
 
 /** Home tabs hold up to 100 blocks; header, intro and divider take 3. */
 const MAX_WATCHES_SHOWN = 95;
@@ -22,7 +22,7 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
   if (watches.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: m.homeEmpty } });
   for (const watch of watches.slice(0, MAX_WATCHES_SHOWN)) {
     const state = watch.snapshot ? `${stateEmoji(watch.snapshot.state)} ${m.jobState[watch.snapshot.state]}` : '…';
-    const status = watch.status === 'paused' ? m.pausedStatus(safeText(watch.statusReason ?? '', 200)) : '';
+    const status = watch.status === 'paused' ? m.pausedStatus(truncate(watch.statusReason ?? '', 200)) : '';
     const title = escapeText(m.jobInline(null, watch.ref.bizId, watch.ref.jobInstanceId));
     blocks.push({
       type: 'section',

@@ -16,8 +16,9 @@ const mention = (userId: string) => `<@${userId}>`;
 function watchNote(watch: Watch, lang: Lang): string {
   const m = messages(lang);
   if (watch.status === 'active') return m.watchedBy(mention(watch.subscriberId), m.notifyOnLabel[watch.notifyOn]);
-  if (watch.status === 'paused') return m.watchPausedNote(safeText(watch.statusReason ?? '', 300));
-  return m.watchEnded(safeText(watch.statusReason ?? '', 300));
+  // Reasons are stored as safe mrkdwn (they may mention the user who unwatched).
+  if (watch.status === 'paused') return m.watchPausedNote(truncate(watch.statusReason ?? '', 300));
+  return m.watchEnded(truncate(watch.statusReason ?? '', 300));
 }
 
 /** The watch's status message: the latest summary plus a line saying who watches and how. */
@@ -51,7 +52,7 @@ function eventText(event: WatchEvent, lang: Lang): string {
     case 'job_abnormal':
       return m.eventJobAbnormal(event.step ? `${event.step.position} ${safeText(event.step.name, 200)}` : null);
     case 'watch_paused':
-      return m.eventWatchPaused(safeText(event.reason, 500));
+      return m.eventWatchPaused(truncate(event.reason, 500));
     case 'watch_expired':
       return m.eventWatchExpired(formatDuration(event.ageMs));
   }
@@ -76,7 +77,7 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   const lines = watches.map((w) => {
     const title = escapeText(m.jobInline(null, w.ref.bizId, w.ref.jobInstanceId));
     const state = w.snapshot ? `${stateEmoji(w.snapshot.state)} ${m.jobState[w.snapshot.state]}` : '…';
-    const status = w.status === 'paused' ? m.pausedStatus(safeText(w.statusReason ?? '', 200)) : '';
+    const status = w.status === 'paused' ? m.pausedStatus(truncate(w.statusReason ?? '', 200)) : '';
     return m.watchListLine(title, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);
   });
   const chunks = packLines([m.watchListTitle(watches.length), ...lines], LIMITS.sectionText).slice(0, LIMITS.blocksPerMessage);

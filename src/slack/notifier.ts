@@ -4,16 +4,19 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../blocks/jobSummary';
-import { ChannelAccessError, MessageGoneError, type WatchNotifier } from '../watch/notifier';
+import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../watch/notifier';
 import { CHANNEL_ACCESS_ERRORS, slackErrorCode } from './context';
 
 const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+/** The message itself is unacceptable; retrying the same message would fail forever. */
+const REJECTED_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_too_long', 'no_text', 'invalid_arguments', 'too_many_attachments', 'invalid_attachments', 'markdown_text_conflict']);
 
 function classify(err: unknown, method: string, onError?: (method: string, code: string) => void): never {
   const code = slackErrorCode(err);
   onError?.(method, code ?? 'request_failed');
   if (code && CHANNEL_ACCESS_ERRORS.has(code)) throw new ChannelAccessError(code);
   if (code && GONE_ERRORS.has(code)) throw new MessageGoneError(code);
+  if (code && REJECTED_ERRORS.has(code)) throw new RejectedMessageError(code);
   throw err;
 }
 

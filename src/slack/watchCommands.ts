@@ -6,6 +6,7 @@ import type { RespondFn } from '@slack/bolt';
 import type { JobRef } from '../bkjob/model';
 import { renderJobSummary } from '../blocks/jobSummary';
 import { renderWatchList } from '../blocks/watch';
+import { escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
 import type { NotifyOn } from '../watch/types';
@@ -49,6 +50,10 @@ export class WatchCommands {
         case 'created':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
           if (request.fromSummaryMessage) await respond({ replace_original: true, ...renderJobSummary(result.summary, renderOptionsFor(this.deps, ref, true)) });
+          return;
+        case 'resumed':
+          this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch resumed');
+          await respond(ephemeral(m.watchResumed(escapeText(m.jobInline(null, ref.bizId, ref.jobInstanceId)))));
           return;
         case 'duplicate':
           await respond(ephemeral(m.alreadyWatching(`<@${result.existing.subscriberId}>`)));

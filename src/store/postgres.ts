@@ -212,7 +212,7 @@ export class PostgresWatchStore implements WatchStore {
   async saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
     return this.transaction(async (client) => {
       // FOR UPDATE: while we write, no other replica can re-claim the watch (its claim skips locked rows).
-      const lease = (await client.query<Row>('SELECT leased_at FROM watches WHERE id = $1 AND lease_owner = $2 FOR UPDATE', [id, owner])).rows[0];
+      const lease = (await client.query<Row>("SELECT leased_at FROM watches WHERE id = $1 AND lease_owner = $2 AND status = 'active' FOR UPDATE", [id, owner])).rows[0];
       if (lease === undefined) return false;
       const { assignments, values } = patchSql(patch, 1, true);
       if (assignments.length > 0) await client.query(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1`, [id, ...values]);

@@ -210,7 +210,7 @@ export class SqliteWatchStore implements WatchStore {
   private saveWithLeaseSync(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): boolean {
     return this.db
       .transaction((): boolean => {
-        const lease = this.one('SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ?', id, owner);
+        const lease = this.one("SELECT leased_at FROM watches WHERE id = ? AND lease_owner = ? AND status = 'active'", id, owner);
         if (lease === undefined) return false;
         const { assignments, values } = patchSql(patch, true);
         if (assignments.length > 0) this.run(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ?`, ...values, id);

@@ -37,7 +37,8 @@ export interface WatchStore {
    */
   claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]>;
   /**
-   * In one transaction, if `owner` still holds the lease: applies the patch and enqueues the
+   * In one transaction, if `owner` still holds the lease and the watch is still active (not
+   * unwatched meanwhile): applies the patch and enqueues the
    * outbox entries (entries whose key already exists for the watch are ignored). Returns false
    * (and changes nothing) when the lease was lost. Here and in `release`, a status in the patch
    * applies only while the watch is active: an unwatch during the poll stays in force.

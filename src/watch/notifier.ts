@@ -20,6 +20,14 @@ export class MessageGoneError extends Error {
   }
 }
 
+/** Slack refused the message itself (invalid blocks, too long): sending it again cannot help. */
+export class RejectedMessageError extends Error {
+  constructor(readonly slackError: string) {
+    super(`Slack rejected the message: ${slackError}`);
+    this.name = 'RejectedMessageError';
+  }
+}
+
 export interface WatchNotifier {
   /** Posts a message in the channel; returns its ts. */
   post(channelId: string, message: SlackMessage): Promise<string>;

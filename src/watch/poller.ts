@@ -13,13 +13,13 @@ import type { BkActor } from '../bkjob/model';
 import type { Lang } from '../bkjob/status';
 import { jobConsoleUrl } from '../blocks/jobSummary';
 import { renderWatchEvent, renderWatchStatus } from '../blocks/watch';
-import { formatDuration } from '../blocks/text';
+import { escapeText, formatDuration } from '../blocks/text';
 import { messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
 import type { WatchStore } from '../store/types';
 import type { JobSummary } from '../summary/types';
-import { ChannelAccessError, MessageGoneError, type WatchNotifier } from './notifier';
+import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier } from './notifier';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isUrgent } from './rules';
 import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch } from './types';
 
@@ -65,6 +65,10 @@ export interface PollReport {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+/** Delivery attempts of one event before it is given up (logged as an error). */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+/** Permanent BlueKing errors (no permission, no such job) pause a watch after this many polls. */
+const PERMANENT_ERROR_LIMIT = 2;
 
 /**
  * Jobs that have not changed for a while are polled less often: a job stuck for an hour rarely
@@ -185,10 +189,14 @@ export class WatchPoller {
     const { events, snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn);
     const print = fingerprint(summary);
     const changed = print !== watch.fingerprint;
-    const patch: WatchPatch = { snapshot, fingerprint: print, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
+    // The fingerprint is saved only once the status message shows it (see below), so a failed
+    // chat.update is tried again on the next poll instead of leaving a stale message.
+    const patch: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
     const entries: NewOutboxEntry[] = events.map((e) => ({ key: e.key, payload: e.event }));
     if (!(await store.saveWithLease(watch.id, this.options.owner, patch, entries))) {
-      log.warn('lease lost before saving; another replica owns this watch now');
+      // Unwatched while we polled (or the lease passed to another replica): announce nothing.
+      log.info('watch stopped or taken over during the poll; nothing announced');
+      await store.release(watch.id, this.options.owner, {});
       return { sent: leftover.sent, error: false };
     }
     const saved: Watch = { ...watch, ...patch };
@@ -201,6 +209,7 @@ export class WatchPoller {
         return { sent: leftover.sent, error: false };
       }
       if (status.ts !== saved.statusMessageTs) Object.assign(final, { statusMessageTs: status.ts });
+      if (status.shown) Object.assign(final, { fingerprint: print });
     }
     const delivery = await this.deliver({ ...saved, ...final }, log);
     await this.finish(saved, delivery, final, now);
@@ -216,33 +225,35 @@ export class WatchPoller {
     const ending = final.status !== undefined && delivery.outcome === 'done';
     // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
     const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.retryBaseMs : quietPollDelayMs(now - watch.lastChangedAt));
-    const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...(final.statusMessageTs !== undefined ? { statusMessageTs: final.statusMessageTs } : {}), nextPollAt };
+    const { status: _status, statusReason: _reason, ...kept } = final;
+    const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
   }
 
-  private async refreshStatus(watch: Watch, summary: JobSummary, log: AppLogger): Promise<{ outcome: 'ok'; ts: string | null } | { outcome: 'no_access'; error: string }> {
+  /** Shows the summary in the status message; `shown` false when Slack did not take it (tried again next poll). */
+  private async refreshStatus(watch: Watch, summary: JobSummary, log: AppLogger): Promise<{ outcome: 'ok'; ts: string | null; shown: boolean } | { outcome: 'no_access'; error: string }> {
     const message = renderWatchStatus(summary, watch, this.renderOptions(watch));
     try {
       if (watch.statusMessageTs) {
         await this.deps.notifier.update(watch.channelId, watch.statusMessageTs, message);
-        return { outcome: 'ok', ts: watch.statusMessageTs };
+        return { outcome: 'ok', ts: watch.statusMessageTs, shown: true };
       }
-      return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message) };
+      return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message), shown: true };
     } catch (err) {
       if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError };
       if (err instanceof MessageGoneError) {
         // Someone deleted the status message: start a new one so events still have a thread.
         try {
-          return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message) };
+          return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message), shown: true };
         } catch (postErr) {
           if (postErr instanceof ChannelAccessError) return { outcome: 'no_access', error: postErr.slackError };
           log.warn({ err: postErr }, 'could not re-post the status message');
-          return { outcome: 'ok', ts: watch.statusMessageTs };
+          return { outcome: 'ok', ts: watch.statusMessageTs, shown: false };
         }
       }
-      // The events matter more than the status message: log and go on; the next change retries.
+      // The events matter more than the status message: log and go on; the next poll retries.
       log.warn({ err }, 'could not update the status message');
-      return { outcome: 'ok', ts: watch.statusMessageTs };
+      return { outcome: 'ok', ts: watch.statusMessageTs, shown: false };
     }
   }
 
@@ -272,12 +283,23 @@ export class WatchPoller {
       const urgent = isUrgent(event);
       const broadcast = urgent || (event.type === 'job_finished' && watch.notifyOn === 'finish');
       const message = renderWatchEvent(keyed, watch, this.options.lang, urgent);
+      if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
+        // One undeliverable event must not hold back every later one (and the watch's end) forever.
+        log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a watch event Slack keeps refusing');
+        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+        continue;
+      }
       await store.markOutboxAttempt(watch.id, entry.key);
       let ts: string;
       try {
         ts = watch.statusMessageTs ? await notifier.reply(watch.channelId, watch.statusMessageTs, message, broadcast) : await notifier.post(watch.channelId, message);
       } catch (err) {
         if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
+        if (err instanceof RejectedMessageError) {
+          log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected a watch event; dropping it');
+          await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+          continue;
+        }
         log.warn({ err, key: entry.key }, 'could not post a watch event; it stays pending');
         return { outcome: 'retry', sent };
       }
@@ -295,20 +317,27 @@ export class WatchPoller {
     this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : 'internal');
     log.warn({ err, consecutiveErrors: errors }, 'poll failed');
     const base: WatchPatch = { consecutiveErrors: errors, lastError: description, lastPolledAt: now, nextPollAt: now + retryDelayMs(errors, this.retryBaseMs, this.retryMaxMs) };
-    if (errors < this.options.maxErrors) {
+    // Waiting cannot fix a missing permission or a wrong job id: give up sooner on those.
+    const limit = isBkJobError(err) && !err.transient ? Math.min(PERMANENT_ERROR_LIMIT, this.options.maxErrors) : this.options.maxErrors;
+    if (errors < limit) {
       await this.deps.store.release(watch.id, this.options.owner, base);
       return;
     }
     // Too many failures in a row: tell the channel once, then stop polling until someone re-watches.
-    const reason = m.reasonErrors(errors, description);
+    // One pause per run of errors: the key stays the same until the job is next seen to change.
+    const reason = m.reasonErrors(errors, escapeText(description));
     const event: WatchEvent = { type: 'watch_paused', reason };
-    if (!(await this.deps.store.saveWithLease(watch.id, this.options.owner, base, [{ key: `watch_paused:${now}`, payload: event }]))) return;
+    if (!(await this.deps.store.saveWithLease(watch.id, this.options.owner, base, [{ key: `watch_paused:${watch.lastChangedAt}`, payload: event }]))) {
+      await this.deps.store.release(watch.id, this.options.owner, {});
+      return;
+    }
     const delivery = await this.deliver({ ...watch, ...base }, log);
     if (delivery.outcome === 'no_access') {
       await this.pauseForAccess(watch, delivery.error, now, log);
       return;
     }
-    await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: reason });
+    // Pause only once the channel has been told; else stay active and tell it on the next poll.
+    await this.deps.store.release(watch.id, this.options.owner, delivery.outcome === 'done' ? { status: 'paused', statusReason: reason } : {});
   }
 
   /** The channel is gone for the bot: pause the watch and tell the subscriber directly. */

@@ -33,6 +33,8 @@ export interface SubscribeRequest {
 export type SubscribeResult =
   | { readonly kind: 'created'; readonly watch: Watch; readonly summary: JobSummary }
   | { readonly kind: 'duplicate'; readonly existing: Watch }
+  /** A paused watch (errors, lost channel) started again, with a fresh age and error count. */
+  | { readonly kind: 'resumed'; readonly watch: Watch; readonly summary: JobSummary }
   | { readonly kind: 'limit'; readonly max: number }
   | { readonly kind: 'finished'; readonly summary: JobSummary }
   | { readonly kind: 'no_access'; readonly error: string };
@@ -55,9 +57,10 @@ export class WatchService {
    */
   async subscribe(request: SubscribeRequest): Promise<SubscribeResult> {
     const existing = await this.store.findOpen(request.channelId, request.ref);
-    if (existing) return { kind: 'duplicate', existing };
+    if (existing && existing.status !== 'paused') return { kind: 'duplicate', existing };
     const summary = await this.jobs.summarize(request.actor, request.ref);
-    if (summary.finished) return { kind: 'finished', summary };
+    if (summary.finished && !existing) return { kind: 'finished', summary };
+    if (existing) return this.resume(existing, summary);
     if ((await this.store.countActiveInChannel(request.channelId)) >= this.options.maxPerChannel) return { kind: 'limit', max: this.options.maxPerChannel };
 
     // Post the status message first, so a watch never exists without the message its events
@@ -107,6 +110,26 @@ export class WatchService {
       return { kind: 'duplicate', existing: created.existing };
     }
     return { kind: 'created', watch: created.watch, summary };
+  }
+
+  /**
+   * "Run /joblog watch again to resume": the paused watch becomes active with a fresh age and
+   * error count, keeping its status message and thread; the next poll reports what changed.
+   */
+  private async resume(paused: Watch, summary: JobSummary): Promise<SubscribeResult> {
+    const now = this.now();
+    const watch = await this.store.update(paused.id, {
+      status: 'active',
+      statusReason: null,
+      consecutiveErrors: 0,
+      lastError: null,
+      lastChangedAt: now,
+      nextPollAt: now,
+      expiresAt: now + this.options.maxAgeMs,
+    });
+    if (!watch) return { kind: 'duplicate', existing: paused };
+    if (watch.statusMessageTs) await this.notifier.update(watch.channelId, watch.statusMessageTs, this.renderStatus(summary, watch)).catch(() => undefined);
+    return { kind: 'resumed', watch, summary };
   }
 
   /** Ends the channel's watch on the job and marks its status message as no longer watched. */

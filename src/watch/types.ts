@@ -33,7 +33,7 @@ export interface Watch {
   readonly subscriberId: string;
   readonly notifyOn: NotifyOn;
   readonly status: WatchStatus;
-  /** Why the watch is paused/ended/expired, for `/joblog list`. */
+  /** Why the watch is paused/ended/expired, for `/joblog list`: mrkdwn, already escaped where it quotes BlueKing. */
   readonly statusReason: string | null;
   /** ts of the channel message that shows the job's latest summary; events thread under it. */
   readonly statusMessageTs: string | null;

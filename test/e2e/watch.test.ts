@@ -250,6 +250,44 @@ describe('/joblog watch', () => {
     }
   });
 
+  it('announces nothing when the channel unwatches while a poll is waiting on BlueKing', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      const updatesBefore = slack.calls('chat.update').length;
+      failTheJob();
+      esb.setLatency(800);
+      clock += 30_000;
+      const poll = h.bot.pollNow();
+      for (let i = 0; i < 500 && esb.requestCount('get_job_instance_log') < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      esb.setLatency(0);
+      await h.slash(`unwatch ${job.bizId} ${job.jobInstanceId}`, { responseId: 'unwatch' });
+      await slack.waitForResponses(1);
+      await poll;
+      expect(replies()).toHaveLength(0);
+      // The only status update is the unwatch's own ("Watch ended: stopped by …").
+      const updates = slack.calls('chat.update').slice(updatesBefore);
+      expect(updates.map((u) => (u.args.blocks as Array<{ elements?: Array<{ text?: string }> }>)[2]!.elements![0]!.text)).toEqual([`:eyes: Watch ended: stopped by <@${ALICE}>`]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
+  it('gives up on an event Slack rejects and still delivers the rest', async () => {
+    const h = await start();
+    try {
+      await watch(h);
+      failTheJob();
+      slack.failNext('chat.postMessage', { error: 'invalid_blocks' });
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toMatchObject({ eventsSent: 1 });
+      expect(replies().map(textOf)[1]).toMatch(new RegExp(`^<@${ALICE}> :x: Job failed after `));
+      expect(await h.bot.store.listOpenByChannel(CHANNEL)).toEqual([]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('stops notifying after unwatch', async () => {
     const h = await start();
     try {
@@ -330,6 +368,17 @@ describe('/joblog watch', () => {
       const [paused] = await h.bot.store.listOpenByChannel(CHANNEL);
       expect(paused).toMatchObject({ status: 'paused', consecutiveErrors: 3 });
       expect(paused!.snapshot?.state).toBe('running');
+
+      // "Run /joblog watch again to resume": the same watch, active again, its state kept.
+      esb.reset();
+      esb.setJob(runningJob());
+      await h.slash(`watch ${job.bizId} ${job.jobInstanceId}`, { responseId: 'resume' });
+      const [resumed] = await slack.waitForResponses(1);
+      expect(resumed!.body).toMatchObject({ response_type: 'ephemeral', text: `:eyes: Watching Job ${job.jobInstanceId} (biz ${job.bizId}) again; the paused watch is active.` });
+      expect(await h.bot.store.get(paused!.id)).toMatchObject({ status: 'active', consecutiveErrors: 0, lastError: null });
+      failTheJob();
+      clock += 30_000;
+      expect(await h.bot.pollNow()).toMatchObject({ polled: 1, eventsSent: 2 });
     } finally {
       await h.stop({ keepFakes: true });
     }

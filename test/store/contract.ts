@@ -492,9 +492,11 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
         test('an unwatch during the poll stays in force: leased writes do not reopen or re-pause it', async () => {
           const { watch } = await claimed(store);
           await store.update(watch.id, { status: 'ended', statusReason: 'stopped by <@U1>' });
-          expect(await store.saveWithLease(watch.id, 'poller-a', { status: 'paused', statusReason: 'errors', lastError: 'boom' }, [])).toBe(true);
+          // The poll's save is refused (nothing it found may be announced), its release keeps the unwatch.
+          expect(await store.saveWithLease(watch.id, 'poller-a', { status: 'paused', statusReason: 'errors', lastError: 'boom' }, [{ key: 'k', payload: {} }])).toBe(false);
+          expect(await store.pendingOutbox(watch.id)).toEqual([]);
           expect(await store.release(watch.id, 'poller-a', { status: 'paused', statusReason: 'no access', nextPollAt: T0 + 5 })).toBe(true);
-          expect(await store.get(watch.id)).toMatchObject({ status: 'ended', statusReason: 'stopped by <@U1>', lastError: 'boom', nextPollAt: T0 + 5 });
+          expect(await store.get(watch.id)).toMatchObject({ status: 'ended', statusReason: 'stopped by <@U1>', lastError: null, nextPollAt: T0 + 5 });
         });
       });
     });
