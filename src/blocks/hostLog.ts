@@ -8,7 +8,7 @@ import { type Lang, hostStatusLabel, stepStatusLabel } from '../bkjob/status';
 import { messages } from '../i18n';
 import type { LogTail } from '../summary/logTail';
 import type { JobSummary } from '../summary/types';
-import { ACTION, type ShareTarget, encodeHostLogRef, hostPickerBlockId } from './actions';
+import { ACTION, type ShareTarget, decodeHostLogAction, encodeHostLogRef, hostPickerBlockId } from './actions';
 import { LIMITS, escapeText, formatDuration, slackDate, truncate } from './text';
 
 /** A failing host with what is needed to fetch its log and label it. */
@@ -44,8 +44,23 @@ function refOf(job: JobRef, host: FailingHost) {
   return { job, stepInstanceId: host.stepInstanceId, ...address };
 }
 
-export function hostOption(job: JobRef, host: FailingHost, lang: Lang, withStep: boolean): PlainTextOption {
-  return { text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.optionText), emoji: false }, value: encodeHostLogRef(refOf(job, host)) };
+/**
+ * The value a host's button or option carries, or null for a host it cannot name (an address
+ * BlueKing sent that does not fit or would not read back): such hosts get no control rather
+ * than breaking the whole message.
+ */
+function controlValue(job: JobRef, host: FailingHost): string | null {
+  try {
+    const value = encodeHostLogRef(refOf(job, host));
+    return decodeHostLogAction(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function hostOption(job: JobRef, host: FailingHost, lang: Lang, withStep: boolean): PlainTextOption | null {
+  const value = controlValue(job, host);
+  return value === null ? null : { text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.optionText), emoji: false }, value };
 }
 
 /**
@@ -54,24 +69,35 @@ export function hostOption(job: JobRef, host: FailingHost, lang: Lang, withStep:
  * 100, an external_select with type-to-search by IP beyond that.
  */
 export function renderHostControls(summary: JobSummary, lang: Lang): KnownBlock[] {
-  const hosts = failingHosts(summary);
-  if (hosts.length === 0) return [];
-  const withStep = new Set(hosts.map((h) => h.stepInstanceId)).size > 1;
-  const buttonCount = hosts.length <= MAX_BUTTONS_ALONE ? hosts.length : BUTTONS_BEFORE_MENU;
-  const buttons: Button[] = hosts.slice(0, buttonCount).map((host, i) => ({
+  const all = failingHosts(summary);
+  const withStep = new Set(all.map((h) => h.stepInstanceId)).size > 1;
+  // Values are checked only for the hosts that get a control (the first few, or up to 100).
+  const named = (limit: number) => {
+    const found: Array<{ host: FailingHost; value: string }> = [];
+    for (const host of all) {
+      const value = controlValue(summary.ref, host);
+      if (value !== null) found.push({ host, value });
+      if (found.length === limit) break;
+    }
+    return found;
+  };
+  const listed = all.length <= LIMITS.staticSelectOptions ? named(LIMITS.staticSelectOptions) : null;
+  const count = listed ? listed.length : all.length;
+  if (count === 0) return [];
+  const withButtons = (listed ?? named(BUTTONS_BEFORE_MENU)).slice(0, count <= MAX_BUTTONS_ALONE ? MAX_BUTTONS_ALONE : BUTTONS_BEFORE_MENU);
+  const buttons: Button[] = withButtons.map(({ host, value }, i) => ({
     type: 'button',
     action_id: `${ACTION.hostLog}:${i}`,
     text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.buttonText), emoji: false },
-    value: encodeHostLogRef(refOf(summary.ref, host)),
+    value,
   }));
   const blocks: KnownBlock[] = [{ type: 'actions', block_id: `joblog_host_buttons:${summary.ref.bizId}:${summary.ref.jobInstanceId}`, elements: buttons } satisfies ActionsBlock];
-  if (hosts.length <= MAX_BUTTONS_ALONE) return blocks;
+  if (count <= MAX_BUTTONS_ALONE) return blocks;
 
-  const placeholder = { type: 'plain_text' as const, text: truncate(messages(lang).hostsPickerPlaceholder(hosts.length), 150) };
-  const menu: StaticSelect | ExternalSelect =
-    hosts.length <= LIMITS.staticSelectOptions
-      ? { type: 'static_select', action_id: ACTION.hostLogSelect, placeholder, options: hosts.map((h) => hostOption(summary.ref, h, lang, withStep)) }
-      : { type: 'external_select', action_id: ACTION.hostLogSelect, placeholder, min_query_length: 0 };
+  const placeholder = { type: 'plain_text' as const, text: truncate(messages(lang).hostsPickerPlaceholder(count), 150) };
+  const menu: StaticSelect | ExternalSelect = listed
+    ? { type: 'static_select', action_id: ACTION.hostLogSelect, placeholder, options: listed.map(({ host, value }) => ({ text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.optionText), emoji: false }, value })) }
+    : { type: 'external_select', action_id: ACTION.hostLogSelect, placeholder, min_query_length: 0 };
   blocks.push({ type: 'actions', block_id: hostPickerBlockId(summary.ref), elements: [menu] } satisfies ActionsBlock);
   return blocks;
 }
@@ -84,7 +110,8 @@ export function searchHostOptions(summary: JobSummary, query: string, lang: Lang
   const options: PlainTextOption[] = [];
   for (const host of hosts) {
     if (needle && !formatHostAddress(host).toLowerCase().includes(needle)) continue;
-    options.push(hostOption(summary.ref, host, lang, withStep));
+    const option = hostOption(summary.ref, host, lang, withStep);
+    if (option) options.push(option);
     if (options.length === LIMITS.staticSelectOptions) break;
   }
   return options;

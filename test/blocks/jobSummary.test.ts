@@ -123,3 +123,17 @@ describe('jobConsoleUrl', () => {
   });
 });
 
+
+describe('host controls never break the message', () => {
+  it('leaves out a host whose address cannot be carried in a button, and keeps the rest', () => {
+    const odd = host({ ip: 'x'.repeat(126), ipStatus: 104, exitCode: 5 });
+    const summary = buildJobSummary(job([step(1, 'deploy', 4, [odd, host({ ip: '10.0.0.9', ipStatus: 104, exitCode: 1 })])]));
+    const message = renderJobSummary(summary, OPTIONS);
+    const buttons = message.blocks.find((b) => b.type === 'actions' && b.block_id?.startsWith('joblog_host_buttons:'));
+    expect(buttons).toEqual({
+      type: 'actions',
+      block_id: 'joblog_host_buttons:1:100',
+      elements: [{ type: 'button', action_id: 'joblog_host_log:0', text: { type: 'plain_text', text: '10.0.0.9 · exit 1', emoji: false }, value: '{"b":1,"j":100,"s":1,"c":0,"i":"10.0.0.9"}' }],
+    });
+  });
+});
