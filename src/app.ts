@@ -76,6 +76,16 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
     : new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes });
 }
 
+const SLACK_CALL_TIMEOUT_MS = 15_000;
+
+/**
+ * A lease must outlast one watch's poll: a BlueKing call (v3 host logs make two), the status
+ * update and a few replies, each possibly retried. Else another replica could poll it too.
+ */
+export function leaseFor(config: Config): number {
+  return Math.max(5 * 60_000, 4 * config.bk.timeoutMs + 8 * SLACK_CALL_TIMEOUT_MS);
+}
+
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
@@ -88,6 +98,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const clientOptions: WebClientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.endsWith('/') ? config.slack.apiUrl : `${config.slack.apiUrl}/` } : {}),
     retryConfig: { retries: overrides.slackRetries ?? 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
+    // Without it a hung Slack call could hold a poll (and its lease) for many minutes.
+    timeout: SLACK_CALL_TIMEOUT_MS,
   };
   const healthz = {
     path: '/healthz',
@@ -153,6 +165,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       offsetMinutes: config.bk.timezoneOffsetMinutes,
       jobWebUrl: config.bk.jobWebUrl,
       batchSize: overrides.pollBatchSize,
+      leaseMs: leaseFor(config),
     },
   );
 

@@ -199,7 +199,8 @@ export function loadConfig(env: Env): Config {
       timeoutMs: r.int('BK_TIMEOUT_MS', 10_000, 100, 600_000),
       apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3'] as const, 'v2'),
       v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway'] as const, 'esb'),
-      maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 200, 1, 4096) * 1024 * 1024,
+      // V8 strings top out near 512 MB: a bigger response could never be read as text.
+      maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 200, 1, 500) * 1024 * 1024,
       timezoneOffsetMinutes: offset ?? 480,
     },
     databaseUrl,

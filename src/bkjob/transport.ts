@@ -117,7 +117,7 @@ function toTransportError(err: unknown, options: TransportOptions): BkJobError {
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
     return new BkJobError(`BlueKing JOB did not answer within ${formatSeconds(options.timeoutMs)}`, { kind: 'timeout' });
   }
-  if (/maxContentLength/i.test(message) || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED') {
+  if (/maxContentLength/i.test(message) || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || code === 'ERR_STRING_TOO_LONG') {
     return new BkJobError(`BlueKing JOB's response is larger than the ${Math.round(options.maxResponseBytes / 1048576)} MB limit (BK_MAX_RESPONSE_MB)`, { kind: 'too_large' });
   }
   if (NETWORK_ERROR_CODES.has(code)) {
