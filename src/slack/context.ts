@@ -53,4 +53,17 @@ export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, co
   return renderInternalError(deps.lang, incident);
 }
 
+/** A short message only the user sees (via the action's or command's response_url). */
+export function ephemeral(text: string) {
+  return { response_type: 'ephemeral' as const, replace_original: false, text, blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }] };
+}
+
+/** The DM channel between the bot and a user. */
+export async function openDm(client: WebClient, userId: string): Promise<string> {
+  const opened = await client.conversations.open({ users: userId });
+  const channel = opened.channel?.id;
+  if (!channel) throw new Error('conversations.open returned no channel');
+  return channel;
+}
+
 export type { WebClient };

@@ -11,17 +11,13 @@ import { SNIPPET_MAX_CHARS, fullLogComment, fullLogFilename, renderHostLog, sear
 import { escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import { tailLog } from '../summary/logTail';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, slackErrorCode } from './context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, ephemeral, failureMessage, openDm, slackErrorCode } from './context';
 
 /** Menus must answer within Slack's 3 s: leave room for the round trip. */
 const OPTIONS_BUDGET_MS = 2500;
 /** A menu's host list may be this old; the log itself is always fetched fresh. */
 const OPTIONS_SUMMARY_MAX_AGE_MS = 120_000;
 const SNIPPET_LINES = 40;
-
-function ephemeral(text: string) {
-  return { response_type: 'ephemeral' as const, replace_original: false, text, blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }] };
-}
 
 /** The value a host control carries: a button's value or a menu's selected option. */
 function actionValue(action: BlockElementAction): unknown {
@@ -93,19 +89,25 @@ export function registerHostLogActions(app: App, deps: ListenerDeps): void {
     await ack({ options: summary ? searchHostOptions(summary, typeof body.value === 'string' ? body.value : '', deps.lang) : [] });
   });
 
+  /** Slack refused a share or an upload: the user hears why instead of nothing happening. */
+  const slackFailed = async (err: unknown, respond: RespondFn, decoded: HostLogAction, userId: string) => {
+    const code = slackErrorCode(err);
+    if (code && CHANNEL_ACCESS_ERRORS.has(code)) return void (await respond(ephemeral(messages(deps.lang).cannotPostHere)));
+    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, decoded.ref.job, deps, { user: userId, action: 'share_or_upload', slackError: code }) });
+  };
+
   app.action<BlockAction>(ACTION.shareLog, async ({ ack, body, action, respond, client }) => {
     await ack();
     const decoded = decodeHostLogAction(actionValue(action));
-    if (!decoded?.target) return invalid(respond, action.action_id);
+    // The share goes where the button was shown: a forged value cannot aim at another channel.
+    if (!decoded?.target || decoded.target.channelId !== body.channel?.id) return invalid(respond, action.action_id);
     const log = await fetchLog(decoded, body.user.id, respond);
     if (!log) return;
     const message = snippet(log, null, `<@${body.user.id}>`);
     try {
       await client.chat.postMessage({ channel: decoded.target.channelId, ...(decoded.target.threadTs ? { thread_ts: decoded.target.threadTs } : {}), text: message.text, blocks: message.blocks, unfurl_links: false });
     } catch (err) {
-      const code = slackErrorCode(err);
-      if (code && CHANNEL_ACCESS_ERRORS.has(code)) return void (await respond(ephemeral(messages(deps.lang).cannotPostHere)));
-      throw err;
+      await slackFailed(err, respond, decoded, body.user.id);
     }
   });
 
@@ -115,16 +117,18 @@ export function registerHostLogActions(app: App, deps: ListenerDeps): void {
     if (!decoded) return invalid(respond, action.action_id);
     const log = await fetchLog(decoded, body.user.id, respond);
     if (!log) return;
-    await sendFullLog(client, body.user.id, log, deps);
+    try {
+      await sendFullLog(client, body.user.id, log, deps);
+    } catch (err) {
+      return slackFailed(err, respond, decoded, body.user.id);
+    }
     await respond(ephemeral(messages(deps.lang).fullLogSent));
   });
 }
 
 /** Uploads the whole log as a text file in a DM: it can be megabytes, and may hold things not meant for the channel. */
 async function sendFullLog(client: WebClient, userId: string, log: HostLog, deps: ListenerDeps): Promise<void> {
-  const opened = await client.conversations.open({ users: userId });
-  const channel = opened.channel?.id;
-  if (!channel) throw new Error('conversations.open returned no channel');
+  const channel = await openDm(client, userId);
   await client.filesUploadV2({
     channel_id: channel,
     file: Buffer.from(log.content, 'utf8'),

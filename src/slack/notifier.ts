@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../blocks/jobSummary';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../watch/notifier';
-import { CHANNEL_ACCESS_ERRORS, slackErrorCode } from './context';
+import { CHANNEL_ACCESS_ERRORS, openDm, slackErrorCode } from './context';
 
 const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 /** The message itself is unacceptable; retrying the same message would fail forever. */
@@ -54,9 +54,7 @@ export class SlackWatchNotifier implements WatchNotifier {
   }
 
   async tellUser(userId: string, message: SlackMessage): Promise<void> {
-    const opened = await this.client.conversations.open({ users: userId });
-    const channel = opened.channel?.id;
-    if (!channel) throw new Error('conversations.open returned no channel');
+    const channel = await openDm(this.client, userId);
     await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
   }
 }

@@ -10,11 +10,7 @@ import { escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
 import type { NotifyOn } from '../watch/types';
-import { type ListenerDeps, type WebClient, failureMessage, renderOptionsFor } from './context';
-
-function ephemeral(text: string) {
-  return { response_type: 'ephemeral' as const, replace_original: false, text, blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text } }] };
-}
+import { type ListenerDeps, type WebClient, ephemeral, failureMessage, renderOptionsFor } from './context';
 
 export interface WatchRequest {
   readonly ref: JobRef;

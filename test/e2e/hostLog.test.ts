@@ -110,6 +110,21 @@ describe.each<[string, Record<string, string>]>([
     );
   });
 
+  it('refuses a share aimed at another channel, and says so when Slack refuses the upload', async () => {
+    esb.setJob(failedJob());
+    const elsewhere = JSON.stringify({ ...JSON.parse(HOST_14), ch: 'C0ELSEWHERE', t: SUMMARY_TS });
+    await h.click({ actionId: 'joblog_share_log', value: elsewhere, userId: ALICE, channelId: CHANNEL, responseId: 'forged' });
+    const [forged] = await slack.waitForResponses(1);
+    expect(forged!.body).toMatchObject({ text: ":warning: I didn't understand that: that button is out of date; run `/joblog` again." });
+    expect(slack.calls('chat.postMessage')).toHaveLength(0);
+
+    slack.failNext('files.getUploadURLExternal', { error: 'not_allowed_token_type' });
+    const share = JSON.stringify({ ...JSON.parse(HOST_14), ch: CHANNEL, t: SUMMARY_TS });
+    await h.click({ actionId: 'joblog_full_log', value: share, userId: ALICE, channelId: CHANNEL, responseId: 'upload' });
+    const answers = await slack.waitForResponses(2);
+    expect(JSON.stringify(answers[1]!.body)).toContain("Something went wrong on the bot's side");
+  });
+
   it('renders log lines with mentions inert', async () => {
     const job = mentionsJob();
     esb.setJob(job);
