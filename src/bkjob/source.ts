@@ -16,23 +16,52 @@ export interface JobLogSource {
 
 export interface V2SourceOptions {
   readonly defaultOffsetMinutes: number;
+  /** Most v2 responses downloaded and parsed at once (default 2); see `Gate`. */
+  readonly maxInFlight?: number;
+}
+
+/**
+ * Lets at most `limit` tasks run at once; the rest wait their turn. v2 answers carry every
+ * host's log, up to BK_MAX_RESPONSE_MB each, and are parsed on the main thread: unbounded, eight
+ * polls and a few clicks on a huge job would multiply memory and stall every Slack ack.
+ */
+export class Gate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in between.
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }
 
 export class V2JobLogSource implements JobLogSource {
+  private readonly gate: Gate;
+
   constructor(
     private readonly transport: BkTransport,
     private readonly options: V2SourceOptions,
-  ) {}
-
-  async getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
-    const { data } = await this.fetch(actor, ref);
-    return parseV2JobInstanceLog(data, ref, this.options);
+  ) {
+    this.gate = new Gate(options.maxInFlight ?? 2);
   }
 
-  async getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
+  getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
+    return this.gate.run(async () => parseV2JobInstanceLog((await this.fetch(actor, ref)).data, ref, this.options));
+  }
+
+  getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
     // v2 has no per-host API: the whole job's logs come back and one host's is kept.
-    const { data } = await this.fetch(actor, ref.job);
-    return extractV2HostLog(data, ref, this.options);
+    return this.gate.run(async () => extractV2HostLog((await this.fetch(actor, ref.job)).data, ref, this.options));
   }
 
   private fetch(actor: BkActor, ref: JobRef) {
