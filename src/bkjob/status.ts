@@ -119,14 +119,3 @@ export function isHostPending(ipStatus: number): boolean {
 export function isHostFailure(ipStatus: number): boolean {
   return !isHostSuccess(ipStatus) && !isHostPending(ipStatus);
 }
-
-/** Step statuses after which the step will not change on its own. */
-const FINISHED_STEP_STATUSES: ReadonlySet<number> = new Set([3, 4, 5, 6, 8, 9, 11, 12, 13, 14]);
-
-export function isStepFinished(status: number): boolean {
-  return FINISHED_STEP_STATUSES.has(status);
-}
-
-export function isKnownStepStatus(status: number): boolean {
-  return STEP_STATUS_LABELS[status] !== undefined;
-}

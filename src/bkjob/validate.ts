@@ -61,9 +61,6 @@ export function readOptionalString(value: unknown, path: PathRef, field?: string
   return value === undefined || value === null ? null : readString(value, path, field);
 }
 
-export function readOptionalBoolean(value: unknown, path: PathRef, field?: string): boolean | null {
-  return value === undefined || value === null ? null : typeof value === 'boolean' ? value : invalid(path, 'true or false', field);
-}
 
 const TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:\s*(Z|[+-]\d{2}:?\d{2}))?$/;
 

@@ -17,10 +17,8 @@ export const ACTION = {
   stopWatchHome: 'joblog_home_unwatch',
 } as const;
 
-const MAX_ID = 2 ** 53 - 1;
-
 function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= MAX_ID;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
 /** `3:2001893471`: biz and job instance. */
@@ -97,10 +95,6 @@ export function decodeHostLogAction(value: unknown): HostLogAction | null {
   const ref = v.h === undefined ? base : { ...base, bkHostId: v.h };
   const target = typeof v.ch === 'string' ? { channelId: v.ch, threadTs: typeof v.t === 'string' ? v.t : null } : null;
   return { ref, target };
-}
-
-export function decodeHostLogRef(value: unknown): HostLogRef | null {
-  return decodeHostLogAction(value)?.ref ?? null;
 }
 
 /** Host buttons need distinct action ids within a message: `joblog_host_log:<n>`. */

@@ -8,7 +8,6 @@ import {
   readArray,
   readInt,
   readOptionalArray,
-  readOptionalBoolean,
   readOptionalInt,
   readOptionalNumber,
   readOptionalString,
@@ -119,9 +118,6 @@ describe('readers', () => {
     expect(readOptionalString('', 'p')).toBe('');
     expect(badResponse(() => readOptionalString(3, 'a.name'))).toBe(`${prefix}a.name should be a string`);
 
-    expect(readOptionalBoolean(undefined, 'p')).toBeNull();
-    expect(readOptionalBoolean(false, 'p')).toBe(false);
-    expect(badResponse(() => readOptionalBoolean('true', 'a.finished'))).toBe(`${prefix}a.finished should be true or false`);
   });
 
   it('readOptionalNumber accepts floats and numeric strings', () => {

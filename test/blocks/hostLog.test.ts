@@ -9,7 +9,6 @@ import {
   HOST_LOG_BUTTON_PATTERN,
   type ShareTarget,
   decodeHostLogAction,
-  decodeHostLogRef,
   decodeJobRef,
   encodeHostLogRef,
   encodeJobRef,
@@ -22,6 +21,9 @@ import { LIMITS } from '../../src/blocks/text';
 import { buildJobSummary } from '../../src/summary/build';
 import { tailLog } from '../../src/summary/logTail';
 import type { JobSummary } from '../../src/summary/types';
+
+/** The host a control's value names (null when the value is rejected). */
+const decodeRef = (value: unknown) => decodeHostLogAction(value)?.ref ?? null;
 import { host, hosts, job, step } from '../helpers/jobs';
 
 const REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
@@ -78,7 +80,7 @@ function expectValidControls(blocks: KnownBlock[], summary: JobSummary): void {
     expect(b.action_id!.length).toBeLessThanOrEqual(LIMITS.actionId);
     expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
     expect(b.value!.length).toBeLessThanOrEqual(LIMITS.buttonValue);
-    const ref = decodeHostLogRef(b.value);
+    const ref = decodeRef(b.value);
     const want = expected[i]!;
     expect(ref).toStrictEqual({ job: REF, stepInstanceId: want.stepInstanceId, bkCloudId: want.bkCloudId, ip: want.ip, ...(want.bkHostId === undefined ? {} : { bkHostId: want.bkHostId }) });
   });
@@ -96,7 +98,7 @@ function expectValidControls(blocks: KnownBlock[], summary: JobSummary): void {
       menu.options!.forEach((o, i) => {
         expect(o.text.text.length).toBeLessThanOrEqual(LIMITS.optionText);
         expect(o.value!.length).toBeLessThanOrEqual(LIMITS.optionValue);
-        expect(decodeHostLogRef(o.value)?.ip).toBe(expected[i]!.ip);
+        expect(decodeRef(o.value)?.ip).toBe(expected[i]!.ip);
       });
     }
   }
@@ -177,7 +179,7 @@ describe('renderHostControls at every size boundary (one failing step)', () => {
       expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
       expect(b.value!.length).toBeLessThanOrEqual(LIMITS.optionValue);
     }
-    expect(decodeHostLogRef(buttons[1]!.value)).toStrictEqual({
+    expect(decodeRef(buttons[1]!.value)).toStrictEqual({
       job: { bizId: 9_999_999, jobInstanceId: 99_999_999_999 },
       stepInstanceId: 9_999_999_999,
       bkCloudId: 4_294_967_295,
@@ -194,7 +196,7 @@ describe('renderHostControls with two failing steps', () => {
     expect(blocks).toHaveLength(1);
     const buttons = buttonsOf(blocks[0]);
     expect(buttons.map((b) => b.text.text)).toStrictEqual(['#2 10.0.0.0 · exit 1', '#2 10.0.0.1 · exit 1', '#2 10.0.0.2 · exit 1', '#1 10.0.0.0 · exit 1', '#1 10.0.0.1 · exit 1']);
-    expect(buttons.map((b) => decodeHostLogRef(b.value)?.stepInstanceId)).toStrictEqual([12, 12, 12, 11, 11]);
+    expect(buttons.map((b) => decodeRef(b.value)?.stepInstanceId)).toStrictEqual([12, 12, 12, 11, 11]);
     expect(new Set(buttons.map((b) => b.value)).size).toBe(5);
     expectValidControls(blocks, summary);
   });
@@ -255,7 +257,7 @@ describe('host log values', () => {
     const value = encodeHostLogRef(ref, target);
     expect(value.length).toBeLessThanOrEqual(target ? LIMITS.buttonValue : LIMITS.optionValue);
     expect(decodeHostLogAction(value)).toStrictEqual({ ref, target });
-    expect(decodeHostLogRef(value)).toStrictEqual(ref);
+    expect(decodeRef(value)).toStrictEqual(ref);
   });
 
   it('encodes compactly and carries nothing but ids, address and target', () => {
@@ -350,7 +352,7 @@ describe('host log values', () => {
     ['ts too long', json({ ch: 'C0OPS0001', t: '1718072112.000100000' })],
   ])('rejects %s', (_name, value) => {
     expect(decodeHostLogAction(value)).toBeNull();
-    expect(decodeHostLogRef(value)).toBeNull();
+    expect(decodeRef(value)).toBeNull();
   });
 });
 
@@ -380,7 +382,7 @@ describe('job refs and picker block ids', () => {
 
 describe('searchHostOptions', () => {
   const big = oneFailingStep(10_000, 10_000);
-  const ips = (options: PlainTextOption[]) => options.map((o) => decodeHostLogRef(o.value)?.ip);
+  const ips = (options: PlainTextOption[]) => options.map((o) => decodeRef(o.value)?.ip);
 
   it('an empty query returns the first 100 failing hosts', () => {
     const options = searchHostOptions(big, '', 'en');
