@@ -89,7 +89,8 @@ export function leaseFor(config: Config): number {
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
-  const store = overrides.store ?? (await openWatchStore(config.databaseUrl));
+  // A dropped idle PostgreSQL connection is replaced by the pool; it is worth a log line, not a crash.
+  const store = overrides.store ?? (await openWatchStore(config.databaseUrl, { onIdleClientError: (err) => logger.warn({ err }, 'database connection lost while idle') }));
   const metrics = new Metrics({ defaultMetrics: overrides.defaultMetrics ?? true, activeWatches: () => store.countActive() });
   const jobs = new JobService(createJobSource(config, (api, outcome, seconds) => metrics.bkRequest(api, outcome, seconds)), now);
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.

@@ -21,6 +21,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const bot = await createBot(config);
+  // Last-resort handlers: log through pino (secrets scrubbed) instead of Node's raw dump.
+  process.on('unhandledRejection', (reason) => bot.logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    bot.logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   await bot.start();
 
   let stopping = false;

@@ -33,9 +33,9 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
 }
 
 /** Opens and migrates the store; the caller owns it and must close() it on shutdown. */
-export async function openWatchStore(databaseUrl: string): Promise<WatchStore> {
+export async function openWatchStore(databaseUrl: string, options: { onIdleClientError?: (error: Error) => void } = {}): Promise<WatchStore> {
   const target = parseDatabaseUrl(databaseUrl);
-  const store = target.kind === 'sqlite' ? new SqliteWatchStore(target.filename) : new PostgresWatchStore(target.connectionString);
+  const store = target.kind === 'sqlite' ? new SqliteWatchStore(target.filename) : new PostgresWatchStore(target.connectionString, options);
   try {
     await store.migrate();
   } catch (error) {
