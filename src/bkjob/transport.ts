@@ -5,6 +5,7 @@
  * is safe to show: axios errors (which carry the URL and the app secret) never escape this file.
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { createRedactor } from '../redact';
 import { BkJobError } from './errors';
 import type { BkActor } from './model';
 
@@ -60,11 +61,20 @@ export class BkTransport {
       return parseEnvelope(await this.send(request));
     } catch (err) {
       outcome = err instanceof BkJobError ? err.kind : 'internal';
-      throw err;
+      throw err instanceof BkJobError ? this.scrub(err, request.actor) : err;
     } finally {
       const api = request.path.split('/').filter(Boolean).at(-1) ?? request.path;
       this.options.onCall?.(api, outcome, (performance.now() - started) / 1000);
     }
+  }
+
+  /** BlueKing's own words go to Slack: make sure they never echo the credentials we sent. */
+  private scrub(err: BkJobError, actor: BkActor): BkJobError {
+    const redact = createRedactor([this.options.credentials.appSecret, actor.kind === 'token' ? actor.token : undefined]);
+    const message = redact(err.message);
+    const bkMessage = err.bkMessage === undefined ? undefined : redact(err.bkMessage);
+    if (message === err.message && bkMessage === err.bkMessage) return err;
+    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId: err.requestId, missingPermissions: err.missingPermissions });
   }
 
   private async send(request: BkRequest): Promise<AxiosResponse<string>> {

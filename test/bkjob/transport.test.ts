@@ -281,3 +281,16 @@ describe('BkJobError.transient', () => {
     expect(isBkJobError({ kind: 'api' })).toBe(false);
   });
 });
+
+describe('BlueKing echoing credentials back', () => {
+  it('never lets the app secret or bk_token through in an error message', async () => {
+    const echo = `bad request: bk_app_secret=${APP_SECRET} token ${BK_TOKEN}`;
+    nock(ESB).get(ESB_PATH).query(true).reply(200, JSON.stringify({ result: false, code: 1240003, message: echo }), { 'content-type': 'application/json' });
+    const err = await transport()
+      .call({ method: 'GET', path: ESB_PATH, actor: { kind: 'token', token: BK_TOKEN }, params: PARAMS })
+      .then(() => null, (e: unknown) => e as BkJobError);
+    expect(err).toBeInstanceOf(BkJobError);
+    expect(err!.message).toBe('BlueKing JOB error 1240003: bad request: bk_app_secret=[REDACTED] token [REDACTED]');
+    expect(err!.bkMessage).toBe('bad request: bk_app_secret=[REDACTED] token [REDACTED]');
+  });
+});
