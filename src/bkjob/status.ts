@@ -51,6 +51,7 @@ const STEP_STATUS_LABELS: Readonly<Record<number, StatusLabel>> = {
 
 export const HOST_STATUS = {
   AGENT_ABNORMAL: 1,
+  NON_ZERO_EXIT: 104,
   LAST_SUCCESS: 3,
   WAITING: 5,
   RUNNING: 7,
@@ -118,4 +119,12 @@ export function isHostPending(ipStatus: number): boolean {
 /** Every finished, unsuccessful host status counts as a failure an operator must look at. */
 export function isHostFailure(ipStatus: number): boolean {
   return !isHostSuccess(ipStatus) && !isHostPending(ipStatus);
+}
+
+/**
+ * The exit code worth showing for a host, or null: a non-zero code, or 0 when JOB says the script
+ * exited non-zero (104). For timeouts or agent errors JOB reports exit 0, which would mislead.
+ */
+export function meaningfulExitCode(ipStatus: number, exitCode: number | null): number | null {
+  return exitCode !== null && (exitCode !== 0 || ipStatus === HOST_STATUS.NON_ZERO_EXIT) ? exitCode : null;
 }

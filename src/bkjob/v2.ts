@@ -3,7 +3,7 @@
  * Parsing keeps only what the summary needs; logs are read for one host on demand.
  */
 import { BkJobError } from './errors';
-import type { HostLog, HostLogRef, HostResult, JobInstance, JobRef, StepInstance } from './model';
+import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';
 import { type Json, type PathRef, parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord, readString } from './validate';
 
 export const V2_JOB_INSTANCE_LOG_PATH = '/api/c/compapi/v2/job/get_job_instance_log/';
@@ -146,5 +146,5 @@ export function extractV2HostLog(data: unknown, ref: HostLogRef, options: V2Pars
       }
     }
   }
-  throw new BkJobError(`Host ${ref.bkCloudId === 0 ? ref.ip : `${ref.bkCloudId}:${ref.ip}`} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
+  throw new BkJobError(`Host ${formatHostAddress(ref)} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
 }

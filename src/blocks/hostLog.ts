@@ -4,7 +4,7 @@
  */
 import type { ActionsBlock, Button, ContextBlock, ExternalSelect, KnownBlock, PlainTextOption, SectionBlock, StaticSelect } from '@slack/types';
 import { type HostAddress, type HostLog, type JobRef, formatHostAddress } from '../bkjob/model';
-import { type Lang, hostStatusLabel, stepStatusLabel } from '../bkjob/status';
+import { type Lang, hostStatusLabel, meaningfulExitCode, stepStatusLabel } from '../bkjob/status';
 import { messages } from '../i18n';
 import type { LogTail } from '../summary/logTail';
 import type { JobSummary } from '../summary/types';
@@ -35,7 +35,8 @@ export function failingHosts(summary: JobSummary): FailingHost[] {
 
 function hostLabel(host: FailingHost, lang: Lang, withStep: boolean): string {
   const m = messages(lang);
-  const outcome = host.exitCode !== null && (host.exitCode !== 0 || host.ipStatus === 104) ? m.exitCode(host.exitCode) : hostStatusLabel(host.ipStatus, lang);
+  const exit = meaningfulExitCode(host.ipStatus, host.exitCode);
+  const outcome = exit !== null ? m.exitCode(exit) : hostStatusLabel(host.ipStatus, lang);
   return `${withStep ? `#${host.stepPosition} ` : ''}${formatHostAddress(host)} · ${outcome}`;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { formatHostAddress } from '../bkjob/model';
-import { type Lang, STEP_STATUS, hostStatusLabel, isHostPending, stepStatusLabel } from '../bkjob/status';
+import { type Lang, STEP_STATUS, hostStatusLabel, isHostPending, meaningfulExitCode, stepStatusLabel } from '../bkjob/status';
 import { messages } from '../i18n';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import { ACTION, encodeJobRef } from './actions';
@@ -136,7 +136,8 @@ function stepLines(summary: JobSummary, lang: Lang): string[] {
 function groupLine(group: FailingGroup, lang: Lang): string {
   const m = messages(lang);
   const label = `${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus})`;
-  const head = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104) ? `*${m.exitCode(group.exitCode)}* · ${label}` : `*${label}*`;
+  const exit = meaningfulExitCode(group.ipStatus, group.exitCode);
+  const head = exit !== null ? `*${m.exitCode(exit)}* · ${label}` : `*${label}*`;
   const shown = group.hosts.slice(0, BUDGET.hostsPerGroup).map((h) => inlineCode(formatHostAddress(h)));
   const rest = group.hosts.length - shown.length;
   return `• ${head} · ${m.hosts(group.hosts.length)}: ${shown.join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`;

@@ -3,7 +3,7 @@
  * updated in place, the event replies in its thread, and the `/joblog list` answer.
  */
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { hostStatusLabel, stepStatusLabel, type Lang } from '../bkjob/status';
+import { hostStatusLabel, meaningfulExitCode, stepStatusLabel, type Lang } from '../bkjob/status';
 import { messages } from '../i18n';
 import type { JobSummary } from '../summary/types';
 import type { KeyedEvent, WatchEvent } from '../watch/rules';
@@ -37,7 +37,8 @@ function eventText(event: WatchEvent, lang: Lang): string {
     case 'step_failed': {
       const lines = [m.eventStepFailed(event.step.position, safeText(event.step.name || '—', 200), event.step.failedHostCount, event.step.hostCount)];
       for (const group of event.groups) {
-        const exit = group.exitCode !== null && (group.exitCode !== 0 || group.ipStatus === 104) ? `*${m.exitCode(group.exitCode)}* · ` : '';
+        const code = meaningfulExitCode(group.ipStatus, group.exitCode);
+        const exit = code !== null ? `*${m.exitCode(code)}* · ` : '';
         const rest = group.count - group.hosts.length;
         lines.push(`• ${exit}${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus}) · ${m.hosts(group.count)}: ${group.hosts.map(inlineCode).join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`);
       }

@@ -4,6 +4,7 @@
  * to enqueue the same event twice, whatever happens between polls.
  */
 import { createHash } from 'node:crypto';
+import { formatHostAddress } from '../bkjob/model';
 import { STEP_STATUS } from '../bkjob/status';
 import { stateOfStatus } from '../summary/build';
 import type { JobState, JobSummary, StepSummary } from '../summary/types';
@@ -66,7 +67,7 @@ function groupsOf(step: StepSummary): FailingGroupBrief[] {
     ipStatus: g.ipStatus,
     exitCode: g.exitCode,
     count: g.hosts.length,
-    hosts: g.hosts.slice(0, GROUP_SAMPLE).map((h) => (h.bkCloudId === 0 ? h.ip : `${h.bkCloudId}:${h.ip}`)),
+    hosts: g.hosts.slice(0, GROUP_SAMPLE).map(formatHostAddress),
   }));
 }
 
