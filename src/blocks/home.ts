@@ -9,7 +9,7 @@ import { ACTION } from './actions';
 import { stateEmoji } from './jobSummary';
 import { LIMITS, escapeText, formatDuration, truncate } from './text';
 
-/** Home tabs hold up to 100 blocks; header, intro and divider take 3. */
+/** Home tabs hold up to 100 blocks; header, intro, divider and a "more" line take 4. */
 const MAX_WATCHES_SHOWN = 95;
 
 export function renderHome(watches: readonly Watch[], now: number, lang: Lang): HomeView {
@@ -31,5 +31,6 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
       accessory: { type: 'button', action_id: ACTION.stopWatchHome, text: { type: 'plain_text', text: m.stopWatching }, value: watch.id, style: 'danger' },
     });
   }
+  if (watches.length > MAX_WATCHES_SHOWN) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.andMore(watches.length - MAX_WATCHES_SHOWN) }] });
   return { type: 'home', blocks };
 }
