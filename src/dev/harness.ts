@@ -38,20 +38,34 @@ export interface Harness {
   stop(options?: { keepFakes?: boolean }): Promise<void>;
 }
 
+/** The BlueKing settings that point the bot at a running fake BlueKing JOB, as user `alice`. */
+export function bkEnv(esb: FakeBkJob): Record<string, string> {
+  return {
+    BK_API_BASE_URL: esb.url,
+    BK_APP_CODE: esb.appCode,
+    BK_APP_SECRET: esb.appSecret,
+    BK_USERNAME: 'alice',
+  };
+}
+
+/** The settings that run the bot in HTTP mode (any free port) against running fakes; add a database and log level. */
+export function botEnv(slack: FakeSlackApi, esb: FakeBkJob): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    ...bkEnv(esb),
+  };
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const slack = options.slack ?? new FakeSlackApi({ teamId: TEST_TEAM });
   const esb = options.esb ?? new FakeBkJob();
   if (!options.slack) await slack.start();
   if (!options.esb) await esb.start();
   const env: Env = {
-    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    PORT: '0',
-    BK_API_BASE_URL: esb.url,
-    BK_APP_CODE: esb.appCode,
-    BK_APP_SECRET: esb.appSecret,
-    BK_USERNAME: 'alice',
+    ...botEnv(slack, esb),
     DATABASE_URL: 'sqlite::memory:',
     LOG_LEVEL: 'silent',
     ...options.env,

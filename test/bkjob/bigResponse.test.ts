@@ -5,12 +5,10 @@
  * (a generated 3 MB response, exact byte boundaries) and against the FakeBkJob streaming a big job
  * over real HTTP, wired from config as in production.
  */
-import { inspect } from 'node:util';
 import nock from 'nock';
-import { BkJobError, isBkJobError } from '../../src/bkjob/errors';
+import { BkJobError } from '../../src/bkjob/errors';
 import type { BkActor, JobRef } from '../../src/bkjob/model';
 import { type JobLogSource, V2JobLogSource } from '../../src/bkjob/source';
-import { BkTransport } from '../../src/bkjob/transport';
 import { V2_JOB_INSTANCE_LOG_PATH } from '../../src/bkjob/v2';
 import { createJobSource } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -18,33 +16,12 @@ import { ESB_V2_JOB_INSTANCE_LOG, FakeBkJob } from '../../src/dev/fakeEsb';
 import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../../src/dev/generate';
 import { SCENARIO_BIZ_ID, SCENARIO_JOB_IDS, failedJob, hugeJob } from '../../src/dev/scenarios';
 import { buildJobSummary } from '../../src/summary/build';
+import { APP_SECRET, BK_TOKEN, ESB, JSON_UTF8_HEADERS, TOKEN, USER, expectNoSecrets, failure, transport, useNock, v2Query } from '../helpers/bk';
+import { sourceEnv } from '../helpers/fakes';
 
 const MB = 1024 * 1024;
-const ESB = 'https://paas.example.com';
-const APP_CODE = 'joblog-bot';
-const APP_SECRET = 's3cr3t-APP-SECRET-value';
-const BK_TOKEN = 'bkT0ken-L0GIN-cookie-value';
-const USER: BkActor = { kind: 'username', username: 'alice' };
-const TOKEN: BkActor = { kind: 'token', token: BK_TOKEN };
 const REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
 const TOO_LARGE_1MB = "BlueKing JOB's response is larger than the 1 MB limit (BK_MAX_RESPONSE_MB)";
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
-
-async function failure(promise: Promise<unknown>): Promise<BkJobError> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isBkJobError(err)) throw new Error(`expected a BkJobError, got ${String(err)}`);
-  return err;
-}
-
-function expectNoSecrets(err: BkJobError, secrets: readonly string[]): void {
-  const views = [String(err), err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 }), inspect(err, { depth: 10, showHidden: true })];
-  for (const view of views) for (const secret of secrets) expect(view).not.toContain(secret);
-  // Only BkJobError's own fields: no axios config, request, response or cause riding along.
-  expect(Object.keys(err).sort()).toEqual(['bkMessage', 'code', 'kind', 'missingPermissions', 'name', 'requestId']);
-}
 
 function expectTooLarge(err: BkJobError, secrets: readonly string[]): void {
   expect(err).toBeInstanceOf(BkJobError);
@@ -67,27 +44,17 @@ afterAll(() => {
 
 describe('v2 response size limit (nock, generated responses)', () => {
   function v2Source(maxResponseBytes = MB): V2JobLogSource {
-    const transport = new BkTransport({ baseUrl: ESB, credentials: { appCode: APP_CODE, appSecret: APP_SECRET }, timeoutMs: 10_000, maxResponseBytes, auth: 'esb' });
-    return new V2JobLogSource(transport, { defaultOffsetMinutes: 480 });
+    return new V2JobLogSource(transport({ timeoutMs: 10_000, maxResponseBytes }), { defaultOffsetMinutes: 480 });
   }
 
   function serve(body: string, actor: BkActor = USER): nock.Scope {
-    const who = actor.kind === 'username' ? { bk_username: actor.username } : { bk_token: actor.token };
-    return nock(ESB)
-      .get(V2_JOB_INSTANCE_LOG_PATH)
-      .query({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...who, bk_biz_id: String(REF.bizId), job_instance_id: String(REF.jobInstanceId) })
-      .reply(200, body, JSON_HEADERS);
+    return nock(ESB).get(V2_JOB_INSTANCE_LOG_PATH).query(v2Query(REF, actor)).reply(200, body, JSON_UTF8_HEADERS);
   }
 
   const big = generateV2Response({ hosts: 105, steps: 3, logBytes: 10_000, failingHosts: 3 });
   const small = generateV2Response({ hosts: 30, steps: 3, logBytes: 10_000, failingHosts: 3 });
 
-  beforeAll(() => nock.disableNetConnect());
-  afterEach(() => nock.cleanAll());
-  afterAll(() => {
-    nock.enableNetConnect();
-    nock.restore();
-  });
+  useNock();
 
   it('the generated responses are the sizes this test is about', () => {
     expect(Buffer.byteLength(big)).toBeGreaterThan(3 * MB);
@@ -177,15 +144,7 @@ describe('BK_MAX_RESPONSE_MB=1 end to end (FakeBkJob streaming over HTTP)', () =
 
   beforeAll(async () => {
     await esb.start();
-    const env = {
-      SLACK_BOT_TOKEN: 'xoxb-x',
-      SLACK_SIGNING_SECRET: 's',
-      BK_API_BASE_URL: esb.url,
-      BK_APP_CODE: esb.appCode,
-      BK_APP_SECRET: esb.appSecret,
-      BK_USERNAME: 'alice',
-      BK_MAX_RESPONSE_MB: '1',
-    };
+    const env = { ...sourceEnv(esb), BK_MAX_RESPONSE_MB: '1' };
     const config = loadConfig({ ...env, BK_JOB_API_VERSION: 'v2' });
     expect(config.bk.maxResponseBytes).toBe(MB);
     v2 = createJobSource(config);

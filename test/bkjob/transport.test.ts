@@ -5,69 +5,19 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import nock from 'nock';
 import { BkJobError, type BkJobErrorKind, isBkJobError } from '../../src/bkjob/errors';
-import type { BkActor } from '../../src/bkjob/model';
-import { BkTransport, type TransportOptions } from '../../src/bkjob/transport';
+import type { TransportOptions } from '../../src/bkjob/transport';
+import { APP_CODE, APP_SECRET, BK_TOKEN, ESB, GATEWAY, JSON_HEADERS, TOKEN, USER, authHeader, expectNoSecrets, failure, sameJson, transport, useNock } from '../helpers/bk';
 
-const ESB = 'https://paas.example.com';
-const GATEWAY = 'https://bkapi.example.com/api/bk-job/prod';
-const APP_CODE = 'joblog-bot';
-const APP_SECRET = 's3cr3t-APP-SECRET-value';
-const BK_TOKEN = 'bkT0ken-L0GIN-cookie-value';
-const USER: BkActor = { kind: 'username', username: 'alice' };
-const TOKEN: BkActor = { kind: 'token', token: BK_TOKEN };
 const ESB_PATH = '/api/c/compapi/v2/jobv3/get_job_instance_status/';
 const GW_PATH = '/api/v3/get_job_instance_status';
 const PARAMS = { bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: 2001893471, return_ip_result: true } as const;
 const OK = JSON.stringify({ result: true, code: 0, data: { ok: 1 }, job_request_id: 'req-1' });
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
-function transport(overrides: Partial<TransportOptions> = {}): BkTransport {
-  return new BkTransport({ baseUrl: ESB, credentials: { appCode: APP_CODE, appSecret: APP_SECRET }, timeoutMs: 5000, maxResponseBytes: 1024 * 1024, auth: 'esb', ...overrides });
-}
 
 const gateway = (overrides: Partial<TransportOptions> = {}) => transport({ baseUrl: GATEWAY, auth: 'gateway', ...overrides });
 
-async function failure(promise: Promise<unknown>): Promise<BkJobError> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isBkJobError(err)) throw new Error(`expected a BkJobError, got ${String(err)}`);
-  return err;
-}
-
-function expectNoSecrets(err: BkJobError): void {
-  const views = [String(err), err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 }), inspect(err, { depth: 10, showHidden: true })];
-  for (const view of views) {
-    expect(view).not.toContain(APP_SECRET);
-    expect(view).not.toContain(BK_TOKEN);
-  }
-  // Only BkJobError's own fields: no axios config, request, response or cause riding along.
-  expect(Object.keys(err).sort()).toEqual(['bkMessage', 'code', 'kind', 'missingPermissions', 'name', 'requestId']);
-}
-
-/** Parses the gateway auth header, failing the match (not throwing) when it is absent or bad. */
-function authHeader(value: string | undefined): unknown {
-  try {
-    return value === undefined ? undefined : (JSON.parse(value) as unknown);
-  } catch {
-    return undefined;
-  }
-}
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-  // Unhook nock from http so the next test file (and Jest's teardown) starts clean.
-  nock.restore();
-});
+useNock();
 
 describe('ESB requests: credentials as parameters', () => {
   it('GET puts credentials, actor and params in the query, with no auth header', async () => {
@@ -93,7 +43,7 @@ describe('gateway requests: credentials in X-Bkapi-Authorization only', () => {
   it('GET sends the auth header and a query with the params alone', async () => {
     const scope = nock(GATEWAY)
       .get(GW_PATH)
-      .matchHeader('x-bkapi-authorization', (value) => JSON.stringify(authHeader(value)) === JSON.stringify({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, bk_username: 'alice' }))
+      .matchHeader('x-bkapi-authorization', (value) => sameJson(authHeader(value), { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, bk_username: 'alice' }))
       // Exactly the params (nock's object form is an exact match): no credentials in the URL,
       // which proxies and access logs record and the gateway ignores (allow_auth_from_params off).
       .query({ bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: '2001893471', return_ip_result: 'true' })
@@ -106,7 +56,7 @@ describe('gateway requests: credentials in X-Bkapi-Authorization only', () => {
     const scope = nock(GATEWAY)
       .get(GW_PATH)
       .query(true)
-      .matchHeader('x-bkapi-authorization', (value) => JSON.stringify(authHeader(value)) === JSON.stringify({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, bk_token: BK_TOKEN }))
+      .matchHeader('x-bkapi-authorization', (value) => sameJson(authHeader(value), { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, bk_token: BK_TOKEN }))
       .reply(200, OK, JSON_HEADERS);
     await gateway().call({ method: 'GET', path: GW_PATH, actor: TOKEN, params: PARAMS });
     scope.done();

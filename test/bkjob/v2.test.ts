@@ -3,94 +3,41 @@
  * the exact request, the normalised JobInstance, and every way a call can fail, with the check
  * that no failure carries the app secret or the user's bk_token anywhere a log or Slack could see.
  */
-import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
-import { join } from 'node:path';
-import { inspect } from 'node:util';
 import nock from 'nock';
-import { BkJobError } from '../../src/bkjob/errors';
 import type { BkActor, HostLogRef, JobRef } from '../../src/bkjob/model';
 import { V2JobLogSource } from '../../src/bkjob/source';
-import { BkTransport, type TransportOptions } from '../../src/bkjob/transport';
+import type { TransportOptions } from '../../src/bkjob/transport';
 import { V2_JOB_INSTANCE_LOG_PATH, decodeHtmlEntities, extractV2HostLog, parseV2JobInstanceLog } from '../../src/bkjob/v2';
+import { ESB, JSON_UTF8_HEADERS, TOKEN, USER, expectNoSecrets, failure, transport, useNock, v2Query } from '../helpers/bk';
+import { fixtureJson, fixtureText } from '../helpers/jobs';
 
-const ESB = 'https://paas.example.com';
-const APP_CODE = 'joblog-bot';
-const APP_SECRET = 's3cr3t-APP-SECRET-value';
-const BK_TOKEN = 'bkT0ken-L0GIN-cookie-value';
-const USER: BkActor = { kind: 'username', username: 'alice' };
-const TOKEN: BkActor = { kind: 'token', token: BK_TOKEN };
 const SHANGHAI = 480;
 
 const FAILED_JOB: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
 const SUCCESS_JOB: JobRef = { bizId: 3, jobInstanceId: 2001770500 };
 const RUNNING_JOB: JobRef = { bizId: 3, jobInstanceId: 2001772200 };
 
-const FIXTURES = join(__dirname, '../fixtures/bkjob');
-const fixtureText = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
-/** A deep, mutable copy of a fixture, for variations. */
-const fixtureJson = (name: string): { data: Record<string, unknown>[] } & Record<string, unknown> => JSON.parse(fixtureText(name)) as { data: Record<string, unknown>[] } & Record<string, unknown>;
+/** A deep, mutable copy of a v2 fixture, for variations. */
+const v2Fixture = (name: string) => fixtureJson(name) as { data: Record<string, unknown>[] } & Record<string, unknown>;
 
 /** "2024-06-11 10:15:03" in Asia/Shanghai → epoch ms. */
 const cst = (time: string): number => Date.parse(`${time.replace(' ', 'T')}+08:00`);
 
 function source(overrides: Partial<TransportOptions> = {}): V2JobLogSource {
-  const transport = new BkTransport({
-    baseUrl: ESB,
-    credentials: { appCode: APP_CODE, appSecret: APP_SECRET },
-    timeoutMs: 5000,
-    maxResponseBytes: 1024 * 1024,
-    auth: 'esb',
-    ...overrides,
-  });
-  return new V2JobLogSource(transport, { defaultOffsetMinutes: SHANGHAI });
+  return new V2JobLogSource(transport(overrides), { defaultOffsetMinutes: SHANGHAI });
 }
 
-/** The exact query the ESB must receive: credentials, actor, and nothing else but the job. */
-function expectedQuery(ref: JobRef, actor: BkActor): Record<string, string> {
-  const who: Record<string, string> = actor.kind === 'username' ? { bk_username: actor.username } : { bk_token: actor.token };
-  return { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...who, bk_biz_id: String(ref.bizId), job_instance_id: String(ref.jobInstanceId) };
-}
-
+/** Intercepts the documented ESB GET, with exactly the query it must carry. */
 function esb(ref: JobRef, actor: BkActor = USER, base = ESB): nock.Interceptor {
-  return nock(base).get(V2_JOB_INSTANCE_LOG_PATH).query(expectedQuery(ref, actor));
+  return nock(base).get(V2_JOB_INSTANCE_LOG_PATH).query(v2Query(ref, actor));
 }
 
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
-
-/** Awaits a rejection that must be a BkJobError and returns it. */
-async function failure(promise: Promise<unknown>): Promise<BkJobError> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof BkJobError)) throw new Error(`expected a BkJobError, got ${String(err)}`);
-  return err;
-}
-
-/** Every view of an error a logger, Slack or a crash report might use must be free of secrets. */
-function expectNoSecrets(err: BkJobError): void {
-  const views = [String(err), err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 }), inspect(err, { depth: 10, showHidden: true })];
-  for (const view of views) {
-    expect(view).not.toContain(APP_SECRET);
-    expect(view).not.toContain(BK_TOKEN);
-  }
-}
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-  // Unhook nock from http so the next test file (and Jest's teardown) starts clean.
-  nock.restore();
-});
+useNock();
 
 describe('V2JobLogSource.getJobInstance success', () => {
   it('sends the documented ESB GET and normalises the successful job', async () => {
-    const scope = esb(SUCCESS_JOB).reply(200, fixtureText('v2-get_job_instance_log-success.json'), JSON_HEADERS);
+    const scope = esb(SUCCESS_JOB).reply(200, fixtureText('v2-get_job_instance_log-success.json'), JSON_UTF8_HEADERS);
     const job = await source().getJobInstance(USER, SUCCESS_JOB);
     scope.done();
 
@@ -131,7 +78,7 @@ describe('V2JobLogSource.getJobInstance success', () => {
   });
 
   it('normalises the failed job: per-host statuses, cloud areas, float seconds and the unstarted step', async () => {
-    const scope = esb(FAILED_JOB).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_HEADERS);
+    const scope = esb(FAILED_JOB).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_UTF8_HEADERS);
     const job = await source().getJobInstance(USER, FAILED_JOB);
     scope.done();
 
@@ -161,7 +108,7 @@ describe('V2JobLogSource.getJobInstance success', () => {
   });
 
   it('normalises the running job: offset-less times in the default zone, execute_count, open hosts', async () => {
-    const scope = esb(RUNNING_JOB).reply(200, fixtureText('v2-get_job_instance_log-running.json'), JSON_HEADERS);
+    const scope = esb(RUNNING_JOB).reply(200, fixtureText('v2-get_job_instance_log-running.json'), JSON_UTF8_HEADERS);
     const job = await source().getJobInstance(USER, RUNNING_JOB);
     scope.done();
 
@@ -196,7 +143,7 @@ describe('V2JobLogSource.getJobInstance success', () => {
   });
 
   it('reads execute_count (current backend) as retry_count (documented) and takes the step maximum', () => {
-    const body = fixtureJson('v2-get_job_instance_log-running.json');
+    const body = v2Fixture('v2-get_job_instance_log-running.json');
     const ipLogs = ((body.data[0]!.step_results as Record<string, unknown>[])[1]!.ip_logs as Record<string, unknown>[]);
     ipLogs[1]!.execute_count = 2;
     const job = parseV2JobInstanceLog(body.data, RUNNING_JOB, { defaultOffsetMinutes: SHANGHAI });
@@ -205,7 +152,7 @@ describe('V2JobLogSource.getJobInstance success', () => {
   });
 
   it('uses the configured default offset for times without one', () => {
-    const body = fixtureJson('v2-get_job_instance_log-running.json');
+    const body = v2Fixture('v2-get_job_instance_log-running.json');
     const utc = parseV2JobInstanceLog(body.data, RUNNING_JOB, { defaultOffsetMinutes: 0 });
     const cstJob = parseV2JobInstanceLog(body.data, RUNNING_JOB, { defaultOffsetMinutes: SHANGHAI });
     expect(utc.startTime).toBe(Date.parse('2024-06-11T11:02:30Z'));
@@ -214,7 +161,7 @@ describe('V2JobLogSource.getJobInstance success', () => {
 
   it('sends bk_token instead of bk_username for a token actor', async () => {
     // The exact query match fails if bk_username (or anything else) is also sent.
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_UTF8_HEADERS);
     const job = await source().getJobInstance(TOKEN, FAILED_JOB);
     scope.done();
     expect(job.steps).toHaveLength(3);
@@ -223,8 +170,8 @@ describe('V2JobLogSource.getJobInstance success', () => {
   it('sends Blueking-Language when a language is configured', async () => {
     const scope = nock(ESB, { reqheaders: { 'blueking-language': 'zh-cn', accept: 'application/json' } })
       .get(V2_JOB_INSTANCE_LOG_PATH)
-      .query(expectedQuery(FAILED_JOB, USER))
-      .reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_HEADERS);
+      .query(v2Query(FAILED_JOB, USER))
+      .reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_UTF8_HEADERS);
     await source({ language: 'zh-cn' }).getJobInstance(USER, FAILED_JOB);
     scope.done();
   });
@@ -236,7 +183,7 @@ describe('V2JobLogSource.getHostLog', () => {
   const ref = (ip: string, bkCloudId: number, stepInstanceId = 2003771002): HostLogRef => ({ job: FAILED_JOB, stepInstanceId, ip, bkCloudId });
 
   it('returns one host log with the HTML escaping undone', async () => {
-    const scope = esb(FAILED_JOB).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_HEADERS);
+    const scope = esb(FAILED_JOB).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_UTF8_HEADERS);
     const log = await source().getHostLog(USER, ref('10.0.1.14', 0));
     scope.done();
     expect(log.ref).toEqual(ref('10.0.1.14', 0));
@@ -248,7 +195,7 @@ describe('V2JobLogSource.getHostLog', () => {
   });
 
   it('tells hosts in different cloud areas apart', () => {
-    const data = fixtureJson('v2-get_job_instance_log-failed.json').data;
+    const data = v2Fixture('v2-get_job_instance_log-failed.json').data;
     expect(extractV2HostLog(data, ref('172.16.8.21', 2), V2_OPTIONS).content).toContain('nginx.service is not active');
     expect(() => extractV2HostLog(data, ref('172.16.8.21', 0), V2_OPTIONS)).toThrow(
       expect.objectContaining({ kind: 'not_found', message: 'Host 172.16.8.21 is not in step 2003771002 of job 2001893471' }) as Error,
@@ -256,13 +203,13 @@ describe('V2JobLogSource.getHostLog', () => {
   });
 
   it('reports an unknown step or host as not_found', () => {
-    const data = fixtureJson('v2-get_job_instance_log-failed.json').data;
+    const data = v2Fixture('v2-get_job_instance_log-failed.json').data;
     expect(() => extractV2HostLog(data, ref('10.0.1.14', 0, 42), V2_OPTIONS)).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 10.0.1.14 is not in step 42 of job 2001893471' }) as Error);
     expect(() => extractV2HostLog(data, ref('10.9.9.9', 5), V2_OPTIONS)).toThrow(expect.objectContaining({ kind: 'not_found', message: 'Host 5:10.9.9.9 is not in step 2003771002 of job 2001893471' }) as Error);
   });
 
   it('gives an empty log for a host with null log_content', () => {
-    const body = fixtureJson('v2-get_job_instance_log-failed.json');
+    const body = v2Fixture('v2-get_job_instance_log-failed.json');
     const group = (body.data[1]!.step_results as Record<string, unknown>[])[1]!;
     (group.ip_logs as Record<string, unknown>[])[0]!.log_content = null;
     expect(extractV2HostLog(body.data, ref('10.0.1.14', 0), V2_OPTIONS).content).toBe('');
@@ -274,7 +221,7 @@ describe('V2JobLogSource failures', () => {
   const get = (options: Partial<TransportOptions> = {}) => source(options).getJobInstance(TOKEN, FAILED_JOB);
 
   it('result:false with a permission error → api error with the missing IAM action', async () => {
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, fixtureText('v2-error-no-permission.json'), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, fixtureText('v2-error-no-permission.json'), JSON_UTF8_HEADERS);
     const err = await failure(get());
     scope.done();
     expect(err.message).toBe('BlueKing JOB error 9900403: 用户(alice)权限不足，请前往权限中心确认并申请补充后重试');
@@ -315,7 +262,7 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('no answer within the timeout → timeout, transient', async () => {
-    const scope = esb(FAILED_JOB, TOKEN).delay(2000).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).delay(2000).reply(200, fixtureText('v2-get_job_instance_log-failed.json'), JSON_UTF8_HEADERS);
     const started = Date.now();
     const err = await failure(get({ timeoutMs: 200 }));
     expect(Date.now() - started).toBeLessThan(1500);
@@ -352,7 +299,7 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('JSON without `result` → bad_response', async () => {
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ code: 0, data: [] }), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ code: 0, data: [] }), JSON_UTF8_HEADERS);
     const err = await failure(get());
     scope.done();
     expect(err.message).toBe('BlueKing JOB answered JSON without the expected `result` field');
@@ -361,7 +308,7 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('result:true with data that is not a list → path-named bad_response', async () => {
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ result: true, code: 0, data: { steps: [] } }), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ result: true, code: 0, data: { steps: [] } }), JSON_UTF8_HEADERS);
     const err = await failure(get());
     scope.done();
     expect(err.message).toBe('BlueKing JOB returned an unexpected response: data should be a list');
@@ -370,9 +317,9 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('a step without step_instance_id → path-named bad_response', async () => {
-    const body = fixtureJson('v2-get_job_instance_log-failed.json');
+    const body = v2Fixture('v2-get_job_instance_log-failed.json');
     delete body.data[0]!.step_instance_id;
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify(body), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify(body), JSON_UTF8_HEADERS);
     const err = await failure(get());
     scope.done();
     expect(err.message).toBe('BlueKing JOB returned an unexpected response: data[0].step_instance_id should be an integer');
@@ -381,7 +328,7 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('a malformed host deep inside names its full path', () => {
-    const body = fixtureJson('v2-get_job_instance_log-failed.json');
+    const body = v2Fixture('v2-get_job_instance_log-failed.json');
     const group = (body.data[1]!.step_results as Record<string, unknown>[])[2]!;
     (group.ip_logs as Record<string, unknown>[])[0]!.start_time = '11/06/2024';
     expect(() => parseV2JobInstanceLog(body.data, FAILED_JOB, { defaultOffsetMinutes: SHANGHAI })).toThrow(
@@ -390,7 +337,7 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('an empty step list → bad_response', async () => {
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ result: true, code: 0, data: [] }), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify({ result: true, code: 0, data: [] }), JSON_UTF8_HEADERS);
     const err = await failure(get());
     scope.done();
     expect(err.message).toBe('BlueKing JOB returned no steps for job 2001893471');
@@ -398,10 +345,10 @@ describe('V2JobLogSource failures', () => {
   });
 
   it('a response larger than maxResponseBytes → too_large', async () => {
-    const body = fixtureJson('v2-get_job_instance_log-failed.json');
+    const body = v2Fixture('v2-get_job_instance_log-failed.json');
     const group = (body.data[1]!.step_results as Record<string, unknown>[])[0]!;
     (group.ip_logs as Record<string, unknown>[])[0]!.log_content = 'x'.repeat(1536 * 1024);
-    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify(body), JSON_HEADERS);
+    const scope = esb(FAILED_JOB, TOKEN).reply(200, JSON.stringify(body), JSON_UTF8_HEADERS);
     const err = await failure(get({ maxResponseBytes: 1024 * 1024 }));
     scope.done();
     expect(err.message).toBe("BlueKing JOB's response is larger than the 1 MB limit (BK_MAX_RESPONSE_MB)");

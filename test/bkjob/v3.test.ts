@@ -3,87 +3,30 @@
  * gateway requests, secret-free errors, and the promise that one job summarises the same way
  * whether the bot reads it through v2 or v3.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { inspect } from 'node:util';
 import nock from 'nock';
-import { BkJobError } from '../../src/bkjob/errors';
 import type { BkActor, HostLogRef, HostResult, JobInstance, JobRef } from '../../src/bkjob/model';
-import { BkTransport, type TransportOptions } from '../../src/bkjob/transport';
-import { parseV2JobInstanceLog } from '../../src/bkjob/v2';
+import type { TransportOptions } from '../../src/bkjob/transport';
 import { V3JobLogSource, V3_ENDPOINTS, parseV3HostLog, parseV3JobInstanceStatus } from '../../src/bkjob/v3';
 import { buildJobSummary } from '../../src/summary/build';
 import type { JobSummary } from '../../src/summary/types';
+import { APP_CODE, APP_SECRET, ESB, GATEWAY, JSON_HEADERS, TOKEN, USER, actorParams, authHeader, expectNoSecrets, failure, sameJson, transport, useNock } from '../helpers/bk';
+import { fixtureJson, fixtureText, v2FixtureJob } from '../helpers/jobs';
 
-const ESB = 'https://paas.example.com';
-const GATEWAY = 'https://bkapi.example.com/api/bk-job/prod';
-const APP_CODE = 'joblog-bot';
-const APP_SECRET = 's3cr3t-APP-SECRET-value';
-const BK_TOKEN = 'bkT0ken-L0GIN-cookie-value';
-const USER: BkActor = { kind: 'username', username: 'alice' };
-const TOKEN: BkActor = { kind: 'token', token: BK_TOKEN };
 const JOB: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
-const FIXTURES = join(__dirname, '../fixtures/bkjob');
-const fixtureText = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 type Json = Record<string, unknown>;
 /** Mutable deep copy of the v3 status fixture's `data`, for variations. */
 function statusData(): { job_instance: Json; step_instance_list: (Json & { step_ip_result_list?: Json[] | null })[] } & Json {
-  return (JSON.parse(fixtureText('v3-get_job_instance_status-failed.json')) as { data: ReturnType<typeof statusData> }).data;
+  return (fixtureJson('v3-get_job_instance_status-failed.json') as { data: ReturnType<typeof statusData> }).data;
 }
 
 const cst = (time: string): number => Date.parse(`${time.replace(' ', 'T')}+08:00`);
 
 function v3(via: 'esb' | 'gateway', overrides: Partial<TransportOptions> = {}): V3JobLogSource {
-  const transport = new BkTransport({
-    baseUrl: via === 'esb' ? ESB : GATEWAY,
-    credentials: { appCode: APP_CODE, appSecret: APP_SECRET },
-    timeoutMs: 5000,
-    maxResponseBytes: 1024 * 1024,
-    auth: via,
-    ...overrides,
-  });
-  return new V3JobLogSource(transport, { via });
+  return new V3JobLogSource(transport({ baseUrl: via === 'esb' ? ESB : GATEWAY, auth: via, ...overrides }), { via });
 }
 
-async function failure(promise: Promise<unknown>): Promise<BkJobError> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof BkJobError)) throw new Error(`expected a BkJobError, got ${String(err)}`);
-  return err;
-}
-
-function expectNoSecrets(err: BkJobError): void {
-  const views = [String(err), err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 }), inspect(err, { depth: 10, showHidden: true })];
-  for (const view of views) {
-    expect(view).not.toContain(APP_SECRET);
-    expect(view).not.toContain(BK_TOKEN);
-  }
-}
-
-function authHeader(value: string | undefined): unknown {
-  try {
-    return value === undefined ? undefined : (JSON.parse(value) as unknown);
-  } catch {
-    return undefined;
-  }
-}
-
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-  // Unhook nock from http so the next test file (and Jest's teardown) starts clean.
-  nock.restore();
-});
+useNock();
 
 describe('parseV3JobInstanceStatus', () => {
   it('normalises the failed job fixture', () => {
@@ -217,7 +160,7 @@ describe('parseV3HostLog', () => {
   const ref: HostLogRef = { job: JOB, stepInstanceId: 2003771002, bkCloudId: 0, ip: '10.0.1.14', bkHostId: 1004 };
 
   it('returns the raw script log without HTML decoding', () => {
-    const { data } = JSON.parse(fixtureText('v3-get_job_instance_ip_log-script.json')) as { data: unknown };
+    const { data } = fixtureJson('v3-get_job_instance_ip_log-script.json') as { data: unknown };
     const log = parseV3HostLog(data, ref, job);
     expect(log.ref).toBe(ref);
     expect(log.content).toContain('nginx -t 2>&1 failed, abort reload\n');
@@ -279,17 +222,12 @@ describe('parseV3HostLog', () => {
 });
 
 describe('V3JobLogSource via ESB', () => {
+  /** The exact JSON body of an ESB call about JOB: credentials, the actor, the business scope and the job, then `params`. */
+  const esbBody = (actor: BkActor, params: Json) => ({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...actorParams(actor), bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: 2001893471, ...params });
+
   it('POSTs get_job_instance_status with credentials and scope params in the JSON body', async () => {
     const scope = nock(ESB, { badheaders: ['x-bkapi-authorization'] })
-      .post(V3_ENDPOINTS.esb.status.path, {
-        bk_app_code: APP_CODE,
-        bk_app_secret: APP_SECRET,
-        bk_username: 'alice',
-        bk_scope_type: 'biz',
-        bk_scope_id: '3',
-        job_instance_id: 2001893471,
-        return_ip_result: true,
-      })
+      .post(V3_ENDPOINTS.esb.status.path, esbBody(USER, { return_ip_result: true }))
       .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
     const job = await v3('esb').getJobInstance(USER, JOB);
     scope.done();
@@ -299,16 +237,7 @@ describe('V3JobLogSource via ESB', () => {
 
   it('asks for a host log by bk_host_id when the ref has one', async () => {
     const scope = nock(ESB)
-      .post('/api/c/compapi/v2/jobv3/get_job_instance_ip_log/', {
-        bk_app_code: APP_CODE,
-        bk_app_secret: APP_SECRET,
-        bk_token: BK_TOKEN,
-        bk_scope_type: 'biz',
-        bk_scope_id: '3',
-        job_instance_id: 2001893471,
-        step_instance_id: 2003771002,
-        bk_host_id: 1004,
-      })
+      .post('/api/c/compapi/v2/jobv3/get_job_instance_ip_log/', esbBody(TOKEN, { step_instance_id: 2003771002, bk_host_id: 1004 }))
       .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
       .post(V3_ENDPOINTS.esb.status.path)
       .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
@@ -321,17 +250,7 @@ describe('V3JobLogSource via ESB', () => {
 
   it('asks by bk_cloud_id + ip when the ref has no bk_host_id', async () => {
     const scope = nock(ESB)
-      .post('/api/c/compapi/v2/jobv3/get_job_instance_ip_log/', {
-        bk_app_code: APP_CODE,
-        bk_app_secret: APP_SECRET,
-        bk_username: 'alice',
-        bk_scope_type: 'biz',
-        bk_scope_id: '3',
-        job_instance_id: 2001893471,
-        step_instance_id: 2003771002,
-        bk_cloud_id: 0,
-        ip: '10.0.1.14',
-      })
+      .post('/api/c/compapi/v2/jobv3/get_job_instance_ip_log/', esbBody(USER, { step_instance_id: 2003771002, bk_cloud_id: 0, ip: '10.0.1.14' }))
       .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
       .post(V3_ENDPOINTS.esb.status.path)
       .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
@@ -398,10 +317,7 @@ describe('V3JobLogSource via the API gateway', () => {
 });
 
 describe('the same job through v2 and v3', () => {
-  const v2Job = (): JobInstance => {
-    const body = JSON.parse(fixtureText('v2-get_job_instance_log-failed.json')) as { data: unknown };
-    return parseV2JobInstanceLog(body.data, JOB, { defaultOffsetMinutes: 480 });
-  };
+  const v2Job = (): JobInstance => v2FixtureJob('failed', JOB);
   const v3Job = (): JobInstance => parseV3JobInstanceStatus(statusData(), JOB);
 
   /** Drops what only v3 can know: job name, step type and bk_host_id in host addresses. */

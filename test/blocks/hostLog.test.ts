@@ -24,7 +24,7 @@ import type { JobSummary } from '../../src/summary/types';
 
 /** The host a control's value names (null when the value is rejected). */
 const decodeRef = (value: unknown) => decodeHostLogAction(value)?.ref ?? null;
-import { host, hosts, job, step } from '../helpers/jobs';
+import { HOST_14_LOG_HEAD, host, hosts, job, step } from '../helpers/jobs';
 
 const REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
 const RESTART_STEP = 2003774002;
@@ -452,16 +452,7 @@ describe('renderHostLog', () => {
     expect(render(hostLog(content))).toStrictEqual({
       text: '10.0.1.14 · Reload nginx: nginx -t 2&gt;&amp;1 failed, abort reload',
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: ':page_facing_up: Log of `10.0.1.14` in *Reload nginx* · Failed' } },
-        {
-          type: 'context',
-          elements: [
-            {
-              type: 'mrkdwn',
-              text: 'Non-zero Exit Code (104) · exit 1 · Started <!date^1718072109^{date_short_pretty} {time_secs}|2024-06-11 10:15:09 UTC+08:00> · ended <!date^1718072112^{date_short_pretty} {time_secs}|2024-06-11 10:15:12 UTC+08:00> · took 3s · 0 retries',
-            },
-          ],
-        },
+        ...HOST_14_LOG_HEAD,
         {
           type: 'section',
           text: { type: 'mrkdwn', text: '```\n[2024-06-11 10:15:09][PID:41004] job_start\nnginx: [emerg] unknown directive "proxy_passs"\nnginx -t 2&gt;&amp;1 failed, abort reload\n```' },

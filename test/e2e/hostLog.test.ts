@@ -4,47 +4,20 @@
  * the v2 and the v3 BlueKing APIs.
  */
 import { type Harness, startHarness } from '../../src/dev/harness';
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
 import { failedJob, failingOnThreeOf200, hugeJob, mentionsJob } from '../../src/dev/scenarios';
+import { useFakes } from '../helpers/fakes';
+import { HOST_14_LOG_HEAD } from '../helpers/jobs';
 
 const ALICE = 'U0ALICE01';
 const CHANNEL = 'C0OPS0001';
 const SUMMARY_TS = '1700000000.000100';
 
-let slack: FakeSlackApi;
-let esb: FakeBkJob;
-
-beforeAll(async () => {
-  slack = new FakeSlackApi({ teamId: 'T0TEST001' });
-  esb = new FakeBkJob();
-  await slack.start();
-  await esb.start();
-});
-
-afterAll(async () => {
-  await slack.stop();
-  await esb.stop();
-});
-
-beforeEach(() => {
-  slack.reset();
-  esb.reset();
-});
+const { slack, esb } = useFakes();
 
 const HOST_14 = '{"b":3,"j":2001893471,"s":2003771002,"c":0,"i":"10.0.1.14"}';
 
 const EXPECTED_SNIPPET_BLOCKS = [
-  { type: 'section', text: { type: 'mrkdwn', text: ':page_facing_up: Log of `10.0.1.14` in *Reload nginx* · Failed' } },
-  {
-    type: 'context',
-    elements: [
-      {
-        type: 'mrkdwn',
-        text: 'Non-zero Exit Code (104) · exit 1 · Started <!date^1718072109^{date_short_pretty} {time_secs}|2024-06-11 10:15:09 UTC+08:00> · ended <!date^1718072112^{date_short_pretty} {time_secs}|2024-06-11 10:15:12 UTC+08:00> · took 3s · 0 retries',
-      },
-    ],
-  },
+  ...HOST_14_LOG_HEAD,
   {
     type: 'section',
     text: {

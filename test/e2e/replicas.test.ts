@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { type Harness, startHarness } from '../../src/dev/harness';
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
 import { failStep, runningJob } from '../../src/dev/scenarios';
 import { PostgresWatchStore, SqliteWatchStore } from '../../src/store';
 import type { WatchStore } from '../../src/store/types';
+import { newFakes, startFakes, stopFakes } from '../helpers/fakes';
 
 const JOBS = 12;
 const CHANNEL = 'C0OPS0001';
@@ -61,17 +60,14 @@ if (pgUrl) backends.push(['PostgreSQL', () => postgresBackend(pgUrl)]);
 
 describe.each(backends)('two replicas on one %s', (_name, makeBackend) => {
   let backend: Backend;
-  let slack: FakeSlackApi;
-  let esb: FakeBkJob;
+  const fakes = newFakes();
+  const { slack, esb } = fakes;
   let replicas: Harness[];
   let clock: number;
 
   beforeAll(async () => {
     backend = makeBackend();
-    slack = new FakeSlackApi({ teamId: 'T0TEST001' });
-    esb = new FakeBkJob();
-    await slack.start();
-    await esb.start();
+    await startFakes(fakes);
     clock = Date.UTC(2024, 5, 11, 3, 5);
     replicas = [];
     for (const owner of ['replica-a', 'replica-b']) {
@@ -81,8 +77,7 @@ describe.each(backends)('two replicas on one %s', (_name, makeBackend) => {
 
   afterAll(async () => {
     for (const replica of replicas) await replica.stop({ keepFakes: true });
-    await slack.stop();
-    await esb.stop();
+    await stopFakes(fakes);
     await backend.cleanup();
   });
 

@@ -6,31 +6,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
-import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../../src/dev/harness';
+import { botEnv } from '../../src/dev/harness';
 import { failStep, runningJob } from '../../src/dev/scenarios';
 import { SqliteWatchStore } from '../../src/store';
+import { useFakes } from '../helpers/fakes';
 
 const ROOT = join(__dirname, '..', '..');
 const CHANNEL = 'C0OPS0001';
+const { slack, esb } = useFakes();
 let dir: string;
-let slack: FakeSlackApi;
-let esb: FakeBkJob;
 
 function startBot(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: '0',
-      BK_API_BASE_URL: esb.url,
-      BK_APP_CODE: esb.appCode,
-      BK_APP_SECRET: esb.appSecret,
-      BK_USERNAME: 'alice',
+      ...botEnv(slack, esb),
       DATABASE_URL: `sqlite:${join(dir, 'joblog.db')}`,
       POLL_CRON: '* * * * * *',
       LOG_LEVEL: 'info',
@@ -52,17 +43,11 @@ async function until(probe: () => boolean, what: string, timeoutMs = 30_000): Pr
   }
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'joblog-shutdown-'));
-  slack = new FakeSlackApi({ teamId: 'T0TEST001' });
-  esb = new FakeBkJob();
-  await slack.start();
-  await esb.start();
 });
 
-afterAll(async () => {
-  await slack.stop();
-  await esb.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

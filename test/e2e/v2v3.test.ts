@@ -13,6 +13,7 @@ import type { FakeJobDef } from '../../src/dev/fakeJobs';
 import { failedJob, failingOnThreeOf200, waitingForUserJob } from '../../src/dev/scenarios';
 import { buildJobSummary } from '../../src/summary/build';
 import type { JobSummary } from '../../src/summary/types';
+import { sourceEnv } from '../helpers/fakes';
 
 type Flavour = 'v2' | 'v3-esb' | 'v3-gateway';
 const FLAVOURS: readonly Flavour[] = ['v2', 'v3-esb', 'v3-gateway'];
@@ -28,14 +29,7 @@ const esb = new FakeBkJob({ jobs: SCENARIOS.map(([, make]) => make()) });
 const sources = {} as Record<Flavour, JobLogSource>;
 
 function envFor(flavour: Flavour): Record<string, string> {
-  const env: Record<string, string> = {
-    SLACK_BOT_TOKEN: 'xoxb-x',
-    SLACK_SIGNING_SECRET: 's',
-    BK_API_BASE_URL: esb.url,
-    BK_APP_CODE: esb.appCode,
-    BK_APP_SECRET: esb.appSecret,
-    BK_USERNAME: 'alice',
-  };
+  const env = sourceEnv(esb);
   if (flavour === 'v2') env.BK_JOB_API_VERSION = 'v2';
   if (flavour === 'v3-esb') env.BK_JOB_API_VERSION = 'v3';
   if (flavour === 'v3-gateway') Object.assign(env, { BK_JOB_API_VERSION: 'v3', BK_V3_TRANSPORT: 'gateway', BK_API_BASE_URL: esb.gatewayUrl });

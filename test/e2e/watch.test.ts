@@ -6,19 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Harness, startHarness } from '../../src/dev/harness';
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
 import { failStep, failedJob, runningJob, waitingForUserJob } from '../../src/dev/scenarios';
 import type { SlackCall } from '../../src/dev/fakeSlack';
+import { useFakes } from '../helpers/fakes';
 
 const ALICE = 'U0ALICE01';
 const CHANNEL = 'C0OPS0001';
 const job = runningJob();
 const WATCHED_BY = `:eyes: Watched by <@${ALICE}> · notifying on failures, steps waiting for confirmation and the result`;
 
+const { slack, esb } = useFakes();
 let dir: string;
-let slack: FakeSlackApi;
-let esb: FakeBkJob;
 let clock: number;
 
 function env(extra: Record<string, string> = {}) {
@@ -33,22 +31,8 @@ const posts = () => slack.calls('chat.postMessage');
 const replies = () => posts().filter((c) => c.args.thread_ts !== undefined);
 const textOf = (call: SlackCall) => String(call.args.text);
 
-beforeAll(async () => {
-  slack = new FakeSlackApi({ teamId: 'T0TEST001' });
-  esb = new FakeBkJob();
-  await slack.start();
-  await esb.start();
-});
-
-afterAll(async () => {
-  await slack.stop();
-  await esb.stop();
-});
-
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'joblog-e2e-'));
-  slack.reset();
-  esb.reset();
   esb.setJob(runningJob());
   clock = Date.UTC(2024, 5, 11, 3, 5);
 });

@@ -107,3 +107,20 @@ export const FAILED_FIXTURE_MESSAGE = {
     },
     ],
 };
+
+/**
+ * The first blocks of the log of 10.0.1.14 in the failed fixture's "Reload nginx" step (exit 1 after
+ * 3 s, 10:15:09 to 10:15:12 in UTC+08:00): which host and step, and how the host ended.
+ */
+export const HOST_14_LOG_HEAD = [
+  { type: 'section', text: { type: 'mrkdwn', text: ':page_facing_up: Log of `10.0.1.14` in *Reload nginx* · Failed' } },
+  {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: 'Non-zero Exit Code (104) · exit 1 · Started <!date^1718072109^{date_short_pretty} {time_secs}|2024-06-11 10:15:09 UTC+08:00> · ended <!date^1718072112^{date_short_pretty} {time_secs}|2024-06-11 10:15:12 UTC+08:00> · took 3s · 0 retries',
+      },
+    ],
+  },
+];
