@@ -16,7 +16,7 @@ export interface JobLogSource {
 
 export interface V2SourceOptions {
   readonly defaultOffsetMinutes: number;
-  /** Most v2 responses downloaded and parsed at once (default 2); see `Gate`. */
+  /** Most v2 responses downloaded and parsed at once (default 2); see `Gate`. Bounds memory to about 3 × BK_MAX_RESPONSE_MB per slot. */
   readonly maxInFlight?: number;
 }
 
