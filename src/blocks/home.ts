@@ -23,7 +23,7 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
   for (const watch of watches.slice(0, MAX_WATCHES_SHOWN)) {
     const state = watch.snapshot ? `${stateEmoji(watch.snapshot.state)} ${m.jobState[watch.snapshot.state]}` : '…';
     const status = watch.status === 'paused' ? m.pausedStatus(truncate(watch.statusReason ?? '', 200)) : '';
-    const title = escapeText(m.jobInline(null, watch.ref.bizId, watch.ref.jobInstanceId));
+    const title = escapeText(m.jobInline(watch.snapshot?.jobName ?? null, watch.ref.bizId, watch.ref.jobInstanceId));
     blocks.push({
       type: 'section',
       block_id: `joblog_home_watch:${watch.id}`,

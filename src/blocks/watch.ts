@@ -76,7 +76,7 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   const m = messages(lang);
   if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
   const lines = watches.map((w) => {
-    const title = escapeText(m.jobInline(null, w.ref.bizId, w.ref.jobInstanceId));
+    const title = escapeText(m.jobInline(w.snapshot?.jobName ?? null, w.ref.bizId, w.ref.jobInstanceId));
     const state = w.snapshot ? `${stateEmoji(w.snapshot.state)} ${m.jobState[w.snapshot.state]}` : '…';
     const status = w.status === 'paused' ? m.pausedStatus(truncate(w.statusReason ?? '', 200)) : '';
     return m.watchListLine(title, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);

@@ -208,7 +208,10 @@ function decodeSnapshot(raw: unknown): WatchSnapshot {
   const value = asRecord(raw, path);
   const steps = value['steps'];
   if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
+  const jobName = value['jobName'];
+  if (jobName !== undefined && typeof jobName !== 'string') return corrupt(`${path}.jobName`, 'a string');
   return {
+    ...(jobName === undefined ? {} : { jobName }),
     state: readEnum(value['state'], JOB_STATES, `${path}.state`),
     steps: steps.map((item: unknown, index): StepSnapshot => {
       const step = asRecord(item, `${path}.steps[${index}]`);

@@ -53,6 +53,7 @@ const GROUPS_IN_EVENT = 5;
 
 export function snapshotOf(summary: JobSummary): WatchSnapshot {
   return {
+    ...(summary.name === null ? {} : { jobName: summary.name }),
     state: summary.state,
     steps: summary.steps.map((s) => ({ stepInstanceId: s.stepInstanceId, status: s.status, executeCount: s.executeCount, failedHostCount: s.failedHostCount })),
   };

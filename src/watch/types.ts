@@ -16,6 +16,8 @@ export type WatchStatus = 'active' | 'paused' | 'ended' | 'expired';
 export interface WatchSnapshot {
   readonly state: JobState;
   readonly steps: readonly StepSnapshot[];
+  /** The job's name when the API gives one (v3), for lists; absent otherwise. */
+  readonly jobName?: string;
 }
 
 export interface StepSnapshot {

@@ -510,6 +510,7 @@ const CHANNEL = 'C_CONTRACT';
 const REF = { bizId: 2, jobInstanceId: 1000 } as const;
 
 const SNAPSHOT: WatchSnapshot = {
+  jobName: 'deploy <web> & "api"',
   state: 'failed',
   steps: [
     { stepInstanceId: 20_000_000_001, status: 3, executeCount: 0, failedHostCount: 0 },

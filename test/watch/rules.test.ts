@@ -76,8 +76,9 @@ const DEPLOY_FAILED_GROUPS = [
 ];
 
 describe('snapshotOf', () => {
-  it('keeps the job state and, per step, status, execute count and failed host count', () => {
+  it('keeps the job name, the job state and, per step, status, execute count and failed host count', () => {
     expect(snapshotOf(deployFailedJobRunning)).toEqual({
+      jobName: 'deploy-web',
       state: 'running',
       steps: [
         { stepInstanceId: 101, status: S.SUCCESS, executeCount: 0, failedHostCount: 0 },
