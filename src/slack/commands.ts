@@ -1,12 +1,11 @@
 /**
  * `/joblog` listener: ack at once (usage help goes in the ack itself), then do the slow work.
  */
-import { randomUUID } from 'node:crypto';
 import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { JobRef } from '../bkjob/model';
 import { renderJobSummary, type SlackMessage } from '../blocks/jobSummary';
 import { renderInternalError, renderUsage } from '../blocks/replies';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, renderOptionsFor, slackErrorCode } from './context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, incidentId, renderOptionsFor, slackErrorCode } from './context';
 import { describeProblem, parseJoblogCommand } from './parseCommand';
 import type { WatchCommands } from './watchCommands';
 
@@ -43,7 +42,7 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
     }
   } catch (err) {
     // Whatever failed, the user hears about it (with an incident id) instead of silence.
-    const incident = typeof context.requestId === 'string' ? context.requestId : randomUUID().slice(0, 8);
+    const incident = incidentId(context.requestId);
     deps.logger.error({ err, incident, channel: channelId, user: userId, command: parsed.kind }, '/joblog failed');
     await respond({ response_type: 'ephemeral', replace_original: false, ...renderInternalError(deps.lang, incident) }).catch(() => undefined);
   }

@@ -48,9 +48,14 @@ export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, co
     deps.logger.warn({ ...context, err, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'BlueKing call failed');
     return renderBkError(err, ref, deps.lang);
   }
-  const incident = randomUUID().slice(0, 8);
+  const incident = incidentId(context.requestId);
   deps.logger.error({ ...context, err, incident, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'unexpected failure');
   return renderInternalError(deps.lang, incident);
+}
+
+/** The reference a user is shown: the request's id when there is one, so it finds the request's log lines. */
+export function incidentId(requestId: unknown): string {
+  return typeof requestId === 'string' ? requestId : randomUUID().slice(0, 8);
 }
 
 /** A short message only the user sees (via the action's or command's response_url). */

@@ -162,7 +162,10 @@ export class WatchPoller {
 
     if (now >= watch.expiresAt) {
       const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
-      if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) return { sent: 0, error: false };
+      if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) {
+        await store.release(watch.id, this.options.owner, {});
+        return { sent: 0, error: false };
+      }
       const delivery = await this.deliver(watch, log);
       const final: WatchPatch = { status: 'expired', statusReason: m.reasonExpired(formatDuration(now - watch.createdAt)) };
       if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
