@@ -5,7 +5,7 @@
  * answer (Bolt's ack). The slow BlueKing calls pile up behind the acks; the harness is stopped
  * at the end with them still pending. The fakes and the load generator run in a child process.
  */
-import { TEST_SIGNING_SECRET, TEST_TEAM } from '../src/dev/harness';
+import { TEST_SIGNING_SECRET, TEST_TEAM } from '../dev/harness';
 import type { SlashLoadResult } from './fakesChild';
 import { type BenchResult, type ProfileSummary, fmtMs, fmtRatio, formatProfile, percentile, profiled, result, round, table } from './lib';
 import { RemoteFakes } from './remoteFakes';

@@ -5,10 +5,10 @@
  * and Slack are other machines. Controlled over IPC (see lib.ts `serveRpc`); loopback only.
  */
 import { Server } from 'node:http';
-import { FakeBkJob } from '../src/dev/fakeEsb';
-import { FakeSlackApi, type SlackCall } from '../src/dev/fakeSlack';
-import { failStep, runningJob } from '../src/dev/scenarios';
-import { postSigned, slashCommandBody } from '../src/dev/slackRequests';
+import { FakeBkJob } from '../dev/fakeEsb';
+import { FakeSlackApi, type SlackCall } from '../dev/fakeSlack';
+import { failStep, runningJob } from '../dev/scenarios';
+import { postSigned, slashCommandBody } from '../dev/slackRequests';
 import { serveRpc } from './lib';
 
 let esb: FakeBkJob | undefined;

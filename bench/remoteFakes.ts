@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import type { BotOverrides } from '../src/app';
 import type { Env } from '../src/config';
-import type { FakeBkJob } from '../src/dev/fakeEsb';
-import type { FakeSlackApi } from '../src/dev/fakeSlack';
-import { type Harness, TEST_TEAM, startHarness } from '../src/dev/harness';
+import type { FakeBkJob } from '../dev/fakeEsb';
+import type { FakeSlackApi } from '../dev/fakeSlack';
+import { type Harness, TEST_TEAM, startHarness } from '../dev/harness';
 import type { FakesInfo } from './fakesChild';
 import { ChildRpc } from './lib';
 

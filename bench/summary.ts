@@ -7,7 +7,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateV2ResponseChunks } from '../src/dev/generate';
+import { generateV2ResponseChunks } from '../dev/generate';
 import { type BenchResult, ChildRpc, TS_NODE_ARGS, fmtBytes, fmtMs, fmtRatio, formatProfile, median, result, round, table } from './lib';
 import type { DirectResult, TransportResult } from './summaryChild';
 

@@ -14,7 +14,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import type { AxiosResponse } from 'axios';
 import { V2JobLogSource } from '../src/bkjob/source';
-import { generateV2Response } from '../src/dev/generate';
+import { generateV2Response } from '../dev/generate';
 import { BkTransport, parseEnvelope } from '../src/bkjob/transport';
 import { parseV2JobInstanceLog } from '../src/bkjob/v2';
 import { type RenderOptions, renderJobSummary } from '../src/blocks/jobSummary';

@@ -4,8 +4,8 @@ import { BkJobError } from '../../src/bkjob/errors';
 import { V2JobLogSource } from '../../src/bkjob/source';
 import { BkTransport } from '../../src/bkjob/transport';
 import { parseV2JobInstanceLog } from '../../src/bkjob/v2';
-import { ESB_V2_JOB_INSTANCE_LOG, ESB_V3_JOB_INSTANCE_IP_LOG, ESB_V3_JOB_INSTANCE_STATUS, FakeBkJob, type FakeFailureKind } from '../../src/dev/fakeEsb';
-import { allScenarioJobs, failedJob, failStep, hugeJob, runningJob, SCENARIO_BIZ_ID, SCENARIO_JOB_IDS } from '../../src/dev/scenarios';
+import { ESB_V2_JOB_INSTANCE_LOG, ESB_V3_JOB_INSTANCE_IP_LOG, ESB_V3_JOB_INSTANCE_STATUS, FakeBkJob, type FakeFailureKind } from '../../dev/fakeEsb';
+import { allScenarioJobs, failedJob, failStep, hugeJob, runningJob, SCENARIO_BIZ_ID, SCENARIO_JOB_IDS } from '../../dev/scenarios';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'bkjob');
 const FAILED = { bizId: SCENARIO_BIZ_ID, jobInstanceId: SCENARIO_JOB_IDS.failed };

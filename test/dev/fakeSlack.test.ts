@@ -1,5 +1,5 @@
 import { webApi } from '@slack/bolt';
-import { FakeSlackApi, RESPONSE_URL_METHOD } from '../../src/dev/fakeSlack';
+import { FakeSlackApi, RESPONSE_URL_METHOD } from '../../dev/fakeSlack';
 
 describe('FakeSlackApi', () => {
   const fake = new FakeSlackApi();

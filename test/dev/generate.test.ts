@@ -1,5 +1,5 @@
 import { decodeHtmlEntities, parseV2JobInstanceLog } from '../../src/bkjob/v2';
-import { generatedHostIp, generateV2Response, generateV2ResponseChunks } from '../../src/dev/generate';
+import { generatedHostIp, generateV2Response, generateV2ResponseChunks } from '../../dev/generate';
 
 interface V2Host {
   ip: string;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
-import { blockActionsBody, blockSuggestionBody, postSigned, signSlackRequest, slashCommandBody } from '../../src/dev/slackRequests';
+import { FakeSlackApi } from '../../dev/fakeSlack';
+import { blockActionsBody, blockSuggestionBody, postSigned, signSlackRequest, slashCommandBody } from '../../dev/slackRequests';
 
 const SECRET = 'test-signing-secret';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 it('runs the offline demo end to end and writes Block Kit JSON', () => {
   const out = mkdtempSync(join(tmpdir(), 'joblog-demo-'));
   try {
-    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/dev/demo.ts', out], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'dev/demo.ts', out], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 120_000 });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('@U0ALICE01 :x: Step 1 *Backup data dir* failed on 2 of 5 hosts');

@@ -1,7 +1,7 @@
 /** End to end: the App Home lists the user's watches and stops one from its button. */
-import { type Harness, TEST_SIGNING_SECRET, startHarness } from '../../src/dev/harness';
-import { runningJob } from '../../src/dev/scenarios';
-import { eventCallbackBody, postSigned } from '../../src/dev/slackRequests';
+import { type Harness, TEST_SIGNING_SECRET, startHarness } from '../../dev/harness';
+import { runningJob } from '../../dev/scenarios';
+import { eventCallbackBody, postSigned } from '../../dev/slackRequests';
 
 const ALICE = 'U0ALICE01';
 let h: Harness;

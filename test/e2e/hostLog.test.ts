@@ -3,8 +3,8 @@
  * user; Share posts it in the job's thread; Full log uploads the whole log by DM. Against both
  * the v2 and the v3 BlueKing APIs.
  */
-import { type Harness, startHarness } from '../../src/dev/harness';
-import { failedJob, failingOnThreeOf200, hugeJob, mentionsJob } from '../../src/dev/scenarios';
+import { type Harness, startHarness } from '../../dev/harness';
+import { failedJob, failingOnThreeOf200, hugeJob, mentionsJob } from '../../dev/scenarios';
 import { useFakes } from '../helpers/fakes';
 import { HOST_14_LOG_HEAD } from '../helpers/jobs';
 
@@ -158,8 +158,8 @@ describe('host menus', () => {
     expect(picker.elements![0]).toMatchObject({ type: 'external_select', action_id: 'joblog_host_log_select', min_query_length: 0 });
 
     const failingIp = job.steps.flatMap((s) => s.hosts).find((x) => x.ipStatus !== 9 && x.ipStatus !== 3)!.ip;
-    const { blockSuggestionBody, postSigned } = await import('../../src/dev/slackRequests');
-    const { TEST_SIGNING_SECRET } = await import('../../src/dev/harness');
+    const { blockSuggestionBody, postSigned } = await import('../../dev/slackRequests');
+    const { TEST_SIGNING_SECRET } = await import('../../dev/harness');
     const answer = await postSigned(h.appUrl, blockSuggestionBody({ actionId: 'joblog_host_log_select', blockId: picker.block_id!, value: failingIp, userId: ALICE, channelId: CHANNEL, teamId: 'T0TEST001' }), TEST_SIGNING_SECRET);
     expect(answer.status).toBe(200);
     const options = (answer.json as { options: Array<{ text: { text: string }; value: string }> }).options;

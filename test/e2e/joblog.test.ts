@@ -2,9 +2,9 @@
  * End to end: the real Bolt app on a local port, signed Slack requests, a fake Slack Web API and
  * a fake BlueKing ESB. Asserts the ack and the exact message Slack receives.
  */
-import { type Harness, TEST_SIGNING_SECRET, TEST_BOT_TOKEN, startHarness } from '../../src/dev/harness';
-import { failedJob, mentionsJob, runningJob } from '../../src/dev/scenarios';
-import { postSigned, slashCommandBody } from '../../src/dev/slackRequests';
+import { type Harness, TEST_SIGNING_SECRET, TEST_BOT_TOKEN, startHarness } from '../../dev/harness';
+import { failedJob, mentionsJob, runningJob } from '../../dev/scenarios';
+import { postSigned, slashCommandBody } from '../../dev/slackRequests';
 import { FAILED_FIXTURE_MESSAGE } from '../helpers/jobs';
 
 let h: Harness;

@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { botEnv } from '../../src/dev/harness';
-import { failStep, runningJob } from '../../src/dev/scenarios';
+import { botEnv } from '../../dev/harness';
+import { failStep, runningJob } from '../../dev/scenarios';
 import { SqliteWatchStore } from '../../src/store';
 import { useFakes } from '../helpers/fakes';
 

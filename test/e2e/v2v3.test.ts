@@ -8,9 +8,9 @@ import type { BkActor, HostLog, HostLogRef, JobInstance } from '../../src/bkjob/
 import type { JobLogSource } from '../../src/bkjob/source';
 import { createJobSource } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import type { FakeJobDef } from '../../src/dev/fakeJobs';
-import { failedJob, failingOnThreeOf200, waitingForUserJob } from '../../src/dev/scenarios';
+import { FakeBkJob } from '../../dev/fakeEsb';
+import type { FakeJobDef } from '../../dev/fakeJobs';
+import { failedJob, failingOnThreeOf200, waitingForUserJob } from '../../dev/scenarios';
 import { buildJobSummary } from '../../src/summary/build';
 import type { JobSummary } from '../../src/summary/types';
 import { sourceEnv } from '../helpers/fakes';

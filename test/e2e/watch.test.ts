@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Harness, startHarness } from '../../src/dev/harness';
-import { failStep, failedJob, runningJob, waitingForUserJob } from '../../src/dev/scenarios';
-import type { SlackCall } from '../../src/dev/fakeSlack';
+import { type Harness, startHarness } from '../../dev/harness';
+import { failStep, failedJob, runningJob, waitingForUserJob } from '../../dev/scenarios';
+import type { SlackCall } from '../../dev/fakeSlack';
 import { useFakes } from '../helpers/fakes';
 
 const ALICE = 'U0ALICE01';

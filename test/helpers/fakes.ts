@@ -1,10 +1,10 @@
 /**
  * Test helpers: the fake Slack Web API and the fake BlueKing JOB that the end-to-end tests run
- * the bot against (see src/dev/harness.ts).
+ * the bot against (see dev/harness.ts).
  */
-import { FakeBkJob } from '../../src/dev/fakeEsb';
-import { FakeSlackApi } from '../../src/dev/fakeSlack';
-import { TEST_TEAM, bkEnv } from '../../src/dev/harness';
+import { FakeBkJob } from '../../dev/fakeEsb';
+import { FakeSlackApi } from '../../dev/fakeSlack';
+import { TEST_TEAM, bkEnv } from '../../dev/harness';
 
 export interface Fakes {
   readonly slack: FakeSlackApi;

@@ -4,8 +4,8 @@
  * exactly the same wiring as production.
  */
 import type { AddressInfo } from 'node:net';
-import { type Bot, type BotOverrides, createBot } from '../app';
-import { type Config, type Env, loadConfig } from '../config';
+import { type Bot, type BotOverrides, createBot } from '../src/app';
+import { type Config, type Env, loadConfig } from '../src/config';
 import { FakeBkJob } from './fakeEsb';
 import { FakeSlackApi } from './fakeSlack';
 import { type BlockActionInput, type PostSignedResult, blockActionsBody, postSigned, slashCommandBody } from './slackRequests';
