@@ -14,7 +14,7 @@ import { v2ResponseChunks } from '../dev/fakeJobs';
 import { runningJob } from '../dev/scenarios';
 import { SqliteWatchStore } from '../src/store';
 import { buildJobSummary } from '../src/summary/build';
-import type { WatchStore } from '../src/store/types';
+import type { WatchStore } from '../src/watch/ports';
 import type { PollReport } from '../src/watch/poller';
 import { fingerprint, snapshotOf } from '../src/watch/rules';
 import type { PingResult } from './fakesChild';

@@ -17,16 +17,13 @@ import { JobService } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
 import { Metrics } from './metrics';
 import { createRedactor } from './redact';
-import { registerActions } from './slack/actions';
-import { registerCommands } from './slack/commands';
-import { registerHome } from './slack/home';
-import { registerRequestLog } from './slack/requestLog';
-import { registerHostLogActions } from './slack/hostLogs';
 import type { ListenerDeps } from './slack/context';
-import { SlackWatchNotifier } from './slack/notifier';
+import { registerListeners } from './slack/listeners';
+import { registerRequestLog } from './slack/requestLog';
+import { SlackWatchNotifier } from './slack/watchNotifier';
 import { WatchCommands } from './slack/watchCommands';
 import { openWatchStore } from './store';
-import type { WatchStore } from './store/types';
+import type { WatchStore } from './watch/ports';
 import { type PollReport, WatchPoller } from './watch/poller';
 import { WatchService } from './watch/service';
 
@@ -142,20 +139,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
-  const notifier = new SlackWatchNotifier(app.client, (method, code) => metrics.slackError(method, code));
-  const watchService = new WatchService(store, jobs, notifier, now, {
-    maxPerChannel: config.watch.maxPerChannel,
-    maxAgeMs: config.watch.maxAgeMs,
-    lang: config.lang,
-    offsetMinutes: config.bk.timezoneOffsetMinutes,
-    jobWebUrl: config.bk.jobWebUrl,
-  });
+  const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
+  const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang });
   const watches = new WatchCommands(watchService, listenerDeps);
   registerRequestLog(app, logger);
-  registerCommands(app, { ...listenerDeps, watches });
-  registerActions(app, { ...listenerDeps, watches });
-  registerHostLogActions(app, listenerDeps);
-  registerHome(app, { ...listenerDeps, watchService });
+  registerListeners(app, { ...listenerDeps, watches, watchService });
 
   const poller = new WatchPoller(
     { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }), metrics },
@@ -164,13 +152,12 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       concurrency: config.watch.pollConcurrency,
       maxErrors: config.watch.maxErrors,
       lang: config.lang,
-      offsetMinutes: config.bk.timezoneOffsetMinutes,
-      jobWebUrl: config.bk.jobWebUrl,
       batchSize: overrides.pollBatchSize,
       leaseMs: leaseFor(config),
     },
   );
 
+  // The one overlap guard: a cycle still running when the schedule fires again is not doubled.
   let inFlight: Promise<PollReport> | null = null;
   const pollNow = async (): Promise<PollReport | null> => {
     if (inFlight) return null;
@@ -195,7 +182,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
             return null;
           });
           if (report && report.claimed > 0) logger.debug({ ...report }, 'poll cycle done');
-        }, { name: 'watch-poller', noOverlap: true });
+        }, { name: 'watch-poller' });
         await task.start();
       }
       logger.info({ mode: config.slack.appToken ? 'socket' : 'http', port: config.port, bkApi: config.bk.apiVersion, database: config.databaseUrl.startsWith('postgres') ? 'postgres' : 'sqlite' }, 'joblog-bot started');

@@ -4,7 +4,7 @@
  */
 import { validate as validateCron } from 'node-cron';
 import type { BkActor } from './bkjob/model';
-import type { Lang } from './bkjob/status';
+import type { Lang } from './i18n';
 
 export interface Config {
   readonly slack: {

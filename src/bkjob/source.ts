@@ -4,6 +4,7 @@
  * Every method takes the acting BlueKing user, so per-user identity needs no rework later.
  */
 import type { BkActor, HostLog, HostLogRef, JobInstance, JobRef } from './model';
+import { type Limiter, createLimiter } from '../util/limit';
 import type { BkTransport } from './transport';
 import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from './v2';
 
@@ -16,52 +17,32 @@ export interface JobLogSource {
 
 export interface V2SourceOptions {
   readonly defaultOffsetMinutes: number;
-  /** Most v2 responses downloaded and parsed at once (default 2); see `Gate`. Bounds memory to about 3 × BK_MAX_RESPONSE_MB per slot. */
+  /** Most v2 responses downloaded and parsed at once (default 2); see `limit`. Bounds memory to about 3 × BK_MAX_RESPONSE_MB per slot. */
   readonly maxInFlight?: number;
 }
 
-/**
- * Lets at most `limit` tasks run at once; the rest wait their turn. v2 answers carry every
- * host's log, up to BK_MAX_RESPONSE_MB each, and are parsed on the main thread: unbounded, eight
- * polls and a few clicks on a huge job would multiply memory and stall every Slack ack.
- */
-export class Gate {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in between.
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-}
-
 export class V2JobLogSource implements JobLogSource {
-  private readonly gate: Gate;
+  /**
+   * v2 answers carry every host's log, up to BK_MAX_RESPONSE_MB each, and are parsed on the main
+   * thread: unbounded, eight polls and a few clicks on a huge job would multiply memory and stall
+   * every Slack ack.
+   */
+  private readonly limit: Limiter;
 
   constructor(
     private readonly transport: BkTransport,
     private readonly options: V2SourceOptions,
   ) {
-    this.gate = new Gate(options.maxInFlight ?? 2);
+    this.limit = createLimiter(options.maxInFlight ?? 2);
   }
 
   getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
-    return this.gate.run(async () => parseV2JobInstanceLog((await this.fetch(actor, ref)).data, ref, this.options));
+    return this.limit(async () => parseV2JobInstanceLog((await this.fetch(actor, ref)).data, ref, this.options));
   }
 
   getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
     // v2 has no per-host API: the whole job's logs come back and one host's is kept.
-    return this.gate.run(async () => extractV2HostLog((await this.fetch(actor, ref.job)).data, ref, this.options));
+    return this.limit(async () => extractV2HostLog((await this.fetch(actor, ref.job)).data, ref, this.options));
   }
 
   private fetch(actor: BkActor, ref: JobRef) {

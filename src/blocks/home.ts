@@ -2,7 +2,7 @@
  * Pure: the App Home tab: the user's watches across channels, each with a Stop button.
  */
 import type { HomeView, KnownBlock } from '@slack/types';
-import type { Lang } from '../bkjob/status';
+import type { Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { Watch } from '../watch/types';
 import { ACTION } from './actions';

@@ -4,7 +4,8 @@
  */
 import type { ActionsBlock, Button, ContextBlock, ExternalSelect, KnownBlock, PlainTextOption, SectionBlock, StaticSelect } from '@slack/types';
 import { type HostAddress, type HostLog, type JobRef, formatHostAddress } from '../bkjob/model';
-import { type Lang, hostStatusLabel, meaningfulExitCode, stepStatusLabel } from '../bkjob/status';
+import { meaningfulExitCode } from '../bkjob/status';
+import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
 import type { LogTail } from '../summary/logTail';
 import type { JobSummary } from '../summary/types';

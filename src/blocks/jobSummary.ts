@@ -4,8 +4,10 @@
  * the steps that matter, failing groups and host lists are capped with "and N more".
  */
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { formatHostAddress } from '../bkjob/model';
-import { type Lang, STEP_STATUS, hostStatusLabel, isHostPending, meaningfulExitCode, stepStatusLabel } from '../bkjob/status';
+import { jobConsoleUrl } from '../bkjob/console';
+import { type JobRef, formatHostAddress } from '../bkjob/model';
+import { STEP_STATUS, isHostPending, meaningfulExitCode } from '../bkjob/status';
+import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import { ACTION, encodeJobRef } from './actions';
@@ -218,9 +220,15 @@ export function renderJobSummary(summary: JobSummary, options: RenderOptions): S
   return { text: summaryFallbackText(summary, lang), blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
 }
 
-/** The JOB console page of a job: BK_JOB_WEB_URL with `{bk_biz_id}`/`{job_instance_id}` filled in, or `/api_execute/<id>` appended. */
-export function jobConsoleUrl(webUrl: string | null, ref: { bizId: number; jobInstanceId: number }): string | null {
-  if (!webUrl) return null;
-  if (webUrl.includes('{job_instance_id}')) return webUrl.replace(/\{bk_biz_id\}/g, String(ref.bizId)).replace(/\{job_instance_id\}/g, String(ref.jobInstanceId));
-  return `${webUrl.replace(/\/+$/, '')}/api_execute/${ref.jobInstanceId}`;
+/** What every rendering of a job needs from the bot's configuration. */
+export interface RenderSettings {
+  readonly lang: Lang;
+  readonly offsetMinutes: number;
+  /** BK_JOB_WEB_URL, for "Open in JOB" links; null when unset. */
+  readonly jobWebUrl: string | null;
+}
+
+/** The one builder of render options: the listeners and the watch notifier both come here. */
+export function renderOptionsFor(settings: RenderSettings, ref: JobRef, now: number, watching: boolean | null): RenderOptions {
+  return { lang: settings.lang, offsetMinutes: settings.offsetMinutes, jobUrl: jobConsoleUrl(settings.jobWebUrl, ref), now, watching };
 }

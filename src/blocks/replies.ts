@@ -5,7 +5,7 @@
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { BK_JOB_INSTANCE_NOT_FOUND, BK_PERMISSION_DENIED, type BkJobError } from '../bkjob/errors';
 import type { JobRef } from '../bkjob/model';
-import type { Lang } from '../bkjob/status';
+import type { Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { SlackMessage } from './jobSummary';
 import { LIMITS, escapeText, packLines, safeText, truncate } from './text';

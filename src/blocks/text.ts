@@ -4,6 +4,7 @@
  */
 import { tz } from '@date-fns/tz';
 import { format } from 'date-fns';
+import { escapeText } from '../i18n/format';
 
 /** Block Kit hard limits this bot relies on (https://docs.slack.dev/reference/block-kit). */
 export const LIMITS = {
@@ -22,13 +23,7 @@ export const LIMITS = {
   fallbackText: 3000,
 } as const;
 
-/**
- * Escapes Slack's three control characters. With them escaped, `<!channel>`, `<@U1>` and
- * `<https://x|y>` in BlueKing text render literally and cannot ping or link anyone.
- */
-export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeText, formatDuration } from '../i18n/format';
 
 /** Inline code must not contain backticks (they would close it early). */
 export function inlineCode(text: string): string {
@@ -65,21 +60,6 @@ export function formatFallbackTime(epochMs: number, offsetMinutes: number): stri
  */
 export function slackDate(epochMs: number, offsetMinutes: number, pattern = '{date_short_pretty} {time_secs}'): string {
   return `<!date^${Math.floor(epochMs / 1000)}^${pattern}|${formatFallbackTime(epochMs, offsetMinutes)}>`;
-}
-
-/** Compact duration: 350ms, 6s, 10m 6s, 2h 5m, 3d 4h. */
-export function formatDuration(ms: number): string {
-  if (ms < 0) ms = 0;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const totalSeconds = Math.round(ms / 1000);
-  const days = Math.floor(totalSeconds / 86400);
-  const hours = Math.floor((totalSeconds % 86400) / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  if (days > 0) return hours ? `${days}d ${hours}h` : `${days}d`;
-  if (hours > 0) return minutes ? `${hours}h ${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
-  return `${seconds}s`;
 }
 
 /** "1 host", "3 hosts". */

@@ -3,7 +3,8 @@
  * updated in place, the event replies in its thread, and the `/joblog list` answer.
  */
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { hostStatusLabel, meaningfulExitCode, stepStatusLabel, type Lang } from '../bkjob/status';
+import { meaningfulExitCode } from '../bkjob/status';
+import { hostStatusLabel, stepStatusLabel, type Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { JobSummary } from '../summary/types';
 import type { KeyedEvent, WatchEvent } from '../watch/rules';
@@ -83,4 +84,10 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   });
   const chunks = packLines([m.watchListTitle(watches.length), ...lines], LIMITS.sectionText).slice(0, LIMITS.blocksPerMessage);
   return { text: truncate([m.watchListTitle(watches.length), ...lines].join('\n'), LIMITS.fallbackText), blocks: chunks.map((t): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } })) };
+}
+
+/** DM to a subscriber whose watch's channel the bot can no longer post in. */
+export function renderLostAccess(watch: Watch, lang: Lang): SlackMessage {
+  const text = messages(lang).lostChannelAccess(`<#${watch.channelId}>`);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

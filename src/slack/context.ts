@@ -3,36 +3,34 @@
  * parse, call these services, render with `blocks/`, and send.
  */
 import { randomUUID } from 'node:crypto';
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { isBkJobError } from '../bkjob/errors';
 import type { BkActor, JobRef } from '../bkjob/model';
-import type { Lang } from '../bkjob/status';
-import { type RenderOptions, type SlackMessage, jobConsoleUrl } from '../blocks/jobSummary';
+import { type RenderOptions, type RenderSettings, type SlackMessage, renderOptionsFor } from '../blocks/jobSummary';
 import { renderBkError, renderInternalError } from '../blocks/replies';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
 
-export interface ListenerDeps {
+export interface ListenerDeps extends RenderSettings {
   readonly jobs: JobService;
   /** The BlueKing identity a Slack user acts as. Today every user maps to the configured user. */
   readonly actorFor: (slackUserId: string) => BkActor;
-  readonly lang: Lang;
-  readonly offsetMinutes: number;
-  readonly jobWebUrl: string | null;
   readonly logger: AppLogger;
   readonly now: () => number;
 }
 
-export function renderOptionsFor(deps: ListenerDeps, ref: JobRef, watching: boolean | null): RenderOptions {
-  return { lang: deps.lang, offsetMinutes: deps.offsetMinutes, jobUrl: jobConsoleUrl(deps.jobWebUrl, ref), now: deps.now(), watching };
+/** Render options for a reply about `ref`, as of now. */
+export function replyRenderOptions(deps: ListenerDeps, ref: JobRef, watching: boolean | null): RenderOptions {
+  return renderOptionsFor(deps, ref, deps.now(), watching);
 }
 
-/** Slack Web API error code (`not_in_channel`, `ratelimited` …) of a thrown WebClient error. */
+/**
+ * The Slack Web API error code (`not_in_channel`, `ratelimited` …) of a failed call: the
+ * WebClient throws a typed platform error (`ErrorCode.PlatformError`) whose `data.error` holds it.
+ */
 export function slackErrorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null || !('data' in err)) return undefined;
-  const data = err.data;
-  if (typeof data !== 'object' || data === null || !('error' in data)) return undefined;
-  const code = data.error;
+  if (!(err instanceof Error) || !('code' in err) || err.code !== ErrorCode.PlatformError) return undefined;
+  const code: unknown = (err as WebAPIPlatformError).data.error;
   return typeof code === 'string' ? code : undefined;
 }
 

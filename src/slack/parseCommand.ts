@@ -3,7 +3,7 @@
  * with a reason (`describeProblem` words it), which the listener shows above the usage help.
  */
 import type { JobRef } from '../bkjob/model';
-import type { Lang } from '../bkjob/status';
+import type { Lang } from '../i18n';
 import { NOTIFY_ON_VALUES, type NotifyOn } from '../watch/types';
 
 /** What was wrong with the text, as data: the listener words it in the bot's language. */

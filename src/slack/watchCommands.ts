@@ -10,7 +10,7 @@ import { escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
 import type { NotifyOn } from '../watch/types';
-import { type ListenerDeps, type WebClient, ephemeral, failureMessage, renderOptionsFor } from './context';
+import { type ListenerDeps, type WebClient, ephemeral, failureMessage, replyRenderOptions } from './context';
 
 export interface WatchRequest {
   readonly ref: JobRef;
@@ -45,7 +45,7 @@ export class WatchCommands {
       switch (result.kind) {
         case 'created':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
-          if (request.fromSummaryMessage) await respond({ replace_original: true, ...renderJobSummary(result.summary, renderOptionsFor(this.deps, ref, true)) });
+          if (request.fromSummaryMessage) await respond({ replace_original: true, ...renderJobSummary(result.summary, replyRenderOptions(this.deps, ref, true)) });
           return;
         case 'resumed':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch resumed');
@@ -58,7 +58,7 @@ export class WatchCommands {
           await respond(ephemeral(m.watchLimit(result.max)));
           return;
         case 'finished':
-          await respond({ response_type: 'ephemeral', replace_original: false, ...renderJobSummary(result.summary, renderOptionsFor(this.deps, ref, null)) });
+          await respond({ response_type: 'ephemeral', replace_original: false, ...renderJobSummary(result.summary, replyRenderOptions(this.deps, ref, null)) });
           await respond(ephemeral(m.alreadyFinished(m.jobState[result.summary.state])));
           return;
         case 'no_access':
@@ -73,7 +73,7 @@ export class WatchCommands {
   async unwatch(request: UnwatchRequest): Promise<void> {
     const m = messages(this.deps.lang);
     try {
-      const result = await this.service.unsubscribe(request.channelId, request.ref, request.userId, this.deps.actorFor(request.userId));
+      const result = await this.service.unsubscribe(request.channelId, request.ref, request.userId);
       if (result.kind === 'not_watching') {
         await request.respond(ephemeral(m.notWatching(request.ref.bizId, request.ref.jobInstanceId)));
         return;

@@ -5,7 +5,7 @@
  * arrives (see `ColumnReaders`).
  */
 import type { JobRef } from '../bkjob/model';
-import type { JobState } from '../summary/types';
+import type { JobState, JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
 
 export type SqlValue = string | number | null;
@@ -15,6 +15,32 @@ export interface Migration {
   readonly version: number;
   readonly sql: string;
 }
+
+/**
+ * The columns a `Watch` is read from: every column but `last_summary`, which can be large and is
+ * read only by `lastSummary()`, never on the poller's claim path.
+ */
+export const WATCH_COLUMN_NAMES: readonly string[] = [
+  'id',
+  'channel_id',
+  'biz_id',
+  'job_instance_id',
+  'subscriber_id',
+  'notify_on',
+  'status',
+  'status_reason',
+  'status_message_ts',
+  'snapshot',
+  'fingerprint',
+  'created_at',
+  'expires_at',
+  'last_polled_at',
+  'last_changed_at',
+  'next_poll_at',
+  'consecutive_errors',
+  'last_error',
+];
+export const WATCH_COLUMNS = WATCH_COLUMN_NAMES.join(', ');
 
 export const OPEN_STATUSES = `status IN ('active', 'paused')`;
 /** Rows come back oldest first; id breaks ties so the order is stable. */
@@ -33,6 +59,7 @@ const PATCH_COLUMNS = {
   consecutiveErrors: 'consecutive_errors',
   lastError: 'last_error',
   expiresAt: 'expires_at',
+  lastSummary: 'last_summary',
 } as const satisfies Record<keyof WatchPatch, string>;
 
 export interface PatchOptions {
@@ -63,9 +90,9 @@ export function patchAssignments(
     const param = placeholder(values.length);
     const column = PATCH_COLUMNS[field];
     if (options.leased && (field === 'status' || field === 'statusReason')) assignments.push(`${column} = CASE WHEN status = 'active' THEN ${param} ELSE ${column} END`);
-    else if (field === 'snapshot') assignments.push(`${column} = ${param}${options.jsonCast ?? ''}`);
+    else if (field === 'snapshot' || field === 'lastSummary') assignments.push(`${column} = ${param}${options.jsonCast ?? ''}`);
     else assignments.push(`${column} = ${param}`);
-    values.push(field === 'snapshot' ? encodeSnapshot(patch.snapshot ?? null) : (value as SqlValue));
+    values.push(field === 'snapshot' ? encodeJson(patch.snapshot ?? null) : field === 'lastSummary' ? encodeJson(patch.lastSummary ?? null) : (value as SqlValue));
   }
   return { assignments, values };
 }
@@ -89,7 +116,8 @@ export function insertWatch(
     notify_on: watch.notifyOn,
     status: 'active',
     status_message_ts: watch.statusMessageTs,
-    snapshot: encodeSnapshot(watch.snapshot),
+    snapshot: encodeJson(watch.snapshot),
+    last_summary: encodeJson(watch.lastSummary ?? null),
     fingerprint: watch.fingerprint,
     created_at: watch.createdAt,
     expires_at: watch.expiresAt,
@@ -97,7 +125,7 @@ export function insertWatch(
     next_poll_at: watch.nextPollAt,
   };
   const columns = Object.keys(row);
-  const params = columns.map((column, index) => placeholder(index) + (column === 'snapshot' ? (options.jsonCast ?? '') : ''));
+  const params = columns.map((column, index) => placeholder(index) + (column === 'snapshot' || column === 'last_summary' ? (options.jsonCast ?? '') : ''));
   return { sql: `INSERT INTO watches (${columns.join(', ')}) VALUES (${params.join(', ')})`, values: Object.values(row) };
 }
 
@@ -120,8 +148,8 @@ export function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
  * JSON text: SQLite stores it as TEXT, PostgreSQL gets it as a `::jsonb` parameter (pg would turn
  * a JS array into a PostgreSQL array).
  */
-function encodeSnapshot(snapshot: WatchSnapshot | null): string | null {
-  return snapshot === null ? null : JSON.stringify(snapshot);
+function encodeJson(value: WatchSnapshot | JobSummary | null): string | null {
+  return value === null ? null : JSON.stringify(value);
 }
 
 export function encodePayload(entry: NewOutboxEntry): string {
@@ -223,6 +251,23 @@ function decodeSnapshot(raw: unknown): WatchSnapshot {
       };
     }),
   };
+}
+
+/**
+ * A stored summary, already parsed from JSON. The bot wrote it itself, from a validated BlueKing
+ * answer: the checks here catch a damaged row, not hostile input, so they stop at the shape the
+ * renderers rely on first.
+ */
+export function decodeSummary(raw: unknown): JobSummary {
+  const path = 'watches.last_summary';
+  const value = asRecord(raw, path);
+  const ref = asRecord(value['ref'], `${path}.ref`);
+  readInt(ref['bizId'], `${path}.ref.bizId`);
+  readInt(ref['jobInstanceId'], `${path}.ref.jobInstanceId`);
+  readEnum(value['state'], JOB_STATES, `${path}.state`);
+  if (!Array.isArray(value['steps'])) return corrupt(`${path}.steps`, 'a list');
+  if (typeof value['finished'] !== 'boolean') return corrupt(`${path}.finished`, 'true or false');
+  return value as unknown as JobSummary;
 }
 
 export function corrupt(path: string, expected: string): never {

@@ -8,11 +8,11 @@
 import { resolve } from 'node:path';
 import { PostgresWatchStore } from './postgres';
 import { SqliteWatchStore } from './sqlite';
-import type { WatchStore } from './types';
+import type { WatchStore } from '../watch/ports';
 
 export { PostgresWatchStore, type PostgresWatchStoreOptions } from './postgres';
 export { SqliteWatchStore } from './sqlite';
-export type { CreateWatchResult, WatchStore } from './types';
+export type { CreateWatchResult, WatchStore } from '../watch/ports';
 
 export type DatabaseTarget = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'postgres'; readonly connectionString: string };
 

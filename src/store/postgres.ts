@@ -10,10 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { JobRef } from '../bkjob/model';
+import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { OLDEST_FIRST, OPEN_STATUSES, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
-import type { CreateWatchResult, WatchStore } from './types';
+import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
+import type { CreateWatchResult, WatchStore } from '../watch/ports';
 
 export interface PostgresWatchStoreOptions {
   /** Schema holding the tables (lower-case letters, digits, underscores); default: the server's search_path. */
@@ -84,6 +85,11 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX watch_outbox_pending ON watch_outbox (watch_id, created_at, seq) WHERE sent_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    // The summary the status message shows, to re-render it without another BlueKing call.
+    sql: `ALTER TABLE watches ADD COLUMN last_summary JSONB;`,
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
@@ -144,7 +150,7 @@ export class PostgresWatchStore implements WatchStore {
       // The partial unique index turns a second open watch on the job into "no row inserted";
       // a concurrent insert of the same job waits for the other transaction, then does nothing.
       const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
-      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING *`, insert.values);
+      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
       const row = inserted[0];
       if (row !== undefined) return { created: true, watch: ROWS.watch(row) };
       const existing = await this.findOpen(watch.channelId, watch.ref);
@@ -154,11 +160,11 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async get(id: string): Promise<Watch | null> {
-    return this.oneWatch('SELECT * FROM watches WHERE id = $1', [id]);
+    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE id = $1`, [id]);
   }
 
   async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
-    return this.oneWatch(`SELECT * FROM watches WHERE channel_id = $1 AND biz_id = $2 AND job_instance_id = $3 AND ${OPEN_STATUSES}`, [
+    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND biz_id = $2 AND job_instance_id = $3 AND ${OPEN_STATUSES}`, [
       channelId,
       ref.bizId,
       ref.jobInstanceId,
@@ -166,11 +172,11 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT * FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
+    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
   }
 
   async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT * FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(ROWS.watch);
+    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(ROWS.watch);
   }
 
   async countActiveInChannel(channelId: string): Promise<number> {
@@ -181,10 +187,15 @@ export class PostgresWatchStore implements WatchStore {
     return this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`, []);
   }
 
+  async lastSummary(id: string): Promise<JobSummary | null> {
+    const row = (await this.rows('SELECT last_summary FROM watches WHERE id = $1', [id]))[0];
+    return row === undefined || row['last_summary'] === null ? null : decodeSummary(row['last_summary']);
+  }
+
   async update(id: string, patch: WatchPatch): Promise<Watch | null> {
     const { assignments, values } = patchSql(patch, 1, false);
     if (assignments.length === 0) return this.get(id);
-    return this.oneWatch(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1 RETURNING *`, [id, ...values]);
+    return this.oneWatch(`UPDATE watches SET ${assignments.join(', ')} WHERE id = $1 RETURNING ${WATCH_COLUMNS}`, [id, ...values]);
   }
 
   async claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
@@ -202,7 +213,7 @@ export class PostgresWatchStore implements WatchStore {
        )
        UPDATE watches AS w SET lease_owner = $3, lease_until = $4, leased_at = $1
        FROM due WHERE w.id = due.id
-       RETURNING w.*`,
+       RETURNING ${WATCH_COLUMN_NAMES.map((column) => `w.${column}`).join(', ')}`,
       [now, limit, owner, now + leaseMs],
     );
     // RETURNING order is unspecified.

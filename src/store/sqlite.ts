@@ -10,10 +10,11 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { JobRef } from '../bkjob/model';
+import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { OLDEST_FIRST, OPEN_STATUSES, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
-import type { CreateWatchResult, WatchStore } from './types';
+import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, decodeSummary, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
+import type { CreateWatchResult, WatchStore } from '../watch/ports';
 
 /** How long a statement waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -65,6 +66,11 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX watch_outbox_pending ON watch_outbox (watch_id, created_at) WHERE sent_at IS NULL;
     `,
+  },
+  {
+    version: 2,
+    // The summary the status message shows, to re-render it without another BlueKing call.
+    sql: `ALTER TABLE watches ADD COLUMN last_summary TEXT;`,
   },
 ];
 
@@ -153,11 +159,11 @@ export class SqliteWatchStore implements WatchStore {
   }
 
   listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT * FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
+    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
   }
 
   listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT * FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(ROWS.watch));
+    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(ROWS.watch));
   }
 
   countActiveInChannel(channelId: string): Promise<number> {
@@ -168,11 +174,19 @@ export class SqliteWatchStore implements WatchStore {
     return promised(() => this.count(`SELECT count(*) AS n FROM watches WHERE status = 'active'`));
   }
 
+  lastSummary(id: string): Promise<JobSummary | null> {
+    return promised(() => {
+      const row = this.one('SELECT last_summary FROM watches WHERE id = ?', id);
+      const text = row?.['last_summary'];
+      return text === undefined || text === null ? null : decodeSummary(parseJson(readText(text, 'watches.last_summary'), 'watches.last_summary'));
+    });
+  }
+
   update(id: string, patch: WatchPatch): Promise<Watch | null> {
     return promised(() => {
       const { assignments, values } = patchSql(patch, false);
       if (assignments.length === 0) return this.getSync(id);
-      const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING *`, ...values, id);
+      const row = this.one(`UPDATE watches SET ${assignments.join(', ')} WHERE id = ? RETURNING ${WATCH_COLUMNS}`, ...values, id);
       return row === undefined ? null : ROWS.watch(row);
     });
   }
@@ -191,7 +205,7 @@ export class SqliteWatchStore implements WatchStore {
          WHERE status = 'active' AND next_poll_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
          ORDER BY next_poll_at, id
          LIMIT ?)
-       RETURNING *`,
+       RETURNING ${WATCH_COLUMNS}`,
       owner,
       now + leaseMs,
       now,
@@ -262,13 +276,13 @@ export class SqliteWatchStore implements WatchStore {
   }
 
   private getSync(id: string): Watch | null {
-    const row = this.one('SELECT * FROM watches WHERE id = ?', id);
+    const row = this.one(`SELECT ${WATCH_COLUMNS} FROM watches WHERE id = ?`, id);
     return row === undefined ? null : ROWS.watch(row);
   }
 
   private findOpenSync(channelId: string, ref: JobRef): Watch | null {
     const row = this.one(
-      `SELECT * FROM watches WHERE channel_id = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
+      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
       channelId,
       ref.bizId,
       ref.jobInstanceId,

@@ -3,6 +3,7 @@
  */
 import type { HostAddress, JobInstance, StepInstance } from '../bkjob/model';
 import { STEP_STATUS, isHostFailure } from '../bkjob/status';
+import { stateOfStatus } from './state';
 import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -40,34 +41,6 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
     failingGroups,
     failedHostCount: failed,
   };
-}
-
-/** Job status codes (v3 `job_instance.status`, or a step's status) → the bot's job state. */
-export function stateOfStatus(status: number): JobState {
-  switch (status) {
-    case STEP_STATUS.BLANK:
-      return 'pending';
-    case STEP_STATUS.RUNNING:
-    case STEP_STATUS.STOPPING:
-      return 'running';
-    case STEP_STATUS.WAITING_USER:
-    case STEP_STATUS.ROLLING_WAITING:
-      return 'waiting';
-    case STEP_STATUS.SUCCESS:
-    case STEP_STATUS.SKIPPED:
-    case STEP_STATUS.IGNORE_ERROR:
-      return 'succeeded';
-    case STEP_STATUS.FAIL:
-    case STEP_STATUS.STOP_FAILED:
-      return 'failed';
-    case STEP_STATUS.TERMINATED:
-    case STEP_STATUS.STOP_SUCCESS:
-    case STEP_STATUS.CONFIRM_TERMINATED:
-    case STEP_STATUS.ABANDONED:
-      return 'stopped';
-    default:
-      return 'abnormal';
-  }
 }
 
 /**

@@ -10,16 +10,12 @@
  */
 import { isBkJobError } from '../bkjob/errors';
 import type { BkActor } from '../bkjob/model';
-import type { Lang } from '../bkjob/status';
-import { jobConsoleUrl } from '../blocks/jobSummary';
-import { renderWatchEvent, renderWatchStatus } from '../blocks/watch';
-import { escapeText, formatDuration } from '../blocks/text';
-import { messages } from '../i18n';
+import { type Lang, escapeText, formatDuration, messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
-import type { WatchStore } from '../store/types';
 import type { JobSummary } from '../summary/types';
-import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier } from './notifier';
+import { mapLimit } from '../util/limit';
+import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isUrgent } from './rules';
 import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch } from './types';
 
@@ -45,9 +41,8 @@ export interface PollerOptions {
   readonly owner: string;
   readonly concurrency: number;
   readonly maxErrors: number;
+  /** Language of the reasons stored with paused and ended watches. */
   readonly lang: Lang;
-  readonly offsetMinutes: number;
-  readonly jobWebUrl: string | null;
   /** Watches claimed per database round trip. */
   readonly batchSize?: number;
   /** How long a claimed watch stays ours; must exceed one watch's poll (BlueKing timeout + Slack). */
@@ -94,19 +89,9 @@ function asEvent(entry: OutboxEntry): WatchEvent | null {
   return EVENT_TYPES.has(String(payload.type)) ? (payload as WatchEvent) : null;
 }
 
-type Delivery = { readonly outcome: 'done'; readonly sent: number } | { readonly outcome: 'retry'; readonly sent: number } | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
+type PollOutcome = { readonly sent: number; readonly error: boolean };
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+type Delivery = { readonly outcome: 'done'; readonly sent: number } | { readonly outcome: 'retry'; readonly sent: number } | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
 
 export class WatchPoller {
   private readonly batchSize: number;
@@ -150,28 +135,11 @@ export class WatchPoller {
     return report;
   }
 
-  private renderOptions(watch: Watch) {
-    return { lang: this.options.lang, offsetMinutes: this.options.offsetMinutes, jobUrl: jobConsoleUrl(this.options.jobWebUrl, watch.ref), now: this.deps.now() };
-  }
-
-  private async pollWatch(watch: Watch): Promise<{ sent: number; error: boolean }> {
-    const { store, logger } = this.deps;
+  /** One watch: expire it, or deliver what is left, fetch the job, and report what changed. */
+  private async pollWatch(watch: Watch): Promise<PollOutcome> {
     const now = this.deps.now();
-    const m = messages(this.options.lang);
-    const log = logger.child({ watchId: watch.id, channel: watch.channelId, bizId: watch.ref.bizId, jobInstanceId: watch.ref.jobInstanceId });
-
-    if (now >= watch.expiresAt) {
-      const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
-      if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) {
-        await store.release(watch.id, this.options.owner, {});
-        return { sent: 0, error: false };
-      }
-      const delivery = await this.deliver(watch, log);
-      const final: WatchPatch = { status: 'expired', statusReason: m.reasonExpired(formatDuration(now - watch.createdAt)) };
-      if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
-      await this.finish(watch, delivery, final, now);
-      return { sent: delivery.sent, error: false };
-    }
+    const log = this.deps.logger.child({ watchId: watch.id, channel: watch.channelId, bizId: watch.ref.bizId, jobInstanceId: watch.ref.jobInstanceId });
+    if (now >= watch.expiresAt) return this.expire(watch, now, log);
 
     // Events left from an interrupted poll go first, so they keep their order.
     const leftover = await this.deliver(watch, log);
@@ -179,7 +147,6 @@ export class WatchPoller {
       await this.pauseForAccess(watch, leftover.error, now, log);
       return { sent: leftover.sent, error: false };
     }
-
     let summary: JobSummary;
     try {
       summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
@@ -188,35 +155,60 @@ export class WatchPoller {
       return { sent: leftover.sent, error: true };
     }
     this.deps.metrics?.pollDone('ok');
+    const reported = await this.report(watch, summary, now, log);
+    return { sent: leftover.sent + reported.sent, error: false };
+  }
 
+  /** The watch is past WATCH_MAX_AGE: say so in its thread, then end it. */
+  private async expire(watch: Watch, now: number, log: AppLogger): Promise<PollOutcome> {
+    const { store } = this.deps;
+    const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
+    if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) {
+      await store.release(watch.id, this.options.owner, {});
+      return { sent: 0, error: false };
+    }
+    const delivery = await this.deliver(watch, log);
+    const final: WatchPatch = { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) };
+    if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
+    await this.finish(watch, delivery, final, now);
+    return { sent: delivery.sent, error: false };
+  }
+
+  /**
+   * A fresh summary: turn the change into events, save them with the new snapshot (outbox), show
+   * the summary in the status message, deliver the events, and release the watch (ended when the
+   * job finished).
+   */
+  private async report(watch: Watch, summary: JobSummary, now: number, log: AppLogger): Promise<{ sent: number }> {
+    const { store } = this.deps;
     const { events, snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn);
     const print = fingerprint(summary);
     const changed = print !== watch.fingerprint;
     // The fingerprint is saved only once the status message shows it (see below), so a failed
     // chat.update is tried again on the next poll instead of leaving a stale message.
-    const patch: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
+    const fields: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
     const entries: NewOutboxEntry[] = events.map((e) => ({ key: e.key, payload: e.event }));
-    if (!(await store.saveWithLease(watch.id, this.options.owner, patch, entries))) {
+    const shows = changed || summary.finished;
+    if (!(await store.saveWithLease(watch.id, this.options.owner, shows ? { ...fields, lastSummary: summary } : fields, entries))) {
       // Unwatched while we polled (or the lease passed to another replica): announce nothing.
       log.info('watch stopped or taken over during the poll; nothing announced');
       await store.release(watch.id, this.options.owner, {});
-      return { sent: leftover.sent, error: false };
+      return { sent: 0 };
     }
-    const saved: Watch = { ...watch, ...patch };
-    const final: WatchPatch = summary.finished ? { status: 'ended', statusReason: m.reasonFinished } : {};
-
-    if (changed || summary.finished) {
+    const saved: Watch = { ...watch, ...fields };
+    const final: WatchPatch = summary.finished ? { status: 'ended', statusReason: messages(this.options.lang).reasonFinished } : {};
+    if (shows) {
       const status = await this.refreshStatus({ ...saved, ...final }, summary, log);
       if (status.outcome === 'no_access') {
         await this.pauseForAccess(saved, status.error, now, log);
-        return { sent: leftover.sent, error: false };
+        return { sent: 0 };
       }
       if (status.ts !== saved.statusMessageTs) Object.assign(final, { statusMessageTs: status.ts });
       if (status.shown) Object.assign(final, { fingerprint: print });
     }
     const delivery = await this.deliver({ ...saved, ...final }, log);
     await this.finish(saved, delivery, final, now);
-    return { sent: leftover.sent + delivery.sent, error: false };
+    return { sent: delivery.sent };
   }
 
   /** Releases the watch: ends it when asked and everything was delivered, else schedules the next poll. */
@@ -235,19 +227,19 @@ export class WatchPoller {
 
   /** Shows the summary in the status message; `shown` false when Slack did not take it (tried again next poll). */
   private async refreshStatus(watch: Watch, summary: JobSummary, log: AppLogger): Promise<{ outcome: 'ok'; ts: string | null; shown: boolean } | { outcome: 'no_access'; error: string }> {
-    const message = renderWatchStatus(summary, watch, this.renderOptions(watch));
+    const { notifier } = this.deps;
     try {
       if (watch.statusMessageTs) {
-        await this.deps.notifier.update(watch.channelId, watch.statusMessageTs, message);
+        await notifier.updateStatus(watch, watch.statusMessageTs, summary);
         return { outcome: 'ok', ts: watch.statusMessageTs, shown: true };
       }
-      return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message), shown: true };
+      return { outcome: 'ok', ts: await notifier.postStatus(watch, summary), shown: true };
     } catch (err) {
       if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError };
       if (err instanceof MessageGoneError) {
         // Someone deleted the status message: start a new one so events still have a thread.
         try {
-          return { outcome: 'ok', ts: await this.deps.notifier.post(watch.channelId, message), shown: true };
+          return { outcome: 'ok', ts: await notifier.postStatus(watch, summary), shown: true };
         } catch (postErr) {
           if (postErr instanceof ChannelAccessError) return { outcome: 'no_access', error: postErr.slackError };
           log.warn({ err: postErr }, 'could not re-post the status message');
@@ -260,12 +252,12 @@ export class WatchPoller {
     }
   }
 
-  /** Best effort: the status message stops saying "Watched by" (one more BlueKing call for the summary). */
+  /** Best effort: the status message stops saying "Watched by", re-rendered from the last summary it showed. */
   private async showEnded(watch: Watch, log: AppLogger): Promise<void> {
     if (!watch.statusMessageTs) return;
     try {
-      const summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
-      await this.deps.notifier.update(watch.channelId, watch.statusMessageTs, renderWatchStatus(summary, watch, this.renderOptions(watch)));
+      const summary = await this.deps.store.lastSummary(watch.id);
+      if (summary) await this.deps.notifier.updateStatus(watch, watch.statusMessageTs, summary);
     } catch (err) {
       log.debug({ err }, 'could not mark the status message as no longer watched');
     }
@@ -285,7 +277,6 @@ export class WatchPoller {
       const keyed: KeyedEvent = { key: entry.key, event };
       const urgent = isUrgent(event);
       const broadcast = urgent || (event.type === 'job_finished' && watch.notifyOn === 'finish');
-      const message = renderWatchEvent(keyed, watch, this.options.lang, urgent);
       if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
         // One undeliverable event must not hold back every later one (and the watch's end) forever.
         log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a watch event Slack keeps refusing');
@@ -295,7 +286,7 @@ export class WatchPoller {
       await store.markOutboxAttempt(watch.id, entry.key);
       let ts: string;
       try {
-        ts = watch.statusMessageTs ? await notifier.reply(watch.channelId, watch.statusMessageTs, message, broadcast) : await notifier.post(watch.channelId, message);
+        ts = await notifier.postEvent(watch, keyed, { urgent, broadcast });
       } catch (err) {
         if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
         if (err instanceof RejectedMessageError) {
@@ -316,7 +307,7 @@ export class WatchPoller {
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {
     const m = messages(this.options.lang);
     const errors = watch.consecutiveErrors + 1;
-    const description = isBkJobError(err) ? m.bkError(err) : 'internal error';
+    const description = isBkJobError(err) ? m.bkError(err) : m.pollInternalError;
     this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : 'internal');
     log.warn({ err, consecutiveErrors: errors }, 'poll failed');
     const base: WatchPatch = { consecutiveErrors: errors, lastError: description, lastPolledAt: now, nextPollAt: now + retryDelayMs(errors, this.retryBaseMs, this.retryMaxMs) };
@@ -349,8 +340,7 @@ export class WatchPoller {
     log.warn({ slackError }, 'lost access to the channel; pausing the watch');
     await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: m.reasonNoAccess(slackError), lastPolledAt: now });
     try {
-      const text = m.lostChannelAccess(`<#${watch.channelId}>`);
-      await this.deps.notifier.tellUser(watch.subscriberId, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+      await this.deps.notifier.tellLostAccess(watch);
     } catch (err) {
       log.warn({ err }, 'could not tell the subscriber that the watch is paused');
     }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { formatHostAddress } from '../bkjob/model';
 import { STEP_STATUS } from '../bkjob/status';
-import { stateOfStatus } from '../summary/build';
+import { stateOfStatus } from '../summary/state';
 import type { JobState, JobSummary, StepSummary } from '../summary/types';
 import type { NotifyOn, StepSnapshot, WatchSnapshot } from './types';
 

@@ -3,23 +3,18 @@
  * and the buttons; knows nothing of Bolt (Slack is reached through the `WatchNotifier` port).
  */
 import type { BkActor, JobRef } from '../bkjob/model';
-import type { Lang } from '../bkjob/status';
-import { jobConsoleUrl } from '../blocks/jobSummary';
-import { renderWatchStatus } from '../blocks/watch';
-import { messages } from '../i18n';
+import { type Lang, messages } from '../i18n';
 import type { JobService } from '../jobService';
-import type { WatchStore } from '../store/types';
 import type { JobSummary } from '../summary/types';
-import { ChannelAccessError, type WatchNotifier } from './notifier';
+import { ChannelAccessError, type WatchNotifier, type WatchStore } from './ports';
 import { fingerprint, snapshotOf } from './rules';
 import type { NotifyOn, Watch } from './types';
 
 export interface WatchServiceOptions {
   readonly maxPerChannel: number;
   readonly maxAgeMs: number;
+  /** Language of the reasons stored with ended watches. */
   readonly lang: Lang;
-  readonly offsetMinutes: number;
-  readonly jobWebUrl: string | null;
 }
 
 export interface SubscribeRequest {
@@ -87,7 +82,7 @@ export class WatchService {
     };
     let ts: string;
     try {
-      ts = await this.notifier.post(request.channelId, this.renderStatus(summary, draft));
+      ts = await this.notifier.postStatus(draft, summary);
     } catch (err) {
       if (err instanceof ChannelAccessError) return { kind: 'no_access', error: err.slackError };
       throw err;
@@ -103,10 +98,11 @@ export class WatchService {
       snapshot: draft.snapshot,
       fingerprint: draft.fingerprint,
       nextPollAt: draft.nextPollAt,
+      lastSummary: summary,
     });
     if (!created.created) {
       // Lost a race with a concurrent watch request: our message must not claim a second watch.
-      await this.notifier.update(request.channelId, ts, this.renderStatus(summary, created.existing)).catch(() => undefined);
+      await this.notifier.updateStatus(created.existing, ts, summary).catch(() => undefined);
       return { kind: 'duplicate', existing: created.existing };
     }
     return { kind: 'created', watch: created.watch, summary };
@@ -128,20 +124,23 @@ export class WatchService {
       expiresAt: now + this.options.maxAgeMs,
     });
     if (!watch) return { kind: 'duplicate', existing: paused };
-    if (watch.statusMessageTs) await this.notifier.update(watch.channelId, watch.statusMessageTs, this.renderStatus(summary, watch)).catch(() => undefined);
+    if (watch.statusMessageTs) await this.notifier.updateStatus(watch, watch.statusMessageTs, summary).catch(() => undefined);
     return { kind: 'resumed', watch, summary };
   }
 
-  /** Ends the channel's watch on the job and marks its status message as no longer watched. */
-  async unsubscribe(channelId: string, ref: JobRef, byUserId: string, actor: BkActor): Promise<UnsubscribeResult> {
+  /**
+   * Ends the channel's watch on the job and marks its status message as no longer watched,
+   * re-rendered from the summary it last showed (no BlueKing call: stopping always works).
+   */
+  async unsubscribe(channelId: string, ref: JobRef, byUserId: string): Promise<UnsubscribeResult> {
     const watch = await this.store.findOpen(channelId, ref);
     if (!watch) return { kind: 'not_watching' };
     const ended = (await this.store.update(watch.id, { status: 'ended', statusReason: messages(this.options.lang).unwatched(`<@${byUserId}>`) })) ?? watch;
     if (ended.statusMessageTs) {
       try {
         // Re-render so the message stops saying "Watched by" and loses its Stop button.
-        const summary = await this.jobs.summarize(actor, ref);
-        await this.notifier.update(channelId, ended.statusMessageTs, this.renderStatus(summary, ended));
+        const summary = await this.store.lastSummary(ended.id);
+        if (summary) await this.notifier.updateStatus(ended, ended.statusMessageTs, summary);
       } catch {
         // The watch is ended either way; a stale status line is only cosmetic.
       }
@@ -150,10 +149,10 @@ export class WatchService {
   }
 
   /** Stops a watch from its subscriber's App Home; other users' watches are left alone. */
-  async unsubscribeById(watchId: string, byUserId: string, actor: BkActor): Promise<UnsubscribeResult> {
+  async unsubscribeById(watchId: string, byUserId: string): Promise<UnsubscribeResult> {
     const watch = await this.store.get(watchId);
     if (!watch || watch.subscriberId !== byUserId || (watch.status !== 'active' && watch.status !== 'paused')) return { kind: 'not_watching' };
-    return this.unsubscribe(watch.channelId, watch.ref, byUserId, actor);
+    return this.unsubscribe(watch.channelId, watch.ref, byUserId);
   }
 
   listChannel(channelId: string): Promise<Watch[]> {
@@ -166,9 +165,5 @@ export class WatchService {
 
   async isWatching(channelId: string, ref: JobRef): Promise<boolean> {
     return (await this.store.findOpen(channelId, ref)) !== null;
-  }
-
-  private renderStatus(summary: JobSummary, watch: Watch) {
-    return renderWatchStatus(summary, watch, { lang: this.options.lang, offsetMinutes: this.options.offsetMinutes, jobUrl: jobConsoleUrl(this.options.jobWebUrl, watch.ref), now: this.now() });
   }
 }

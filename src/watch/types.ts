@@ -3,7 +3,7 @@
  * Shared by the store adapters, the notification rules and the poller.
  */
 import type { JobRef } from '../bkjob/model';
-import type { JobState } from '../summary/types';
+import type { JobState, JobSummary } from '../summary/types';
 
 /** failure: failures and waiting-for-user; finish: the final result only; all: everything. */
 export type NotifyOn = 'failure' | 'finish' | 'all';
@@ -63,12 +63,17 @@ export interface NewWatch {
   readonly snapshot: WatchSnapshot | null;
   readonly fingerprint: string | null;
   readonly nextPollAt: number;
+  /** The summary the status message shows (see `WatchStore.lastSummary`). */
+  readonly lastSummary?: JobSummary | null;
 }
 
 /** Fields the poller and commands change; omitted fields stay as they are. */
 export type WatchPatch = Partial<
   Pick<Watch, 'status' | 'statusReason' | 'statusMessageTs' | 'snapshot' | 'fingerprint' | 'lastPolledAt' | 'lastChangedAt' | 'nextPollAt' | 'consecutiveErrors' | 'lastError' | 'expiresAt'>
->;
+> & {
+  /** Written only: read back with `WatchStore.lastSummary`, never with the watch (it can be large). */
+  readonly lastSummary?: JobSummary;
+};
 
 /**
  * A notification in the outbox. Rules enqueue events in the same transaction that saves the new

@@ -2,7 +2,8 @@
  * Status code tables: labels in both languages, graceful unknown codes, and which host statuses
  * count as failures (what the summary groups and the watch rules alert on).
  */
-import { HOST_STATUS, STEP_STATUS, hostStatusLabel, isHostFailure, isHostPending, isHostSuccess, stepStatusLabel } from '../../src/bkjob/status';
+import { HOST_STATUS, STEP_STATUS, isHostFailure, isHostPending, isHostSuccess } from '../../src/bkjob/status';
+import { hostStatusLabel, stepStatusLabel } from '../../src/i18n';
 
 describe('stepStatusLabel', () => {
   it.each([

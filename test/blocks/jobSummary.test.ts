@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { ACTION } from '../../src/blocks/actions';
-import { type RenderOptions, jobConsoleUrl, renderJobSummary } from '../../src/blocks/jobSummary';
+import { type RenderOptions, renderJobSummary } from '../../src/blocks/jobSummary';
+import { jobConsoleUrl } from '../../src/bkjob/console';
 import { LIMITS } from '../../src/blocks/text';
 import { buildJobSummary } from '../../src/summary/build';
 import { FAILED_FIXTURE_MESSAGE, host, hosts, job, step, v2FixtureJob } from '../helpers/jobs';

@@ -2,7 +2,7 @@
  * The WatchStore contract: one suite that every adapter must pass (see sqlite.test.ts and
  * postgres.test.ts). Times are fixed numbers: the store never reads a clock, so neither do the tests.
  */
-import type { WatchStore } from '../../src/store/types';
+import type { WatchStore } from '../../src/watch/ports';
 import type { NewOutboxEntry, NewWatch, Watch, WatchSnapshot } from '../../src/watch/types';
 
 /**

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { PostgresWatchStore, openWatchStore } from '../../src/store';
-import type { WatchStore } from '../../src/store/types';
+import type { WatchStore } from '../../src/watch/ports';
 import type { NewWatch } from '../../src/watch/types';
 import { describeWatchStoreContract } from './contract';
 
@@ -111,7 +111,7 @@ async function admin(url: string, sql: string): Promise<void> {
       await client.connect();
       try {
         const versions = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(versions.rows).toEqual([{ version: 1 }]);
+        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
       } finally {
         await client.end();
       }

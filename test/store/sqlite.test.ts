@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteWatchStore, openWatchStore, parseDatabaseUrl } from '../../src/store';
-import type { WatchStore } from '../../src/store/types';
+import type { WatchStore } from '../../src/watch/ports';
 import type { NewWatch } from '../../src/watch/types';
 import { describeWatchStoreContract } from './contract';
 
@@ -91,7 +91,7 @@ describe('SqliteWatchStore', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
     } finally {
       db.close();
     }

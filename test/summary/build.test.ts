@@ -1,4 +1,5 @@
-import { buildJobSummary, stateOfStatus } from '../../src/summary/build';
+import { buildJobSummary } from '../../src/summary/build';
+import { stateOfStatus } from '../../src/summary/state';
 import { FAILED_REF, host, hosts, job, step, v2FixtureJob } from '../helpers/jobs';
 
 describe('buildJobSummary on the fixtures', () => {

@@ -1,4 +1,4 @@
-import { mapLimit, quietPollDelayMs, retryDelayMs } from '../../src/watch/poller';
+import { quietPollDelayMs, retryDelayMs } from '../../src/watch/poller';
 
 describe('poll pacing', () => {
   it.each([
@@ -26,26 +26,3 @@ describe('poll pacing', () => {
   });
 });
 
-describe('mapLimit', () => {
-  it('never runs more than the limit at once and visits every item once', async () => {
-    let running = 0;
-    let peak = 0;
-    const seen: number[] = [];
-    await mapLimit(Array.from({ length: 50 }, (_, i) => i), 8, async (i) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setImmediate(resolve));
-      seen.push(i);
-      running--;
-    });
-    expect(peak).toBe(8);
-    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-  });
-
-  it('handles fewer items than the limit, and none', async () => {
-    const seen: number[] = [];
-    await mapLimit([1, 2], 8, (i) => Promise.resolve(void seen.push(i)));
-    await mapLimit([], 8, () => Promise.reject(new Error('never called')));
-    expect(seen).toEqual([1, 2]);
-  });
-});

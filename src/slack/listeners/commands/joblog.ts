@@ -1,23 +1,20 @@
 /**
  * `/joblog` listener: ack at once (usage help goes in the ack itself), then do the slow work.
  */
-import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { JobRef } from '../bkjob/model';
-import { renderJobSummary, type SlackMessage } from '../blocks/jobSummary';
-import { renderInternalError, renderUsage } from '../blocks/replies';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, incidentId, renderOptionsFor, slackErrorCode } from './context';
-import { describeProblem, parseJoblogCommand } from './parseCommand';
-import type { WatchCommands } from './watchCommands';
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { JobRef } from '../../../bkjob/model';
+import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary';
+import { renderInternalError, renderUsage } from '../../../blocks/replies';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
+import { describeProblem, parseJoblogCommand } from '../../parseCommand';
+import type { WatchCommands } from '../../watchCommands';
 
 export interface CommandDeps extends ListenerDeps {
   readonly watches: WatchCommands;
 }
 
-export function registerCommands(app: App, deps: CommandDeps): void {
-  app.command('/joblog', async (args) => joblogCommand(args, deps));
-}
-
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+/** What the callback uses of Bolt's arguments (tests pass fakes of just these). */
+export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   const parsed = parseJoblogCommand(command.text ?? '');
@@ -54,7 +51,7 @@ async function showJob(ref: JobRef, who: { channelId: string; userId: string; re
   try {
     const summary = await deps.jobs.summarize(deps.actorFor(userId), ref);
     const watching = await deps.watches.isWatching(channelId, ref);
-    message = renderJobSummary(summary, renderOptionsFor(deps, ref, watching));
+    message = renderJobSummary(summary, replyRenderOptions(deps, ref, watching));
   } catch (err) {
     await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId, requestId: who.requestId }) });
     return;

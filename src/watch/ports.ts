@@ -1,11 +1,18 @@
 /**
+ * The watch domain's ports: what it needs from storage and from the chat it reports to. The
+ * adapters live elsewhere (`store/` for `WatchStore`, `slack/watchNotifier.ts` for
+ * `WatchNotifier`) and depend on this file; the domain depends on neither.
+ */
+import type { JobRef } from '../bkjob/model';
+import type { JobSummary } from '../summary/types';
+import type { KeyedEvent } from './rules';
+import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from './types';
+
+/**
  * `WatchStore`: persistence for watches and their notification outbox.
  * Two adapters (SQLite for one process, PostgreSQL for several replicas) pass one contract suite.
  * All times are epoch milliseconds passed in by the caller: the store never reads a clock.
  */
-import type { JobRef } from '../bkjob/model';
-import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
-
 export type CreateWatchResult = { readonly created: true; readonly watch: Watch } | { readonly created: false; readonly existing: Watch };
 
 export interface WatchStore {
@@ -27,6 +34,11 @@ export interface WatchStore {
   listOpenBySubscriber(subscriberId: string): Promise<Watch[]>;
   countActiveInChannel(channelId: string): Promise<number>;
   countActive(): Promise<number>;
+  /**
+   * The summary the watch's status message last showed (saved with `lastSummary` in a patch or at
+   * create), so an ended, expired or unwatched watch is re-rendered without asking BlueKing again.
+   */
+  lastSummary(id: string): Promise<JobSummary | null>;
   /** Applies a patch regardless of leases (commands such as unwatch); null when the id is unknown. */
   update(id: string, patch: WatchPatch): Promise<Watch | null>;
 
@@ -54,4 +66,50 @@ export interface WatchStore {
   markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void>;
   /** All outbox entries of a watch, oldest first (diagnostics and tests). */
   listOutbox(watchId: string): Promise<OutboxEntry[]>;
+}
+
+/** The bot may no longer post in the channel (removed, archived, private and never invited). */
+export class ChannelAccessError extends Error {
+  constructor(readonly slackError: string) {
+    super(`cannot post in the channel: ${slackError}`);
+    this.name = 'ChannelAccessError';
+  }
+}
+
+/** The message to update is gone (deleted by someone): post a new one instead. */
+export class MessageGoneError extends Error {
+  constructor(readonly slackError: string) {
+    super(`status message is gone: ${slackError}`);
+    this.name = 'MessageGoneError';
+  }
+}
+
+/** The chat refused the message itself (invalid blocks, too long): sending it again cannot help. */
+export class RejectedMessageError extends Error {
+  constructor(readonly slackError: string) {
+    super(`Slack rejected the message: ${slackError}`);
+    this.name = 'RejectedMessageError';
+  }
+}
+
+/** How loudly an event is delivered: `urgent` pings the subscriber, `broadcast` shows the thread reply in the channel. */
+export interface EventDelivery {
+  readonly urgent: boolean;
+  readonly broadcast: boolean;
+}
+
+/**
+ * Where a watch reports: the channel's status message (the job's latest summary, updated in
+ * place) and the events in its thread. The adapter decides how they look; the domain hands over
+ * domain values only. Failures are reported with the errors above.
+ */
+export interface WatchNotifier {
+  /** Posts the watch's status message showing `summary`; returns its ts. */
+  postStatus(watch: Watch, summary: JobSummary): Promise<string>;
+  /** Shows `summary` in the existing status message `ts`. */
+  updateStatus(watch: Watch, ts: string, summary: JobSummary): Promise<void>;
+  /** Posts one event in the status message's thread (in the channel when there is none); returns its ts. */
+  postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery): Promise<string>;
+  /** Tells the subscriber directly that the bot can no longer post in the watch's channel. */
+  tellLostAccess(watch: Watch): Promise<void>;
 }

@@ -2,9 +2,9 @@
  * The bot's own words in English and Simplified Chinese (BOT_LANG). BlueKing status labels live in
  * `bkjob/status.ts`; everything else a user reads comes from here, so the two languages stay in step.
  */
-import type { BkJobError } from './bkjob/errors';
-import type { Lang } from './bkjob/status';
-import type { JobState } from './summary/types';
+import type { BkJobError } from '../bkjob/errors';
+import type { Lang } from './lang';
+import type { JobState } from '../summary/types';
 
 export interface Messages {
   readonly jobState: Readonly<Record<JobState, string>>;
@@ -36,6 +36,8 @@ export interface Messages {
   usageProblem(problem: string): string;
   usageLines: readonly string[];
   usageFooter: string;
+  /** A button whose value no longer makes sense (old message, tampered payload). */
+  staleButton: string;
   couldNotLoad(bizId: number, jobInstanceId: number): string;
   /** What went wrong talking to BlueKing, in the bot's language (BlueKing's own message quoted). */
   bkError(err: BkJobError): string;
@@ -74,6 +76,8 @@ export interface Messages {
   reasonExpired(age: string): string;
   reasonErrors(count: number, last: string): string;
   reasonNoAccess(error: string): string;
+  /** A poll failed inside the bot (not BlueKing): the short form kept as the watch's last error. */
+  pollInternalError: string;
   hostsPickerPlaceholder(count: number): string;
   logOf(host: string, step: string, status: string): string;
   retries(count: number): string;
@@ -121,6 +125,7 @@ function en(): Messages {
     fallbackWaitingAt: (p, name) => `step ${p} "${name}" is waiting for confirmation`,
     usageTitle: '*joblog* shows BlueKing JOB job instances in Slack.',
     usageProblem: (problem) => `:warning: I didn't understand that: ${problem}.`,
+    staleButton: 'that button is out of date; run `/joblog` again',
     usageLines: [
       '`/joblog <bk_biz_id> <job_instance_id>` — summary of a job instance: steps, failing hosts, exit codes',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
@@ -166,6 +171,7 @@ function en(): Messages {
     reasonExpired: (age) => `expired after ${age}`,
     reasonErrors: (c, last) => `${c} polls in a row failed (last: ${last})`,
     reasonNoAccess: (e) => `cannot post in the channel (${e})`,
+    pollInternalError: 'internal error',
     hostsPickerPlaceholder: (c) => `All ${n(c, 'failing host')}: pick one`,
     logOf: (host, step, status) => `:page_facing_up: Log of ${host} in *${step}* · ${status}`,
     retries: (c) => n(c, 'retry', 'retries'),
@@ -213,6 +219,7 @@ function zh(): Messages {
     fallbackWaitingAt: (p, name) => `步骤 ${p}「${name}」等待确认`,
     usageTitle: '*joblog* 在 Slack 中查看蓝鲸作业平台的作业实例。',
     usageProblem: (problem) => `:warning: 无法识别该命令：${problem}。`,
+    staleButton: '该按钮已过期，请重新运行 `/joblog`',
     usageLines: [
       '`/joblog <bk_biz_id> <job_instance_id>` — 作业实例概要：步骤、失败主机、退出码',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — 作业失败、等待确认或结束时通知本频道',
@@ -275,6 +282,7 @@ function zh(): Messages {
     reasonExpired: (age) => `已在 ${age} 后过期`,
     reasonErrors: (c, last) => `连续 ${c} 次查询失败（最后一次：${last}）`,
     reasonNoAccess: (e) => `无法在频道中发消息（${e}）`,
+    pollInternalError: '机器人内部错误',
     hostsPickerPlaceholder: (c) => `全部 ${c} 台失败主机：选择一台`,
     logOf: (host, step, status) => `:page_facing_up: ${host} 在 *${step}* 的日志 · ${status}`,
     retries: (c) => `重试 ${c} 次`,

@@ -1,0 +1,62 @@
+/**
+ * Watch buttons: "Watch this job" / "Stop watching" on a summary, "Open in JOB" (a link button
+ * that still sends an action), and Stop on App Home. Each acks first, validates the button's
+ * value (untrusted input), then calls the same domain code as the slash command.
+ */
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { JobRef } from '../../../bkjob/model';
+import { decodeJobRef } from '../../../blocks/actions';
+import type { WatchService } from '../../../watch/service';
+import type { ListenerDeps } from '../../context';
+import { publishHome } from '../../home';
+import type { WatchCommands } from '../../watchCommands';
+
+export interface WatchButtonDeps extends ListenerDeps {
+  readonly watches: WatchCommands;
+  readonly watchService: WatchService;
+}
+
+/** What the callbacks use of Bolt's arguments (tests pass fakes of just these). */
+export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockAction<ButtonAction>>, 'ack' | 'body' | 'action' | 'respond'> & Pick<AllMiddlewareArgs, 'client'>;
+
+/** Link buttons still send an action; ack it so Slack shows no error. */
+export async function openInJobButton({ ack }: Pick<ButtonArgs, 'ack'>): Promise<void> {
+  await ack();
+}
+
+export function watchButton(args: ButtonArgs, deps: WatchButtonDeps): Promise<void> {
+  return onJobButton(args, deps, 'watch', (ref, channelId) =>
+    deps.watches.watch({ ref, notifyOn: 'failure', channelId, userId: args.body.user.id, respond: args.respond, client: args.client, fromSummaryMessage: true }),
+  );
+}
+
+export function unwatchButton(args: ButtonArgs, deps: WatchButtonDeps): Promise<void> {
+  return onJobButton(args, deps, 'unwatch', (ref, channelId) => deps.watches.unwatch({ ref, channelId, userId: args.body.user.id, respond: args.respond, client: args.client }));
+}
+
+/** Acks, reads the job the button is about and the channel it sits in, and runs `act`; junk values are logged and dropped. */
+async function onJobButton({ ack, body, action }: ButtonArgs, deps: ListenerDeps, what: string, act: (ref: JobRef, channelId: string) => Promise<void>): Promise<void> {
+  await ack();
+  const ref = decodeJobRef(action.value);
+  const channelId = body.channel?.id;
+  if (!ref || !channelId) {
+    deps.logger.warn({ actionId: action.action_id }, `ignoring a ${what} button with an invalid value`);
+    return;
+  }
+  await act(ref, channelId);
+}
+
+const WATCH_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Stop on App Home: ends one of the clicking user's own watches, then re-publishes the tab. */
+export async function stopWatchFromHome({ ack, body, action, client }: Omit<ButtonArgs, 'respond'>, deps: WatchButtonDeps): Promise<void> {
+  await ack();
+  const watchId = action.value;
+  if (typeof watchId !== 'string' || !WATCH_ID_PATTERN.test(watchId)) {
+    deps.logger.warn({ actionId: action.action_id }, 'ignoring a Stop button with an invalid watch id');
+    return;
+  }
+  const result = await deps.watchService.unsubscribeById(watchId, body.user.id);
+  if (result.kind === 'stopped') deps.logger.info({ watchId, user: body.user.id }, 'watch stopped from App Home');
+  await publishHome(client, body.user.id, deps);
+}

@@ -1,0 +1,16 @@
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { WatchService } from '../../../watch/service';
+import type { ListenerDeps } from '../../context';
+import { publishHome } from '../../home';
+
+export interface EventDeps extends ListenerDeps {
+  readonly watchService: WatchService;
+}
+
+export type AppHomeOpenedArgs = Pick<SlackEventMiddlewareArgs<'app_home_opened'>, 'event'> & Pick<AllMiddlewareArgs, 'client'>;
+
+/** The Home tab opened: publish the user's watches (the Messages tab needs nothing). */
+export async function appHomeOpened({ event, client }: AppHomeOpenedArgs, deps: EventDeps): Promise<void> {
+  if (event.tab !== 'home') return;
+  await publishHome(client, event.user, deps);
+}

@@ -1,0 +1,52 @@
+/**
+ * The one concurrency limiter: bounded, FIFO, frees its slot on failure.
+ */
+import { createLimiter, mapLimit } from '../../src/util/limit';
+
+describe('createLimiter', () => {
+  it('runs at most its limit of tasks at once, in arrival order, and frees its slot on failure', async () => {
+    const run = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const task = (i: number, fail = false) => () =>
+      new Promise<number>((resolve, reject) => {
+        running++;
+        peak = Math.max(peak, running);
+        setTimeout(() => {
+          running--;
+          order.push(i);
+          if (fail) reject(new Error(`task ${i}`));
+          else resolve(i);
+        }, 5);
+      });
+    const results = await Promise.allSettled([run(task(1)), run(task(2, true)), run(task(3)), run(task(4))]);
+    expect(peak).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('mapLimit', () => {
+  it('never runs more than the limit at once and visits every item once', async () => {
+    let running = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    await mapLimit(Array.from({ length: 50 }, (_, i) => i), 8, async (i) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(i);
+      running--;
+    });
+    expect(peak).toBe(8);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('handles fewer items than the limit, and none', async () => {
+    const seen: number[] = [];
+    await mapLimit([1, 2], 8, (i) => Promise.resolve(void seen.push(i)));
+    await mapLimit([], 8, () => Promise.reject(new Error('never called')));
+    expect(seen).toEqual([1, 2]);
+  });
+});
