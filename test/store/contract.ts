@@ -3,6 +3,7 @@
  * postgres.test.ts). Times are fixed numbers: the store never reads a clock, so neither do the tests.
  */
 import type { WatchStore } from '../../src/watch/ports';
+import type { JobState, JobSummary } from '../../src/summary/types';
 import type { NewOutboxEntry, NewWatch, Watch, WatchSnapshot } from '../../src/watch/types';
 
 /**
@@ -457,6 +458,29 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
         });
       });
 
+      describe('lastSummary', () => {
+        test('is what create or the latest patch saved, and is not part of the watch read back', async () => {
+          const first = summaryOf('running');
+          const { watch } = created(await store.create(newWatch({ lastSummary: first })));
+          expect(await store.lastSummary(watch.id)).toEqual(first);
+          expect(Object.keys(watch)).not.toContain('lastSummary');
+          const claimedWatch = (await store.claimDue(T0 + 30_000, 10, 'poller-a', LEASE_MS))[0]!;
+          const second = summaryOf('failed');
+          expect(await store.saveWithLease(claimedWatch.id, 'poller-a', { lastSummary: second, lastPolledAt: T0 + 30_000 }, [])).toBe(true);
+          expect(await store.lastSummary(watch.id)).toEqual(second);
+          const third = summaryOf('succeeded');
+          await store.update(watch.id, { lastSummary: third });
+          expect(await store.lastSummary(watch.id)).toEqual(third);
+          expect(await store.get(watch.id)).toStrictEqual({ ...watch, lastPolledAt: T0 + 30_000 });
+        });
+
+        test('is null for a watch created without one and for an unknown id', async () => {
+          const { watch } = created(await store.create(newWatch()));
+          expect(await store.lastSummary(watch.id)).toBeNull();
+          expect(await store.lastSummary('no-such-watch')).toBeNull();
+        });
+      });
+
       describe('release', () => {
         test('applies the patch and frees the watch for the next claim at once', async () => {
           const { watch } = await claimed(store);
@@ -574,4 +598,37 @@ function ids(watches: readonly Watch[]): string[] {
 
 function keys(outbox: readonly { key: string }[]): string[] {
   return outbox.map((entry) => entry.key);
+}
+
+/** A small but complete summary, as the poller saves it. */
+function summaryOf(state: JobState): JobSummary {
+  return {
+    ref: REF,
+    name: 'nightly backup',
+    state,
+    finished: state === 'succeeded' || state === 'failed',
+    startTime: T0,
+    endTime: state === 'running' ? null : T0 + 5000,
+    durationMs: state === 'running' ? null : 5000,
+    steps: [
+      {
+        position: 1,
+        stepInstanceId: 11,
+        name: 'copy',
+        status: state === 'failed' ? 4 : state === 'running' ? 2 : 3,
+        type: 1,
+        startTime: T0,
+        endTime: null,
+        durationMs: null,
+        executeCount: 0,
+        hostCount: 2,
+        hostCounts: [{ ipStatus: state === 'failed' ? 104 : 9, count: 2 }],
+        failingGroups: state === 'failed' ? [{ ipStatus: 104, exitCode: 1, hosts: [{ bkCloudId: 0, ip: '10.0.0.1' }, { bkCloudId: 0, ip: '10.0.0.2', bkHostId: 7 }] }] : [],
+        failedHostCount: state === 'failed' ? 2 : 0,
+      },
+    ],
+    firstFailingStep: state === 'failed' ? 0 : null,
+    currentStep: state === 'running' ? 0 : null,
+    hostCount: 2,
+  };
 }
