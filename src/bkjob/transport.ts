@@ -8,6 +8,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { createRedactor } from '../redact';
 import { BkJobError } from './errors';
 import type { BkActor } from './model';
+import { isRecord, parseJsonOrUndefined } from '../util/json';
 
 export interface BkCredentials {
   readonly appCode: string;
@@ -140,10 +141,6 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function stringField(record: Record<string, unknown>, key: string): string | undefined {
   const value = record[key];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -158,12 +155,7 @@ function missingPermissions(record: Record<string, unknown>): string[] {
 /** Turns an HTTP response into the envelope's data, or the right BkJobError. */
 export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
   const text = typeof response.data === 'string' ? response.data : '';
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = parseJsonOrUndefined(text);
   const headerRequestId = headerValue(response, 'x-bkapi-request-id');
   if (response.status < 200 || response.status >= 300) {
     // Gateway errors carry a JSON body and X-Bkapi-Error-* headers; ESB/nginx errors may be HTML.

@@ -1,66 +1,18 @@
 /**
- * Small runtime readers for untrusted JSON. Hand-written rather than schema-library based because
- * a big job's response has hundreds of thousands of host objects and this runs on every poll.
- * Each reader names the JSON path of what is wrong, so a bad response gives a useful error.
+ * Readers for BlueKing's JSON: the bot's one reader (`util/json.ts`) with BlueKing's failure,
+ * plus BlueKing's time strings. Each reader names the JSON path of what is wrong.
  */
+import { type JsonReaders, type PathRef, jsonReaders } from '../util/json';
 import { BkJobError } from './errors';
 
-export type Json = Record<string, unknown>;
+export { type Json, type PathRef, isRecord } from '../util/json';
 
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const BK_READERS: JsonReaders = jsonReaders((where, expected) => {
+  throw new BkJobError(`BlueKing JOB returned an unexpected response: ${where} should be ${expected}`, { kind: 'bad_response' });
+});
 
-/**
- * Where a value sits in the response, for error messages only. A function, so that hot loops over
- * hundreds of thousands of hosts build no path strings unless something is actually wrong.
- */
-export type PathRef = string | (() => string);
-
-export function invalid(path: PathRef, expected: string, field?: string): never {
-  const where = typeof path === 'function' ? path() : path;
-  throw new BkJobError(`BlueKing JOB returned an unexpected response: ${field ? `${where}.${field}` : where} should be ${expected}`, { kind: 'bad_response' });
-}
-
-export function readRecord(value: unknown, path: PathRef, field?: string): Json {
-  return isRecord(value) ? value : invalid(path, 'an object', field);
-}
-
-export function readArray(value: unknown, path: PathRef, field?: string): unknown[] {
-  return Array.isArray(value) ? value : invalid(path, 'a list', field);
-}
-
-/** Missing or null lists are treated as empty (JOB omits empty collections in places). */
-export function readOptionalArray(value: unknown, path: PathRef, field?: string): unknown[] {
-  return value === undefined || value === null ? [] : readArray(value, path, field);
-}
-
-export function readInt(value: unknown, path: PathRef, field?: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  // Long IDs sometimes arrive as strings from older ESB versions.
-  if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
-  return invalid(path, 'an integer', field);
-}
-
-export function readOptionalInt(value: unknown, path: PathRef, field?: string): number | null {
-  return value === undefined || value === null ? null : readInt(value, path, field);
-}
-
-export function readOptionalNumber(value: unknown, path: PathRef, field?: string): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return invalid(path, 'a number', field);
-}
-
-export function readString(value: unknown, path: PathRef, field?: string): string {
-  return typeof value === 'string' ? value : invalid(path, 'a string', field);
-}
-
-export function readOptionalString(value: unknown, path: PathRef, field?: string): string | null {
-  return value === undefined || value === null ? null : readString(value, path, field);
-}
-
+/** BlueKing data that is not what the API promises is a `bad_response`, naming where. */
+export const { fail: invalid, readRecord, readArray, readOptionalArray, readInt, readOptionalInt, readOptionalNumber, readString, readOptionalString } = BK_READERS;
 
 const TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:\s*(Z|[+-]\d{2}:?\d{2}))?$/;
 

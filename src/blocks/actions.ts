@@ -4,6 +4,7 @@
  * Values carry only what is needed to act again (ids and addresses), never anything secret.
  */
 import type { HostLogRef, JobRef } from '../bkjob/model';
+import { JsonShapeError, parseJsonOrUndefined, shapeReaders } from '../util/json';
 import { LIMITS } from './text';
 
 export const ACTION = {
@@ -77,24 +78,35 @@ export function encodeHostLogRef(ref: HostLogRef, target: ShareTarget | null = n
 
 export function decodeHostLogAction(value: unknown): HostLogAction | null {
   if (typeof value !== 'string' || value.length > LIMITS.buttonValue) return null;
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
-  } catch {
-    return null;
+    return readHostLogValue(parseJsonOrUndefined(value));
+  } catch (err) {
+    if (err instanceof JsonShapeError) return null;
+    throw err;
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const v = parsed as Record<string, unknown>;
-  if (!isId(v.b) || !isId(v.j) || !isId(v.s)) return null;
-  if (typeof v.c !== 'number' || !Number.isSafeInteger(v.c) || v.c < 0) return null;
-  if (typeof v.i !== 'string' || !IP_PATTERN.test(v.i)) return null;
-  if (v.h !== undefined && !isId(v.h)) return null;
-  if (v.ch !== undefined && (typeof v.ch !== 'string' || !CHANNEL_PATTERN.test(v.ch))) return null;
-  if (v.t !== undefined && (typeof v.t !== 'string' || !TS_PATTERN.test(v.t))) return null;
-  const base: HostLogRef = { job: { bizId: v.b, jobInstanceId: v.j }, stepInstanceId: v.s, bkCloudId: v.c, ip: v.i };
-  const ref = v.h === undefined ? base : { ...base, bkHostId: v.h };
-  const target = typeof v.ch === 'string' ? { channelId: v.ch, threadTs: typeof v.t === 'string' ? v.t : null } : null;
-  return { ref, target };
+}
+
+/** A button's value, as untrusted JSON: any field out of shape makes the whole value junk. */
+function readHostLogValue(parsed: unknown): HostLogAction | null {
+  const { readRecord, readInt, readString, fail } = shapeReaders;
+  const v = readRecord(parsed, 'value');
+  const id = (key: string): number => {
+    const n = readInt(v[key], 'value', key);
+    return isId(n) && typeof v[key] === 'number' ? n : fail('value', 'a positive id', key);
+  };
+  const optional = <T>(key: string, read: (key: string) => T): T | undefined => (v[key] === undefined ? undefined : read(key));
+  const pattern = (re: RegExp) => (key: string): string => {
+    const text = readString(v[key], 'value', key);
+    return re.test(text) ? text : fail('value', re.source, key);
+  };
+  const cloud = readInt(v.c, 'value', 'c');
+  if (typeof v.c !== 'number' || cloud < 0) return null;
+  const base: HostLogRef = { job: { bizId: id('b'), jobInstanceId: id('j') }, stepInstanceId: id('s'), bkCloudId: cloud, ip: pattern(IP_PATTERN)('i') };
+  const hostId = optional('h', id);
+  const channelId = optional('ch', pattern(CHANNEL_PATTERN));
+  const threadTs = optional('t', pattern(TS_PATTERN));
+  const ref = hostId === undefined ? base : { ...base, bkHostId: hostId };
+  return { ref, target: channelId === undefined ? null : { channelId, threadTs: threadTs ?? null } };
 }
 
 /** Host buttons need distinct action ids within a message: `joblog_host_log:<n>`. */

@@ -36,6 +36,15 @@ export interface Messages {
   usageProblem(problem: string): string;
   usageLines: readonly string[];
   usageFooter: string;
+  problemMissing(what: string): string;
+  problemNotANumber(what: string, text: string): string;
+  problemOutOfRange(what: string, text: string, max: number): string;
+  problemListTakesNoArguments: string;
+  problemNeedsIds(verb: string): string;
+  problemBadNotifyOn(values: readonly string[]): string;
+  problemUnknownOption(text: string): string;
+  problemExpectedTwoNumbers: string;
+  problemUnknownCommand(text: string): string;
   /** A button whose value no longer makes sense (old message, tampered payload). */
   staleButton: string;
   couldNotLoad(bizId: number, jobInstanceId: number): string;
@@ -126,6 +135,15 @@ function en(): Messages {
     usageTitle: '*joblog* shows BlueKing JOB job instances in Slack.',
     usageProblem: (problem) => `:warning: I didn't understand that: ${problem}.`,
     staleButton: 'that button is out of date; run `/joblog` again',
+    problemMissing: (what) => `${what} is missing`,
+    problemNotANumber: (what, text) => `${what} must be a positive whole number, not "${text}"`,
+    problemOutOfRange: (what, text, max) => `${what} ${text} is out of range (1–${max})`,
+    problemListTakesNoArguments: '`list` takes no arguments',
+    problemNeedsIds: (verb) => `\`${verb}\` needs <bk_biz_id> <job_instance_id>`,
+    problemBadNotifyOn: (values) => `\`--on\` must be one of ${values.join(', ')}`,
+    problemUnknownOption: (text) => `unknown option \`${text}\``,
+    problemExpectedTwoNumbers: 'expected exactly two numbers: <bk_biz_id> <job_instance_id>',
+    problemUnknownCommand: (text) => `unknown command \`${text}\``,
     usageLines: [
       '`/joblog <bk_biz_id> <job_instance_id>` — summary of a job instance: steps, failing hosts, exit codes',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
@@ -220,6 +238,15 @@ function zh(): Messages {
     usageTitle: '*joblog* 在 Slack 中查看蓝鲸作业平台的作业实例。',
     usageProblem: (problem) => `:warning: 无法识别该命令：${problem}。`,
     staleButton: '该按钮已过期，请重新运行 `/joblog`',
+    problemMissing: (what) => `缺少 ${what}`,
+    problemNotANumber: (what, text) => `${what} 必须是正整数，而不是“${text}”`,
+    problemOutOfRange: (what, text, max) => `${what} ${text} 超出范围（1–${max}）`,
+    problemListTakesNoArguments: '`list` 不需要参数',
+    problemNeedsIds: (verb) => `\`${verb}\` 需要 <bk_biz_id> <job_instance_id>`,
+    problemBadNotifyOn: (values) => `\`--on\` 只能是 ${values.join('、')}`,
+    problemUnknownOption: (text) => `未知选项 \`${text}\``,
+    problemExpectedTwoNumbers: '需要两个数字：<bk_biz_id> <job_instance_id>',
+    problemUnknownCommand: (text) => `未知命令 \`${text}\``,
     usageLines: [
       '`/joblog <bk_biz_id> <job_instance_id>` — 作业实例概要：步骤、失败主机、退出码',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — 作业失败、等待确认或结束时通知本频道',

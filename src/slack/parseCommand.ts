@@ -3,7 +3,7 @@
  * with a reason (`describeProblem` words it), which the listener shows above the usage help.
  */
 import type { JobRef } from '../bkjob/model';
-import type { Lang } from '../i18n';
+import { type Lang, messages } from '../i18n';
 import { NOTIFY_ON_VALUES, type NotifyOn } from '../watch/types';
 
 /** What was wrong with the text, as data: the listener words it in the bot's language. */
@@ -89,54 +89,27 @@ export function parseJoblogCommand(text: string): JoblogCommand {
   return { kind: 'invalid', problem: { code: 'unknown_command', text: first.slice(0, 40) } };
 }
 
-const PROBLEM_TEXT: Readonly<Record<Lang, (p: CommandProblem) => string>> = {
-  en: (p) => {
-    switch (p.code) {
-      case 'missing':
-        return `${p.what} is missing`;
-      case 'not_a_number':
-        return `${p.what} must be a positive whole number, not "${p.text}"`;
-      case 'out_of_range':
-        return `${p.what} ${p.text} is out of range (1–${p.max})`;
-      case 'list_takes_no_arguments':
-        return '`list` takes no arguments';
-      case 'needs_ids':
-        return `\`${p.verb}\` needs <bk_biz_id> <job_instance_id>`;
-      case 'bad_notify_on':
-        return `\`--on\` must be one of ${NOTIFY_ON_VALUES.join(', ')}`;
-      case 'unknown_option':
-        return `unknown option \`${p.text}\``;
-      case 'expected_two_numbers':
-        return 'expected exactly two numbers: <bk_biz_id> <job_instance_id>';
-      case 'unknown_command':
-        return `unknown command \`${p.text}\``;
-    }
-  },
-  'zh-CN': (p) => {
-    switch (p.code) {
-      case 'missing':
-        return `缺少 ${p.what}`;
-      case 'not_a_number':
-        return `${p.what} 必须是正整数，而不是“${p.text}”`;
-      case 'out_of_range':
-        return `${p.what} ${p.text} 超出范围（1–${p.max}）`;
-      case 'list_takes_no_arguments':
-        return '`list` 不需要参数';
-      case 'needs_ids':
-        return `\`${p.verb}\` 需要 <bk_biz_id> <job_instance_id>`;
-      case 'bad_notify_on':
-        return `\`--on\` 只能是 ${NOTIFY_ON_VALUES.join('、')}`;
-      case 'unknown_option':
-        return `未知选项 \`${p.text}\``;
-      case 'expected_two_numbers':
-        return '需要两个数字：<bk_biz_id> <job_instance_id>';
-      case 'unknown_command':
-        return `未知命令 \`${p.text}\``;
-    }
-  },
-};
-
 /** The problem in words, for the usage reply (plain text: the renderer escapes it). */
-export function describeProblem(problem: CommandProblem, lang: Lang): string {
-  return PROBLEM_TEXT[lang](problem);
+export function describeProblem(p: CommandProblem, lang: Lang): string {
+  const m = messages(lang);
+  switch (p.code) {
+    case 'missing':
+      return m.problemMissing(p.what);
+    case 'not_a_number':
+      return m.problemNotANumber(p.what, p.text);
+    case 'out_of_range':
+      return m.problemOutOfRange(p.what, p.text, p.max);
+    case 'list_takes_no_arguments':
+      return m.problemListTakesNoArguments;
+    case 'needs_ids':
+      return m.problemNeedsIds(p.verb);
+    case 'bad_notify_on':
+      return m.problemBadNotifyOn(NOTIFY_ON_VALUES);
+    case 'unknown_option':
+      return m.problemUnknownOption(p.text);
+    case 'expected_two_numbers':
+      return m.problemExpectedTwoNumbers;
+    case 'unknown_command':
+      return m.problemUnknownCommand(p.text);
+  }
 }

@@ -21,6 +21,8 @@ export interface WatchRequest {
   readonly client: WebClient;
   /** Set when the request came from a summary message's button: that message gets the new button state. */
   readonly fromSummaryMessage?: boolean;
+  /** The Slack request's id, shown as the incident reference if something fails. */
+  readonly requestId?: unknown;
 }
 
 export interface UnwatchRequest {
@@ -29,6 +31,7 @@ export interface UnwatchRequest {
   readonly userId: string;
   readonly respond: RespondFn;
   readonly client: WebClient;
+  readonly requestId?: unknown;
 }
 
 export class WatchCommands {
@@ -66,7 +69,7 @@ export class WatchCommands {
           return;
       }
     } catch (err) {
-      await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch' }) });
+      await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch', requestId: request.requestId }) });
     }
   }
 
@@ -81,7 +84,7 @@ export class WatchCommands {
       this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch stopped');
       await request.respond(ephemeral(m.unwatchedReply(m.jobInline(null, request.ref.bizId, request.ref.jobInstanceId))));
     } catch (err) {
-      await request.respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, request.ref, this.deps, { channel: request.channelId, user: request.userId, action: 'unwatch' }) });
+      await request.respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, request.ref, this.deps, { channel: request.channelId, user: request.userId, action: 'unwatch', requestId: request.requestId }) });
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import type { JobRef } from '../bkjob/model';
 import type { JobState, JobSummary } from '../summary/types';
+import { jsonReaders, parseJsonOrUndefined } from '../util/json';
 import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
 
 export type SqlValue = string | number | null;
@@ -274,12 +275,12 @@ export function corrupt(path: string, expected: string): never {
   throw new Error(`watch store: stored ${path} should be ${expected}`);
 }
 
+/** A row that is not what the store wrote fails loudly, naming the column (the bot's one JSON reader). */
+const STORED = jsonReaders(corrupt);
+
 export function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return corrupt(path, 'valid JSON');
-  }
+  const value = parseJsonOrUndefined(text);
+  return value === undefined ? corrupt(path, 'valid JSON') : value;
 }
 
 export function asRow(value: unknown): Row {
@@ -287,11 +288,11 @@ export function asRow(value: unknown): Row {
 }
 
 function asRecord(value: unknown, path: string): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : corrupt(path, 'an object');
+  return STORED.readRecord(value, path);
 }
 
 export function readText(value: unknown, path: string): string {
-  return typeof value === 'string' ? value : corrupt(path, 'text');
+  return STORED.readString(value, path);
 }
 
 function readNullableText(value: unknown, path: string): string | null {
@@ -302,11 +303,11 @@ export function readNullable<T>(value: unknown, path: string, read: (value: unkn
   return value === null ? null : read(value, path);
 }
 
-/** A JS number that is an integer within ±2^53 (SQLite INTEGER columns, numbers inside JSON). */
+/** An integer within ±2^53 (SQLite INTEGER columns, numbers inside JSON). */
 export function readInt(value: unknown, path: string): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : corrupt(path, 'an integer');
+  return STORED.readInt(value, path);
 }
 
 function readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: string): T {
-  return typeof value === 'string' && Object.hasOwn(allowed, value) ? (value as T) : corrupt(path, `one of ${Object.keys(allowed).join(', ')}`);
+  return STORED.readEnum(value, allowed, path);
 }

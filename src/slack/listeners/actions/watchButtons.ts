@@ -17,7 +17,7 @@ export interface WatchButtonDeps extends ListenerDeps {
 }
 
 /** What the callbacks use of Bolt's arguments (tests pass fakes of just these). */
-export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockAction<ButtonAction>>, 'ack' | 'body' | 'action' | 'respond'> & Pick<AllMiddlewareArgs, 'client'>;
+export type ButtonArgs = Pick<SlackActionMiddlewareArgs<BlockAction<ButtonAction>>, 'ack' | 'body' | 'action' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
 /** Link buttons still send an action; ack it so Slack shows no error. */
 export async function openInJobButton({ ack }: Pick<ButtonArgs, 'ack'>): Promise<void> {
@@ -26,12 +26,12 @@ export async function openInJobButton({ ack }: Pick<ButtonArgs, 'ack'>): Promise
 
 export function watchButton(args: ButtonArgs, deps: WatchButtonDeps): Promise<void> {
   return onJobButton(args, deps, 'watch', (ref, channelId) =>
-    deps.watches.watch({ ref, notifyOn: 'failure', channelId, userId: args.body.user.id, respond: args.respond, client: args.client, fromSummaryMessage: true }),
+    deps.watches.watch({ ref, notifyOn: 'failure', channelId, userId: args.body.user.id, respond: args.respond, client: args.client, fromSummaryMessage: true, requestId: args.context.requestId }),
   );
 }
 
 export function unwatchButton(args: ButtonArgs, deps: WatchButtonDeps): Promise<void> {
-  return onJobButton(args, deps, 'unwatch', (ref, channelId) => deps.watches.unwatch({ ref, channelId, userId: args.body.user.id, respond: args.respond, client: args.client }));
+  return onJobButton(args, deps, 'unwatch', (ref, channelId) => deps.watches.unwatch({ ref, channelId, userId: args.body.user.id, respond: args.respond, client: args.client, requestId: args.context.requestId }));
 }
 
 /** Acks, reads the job the button is about and the channel it sits in, and runs `act`; junk values are logged and dropped. */
@@ -49,7 +49,7 @@ async function onJobButton({ ack, body, action }: ButtonArgs, deps: ListenerDeps
 const WATCH_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Stop on App Home: ends one of the clicking user's own watches, then re-publishes the tab. */
-export async function stopWatchFromHome({ ack, body, action, client }: Omit<ButtonArgs, 'respond'>, deps: WatchButtonDeps): Promise<void> {
+export async function stopWatchFromHome({ ack, body, action, client }: Omit<ButtonArgs, 'respond' | 'context'>, deps: WatchButtonDeps): Promise<void> {
   await ack();
   const watchId = action.value;
   if (typeof watchId !== 'string' || !WATCH_ID_PATTERN.test(watchId)) {

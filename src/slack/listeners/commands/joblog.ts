@@ -31,9 +31,9 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
       case 'show':
         return await showJob(parsed.ref, { channelId, userId, requestId: context.requestId }, client, respond, deps);
       case 'watch':
-        return await deps.watches.watch({ ref: parsed.ref, notifyOn: parsed.notifyOn, channelId, userId, respond, client });
+        return await deps.watches.watch({ ref: parsed.ref, notifyOn: parsed.notifyOn, channelId, userId, respond, client, requestId: context.requestId });
       case 'unwatch':
-        return await deps.watches.unwatch({ ref: parsed.ref, channelId, userId, respond, client });
+        return await deps.watches.unwatch({ ref: parsed.ref, channelId, userId, respond, client, requestId: context.requestId });
       case 'list':
         return await deps.watches.list({ channelId, userId, respond });
     }
