@@ -24,19 +24,19 @@ export type ReadFailure = (where: string, expected: string) => never;
 
 export interface JsonReaders {
   readonly fail: (path: PathRef, expected: string, field?: string) => never;
-  readRecord(value: unknown, path: PathRef, field?: string): Json;
-  readArray(value: unknown, path: PathRef, field?: string): unknown[];
+  readonly readRecord: (value: unknown, path: PathRef, field?: string) => Json;
+  readonly readArray: (value: unknown, path: PathRef, field?: string) => unknown[];
   /** Missing or null lists are treated as empty (JOB omits empty collections in places). */
-  readOptionalArray(value: unknown, path: PathRef, field?: string): unknown[];
+  readonly readOptionalArray: (value: unknown, path: PathRef, field?: string) => unknown[];
   /** A safe integer; decimal strings of up to 15 digits too (older ESB versions send long ids as strings). */
-  readInt(value: unknown, path: PathRef, field?: string): number;
-  readOptionalInt(value: unknown, path: PathRef, field?: string): number | null;
-  readOptionalNumber(value: unknown, path: PathRef, field?: string): number | null;
-  readString(value: unknown, path: PathRef, field?: string): string;
-  readOptionalString(value: unknown, path: PathRef, field?: string): string | null;
-  readBoolean(value: unknown, path: PathRef, field?: string): boolean;
+  readonly readInt: (value: unknown, path: PathRef, field?: string) => number;
+  readonly readOptionalInt: (value: unknown, path: PathRef, field?: string) => number | null;
+  readonly readOptionalNumber: (value: unknown, path: PathRef, field?: string) => number | null;
+  readonly readString: (value: unknown, path: PathRef, field?: string) => string;
+  readonly readOptionalString: (value: unknown, path: PathRef, field?: string) => string | null;
+  readonly readBoolean: (value: unknown, path: PathRef, field?: string) => boolean;
   /** One of the keys of `allowed` (a Record rather than an array: adding a union member fails to compile there). */
-  readEnum<T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: PathRef, field?: string): T;
+  readonly readEnum: <T extends string>(value: unknown, allowed: Readonly<Record<T, true>>, path: PathRef, field?: string) => T;
 }
 
 export function jsonReaders(onFailure: ReadFailure): JsonReaders {
@@ -72,7 +72,7 @@ export function jsonReaders(onFailure: ReadFailure): JsonReaders {
   };
 }
 
-/** Thrown by `lenientReaders`: the value is not what was expected; callers that return null on junk catch it. */
+/** Thrown by `shapeReaders`: the value is not what was expected; callers that return null on junk catch it. */
 export class JsonShapeError extends Error {
   constructor(
     readonly where: string,

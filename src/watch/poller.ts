@@ -14,6 +14,7 @@ import { type Lang, escapeText, formatDuration, messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
 import type { JobSummary } from '../summary/types';
+import { isRecord } from '../util/json';
 import { mapLimit } from '../util/limit';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isUrgent } from './rules';
@@ -83,10 +84,10 @@ export function retryDelayMs(consecutiveErrors: number, baseMs: number, maxMs: n
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'watch_paused', 'watch_expired']);
 
+/** An outbox row's payload, read back as untrusted JSON: only the event types the rules write. */
 function asEvent(entry: OutboxEntry): WatchEvent | null {
   const payload = entry.payload;
-  if (typeof payload !== 'object' || payload === null || !('type' in payload)) return null;
-  return EVENT_TYPES.has(String(payload.type)) ? (payload as WatchEvent) : null;
+  return isRecord(payload) && typeof payload.type === 'string' && EVENT_TYPES.has(payload.type) ? (payload as unknown as WatchEvent) : null;
 }
 
 type PollOutcome = { readonly sent: number; readonly error: boolean };
