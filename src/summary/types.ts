@@ -2,7 +2,7 @@
  * The job summary view model: everything the Slack renderer and the watch rules need, and
  * nothing they don't (no log text). Plain JSON-serialisable data, so it can be stored too.
  */
-import type { HostAddress, JobRef } from '../bkjob/model';
+import type { HostAddress, JobRef, StepInstance } from '../bkjob/model';
 
 export type JobState = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'stopped' | 'abnormal';
 
@@ -20,17 +20,11 @@ export interface FailingGroup {
   readonly hosts: readonly HostAddress[];
 }
 
-export interface StepSummary {
+/** A step as the summary shows it: the step's own fields, plus what the summary works out. */
+export interface StepSummary extends Pick<StepInstance, 'stepInstanceId' | 'name' | 'status' | 'type' | 'startTime' | 'endTime' | 'executeCount'> {
   /** 1-based position in the job, as the JOB console numbers steps. */
   readonly position: number;
-  readonly stepInstanceId: number;
-  readonly name: string;
-  readonly status: number;
-  readonly type: number | null;
-  readonly startTime: number | null;
-  readonly endTime: number | null;
   readonly durationMs: number | null;
-  readonly executeCount: number;
   readonly hostCount: number;
   /** Hosts per host status, most common first. */
   readonly hostCounts: readonly HostStatusCount[];
