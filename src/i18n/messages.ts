@@ -73,6 +73,8 @@ export interface Messages {
   alreadyFinished(state: string): string;
   watchResumed(title: string): string;
   cannotPostHere: string;
+  /** The bot could not open a DM with the user (e.g. DMs with apps turned off in the workspace). */
+  cannotDmYou: string;
   notWatching(bizId: number, jobInstanceId: number): string;
   unwatched(user: string): string;
   unwatchedReply(title: string): string;
@@ -177,6 +179,7 @@ function en(): Messages {
     alreadyFinished: (state) => `That job has already ${state}; there is nothing left to watch.`,
     watchResumed: (title) => `:eyes: Watching ${title} again; the paused watch is active.`,
     cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
+    cannotDmYou: "I can't send you a direct message, so the full log could not be delivered. Check that messages from apps are allowed for you in this workspace, or use Share in channel.",
     notWatching: (biz, id) => `This channel is not watching job instance ${id} in business ${biz}.`,
     unwatched: (user) => `stopped by ${user}`,
     unwatchedReply: (title) => `Stopped watching ${title}.`,
@@ -297,6 +300,7 @@ function zh(): Messages {
     alreadyFinished: (state) => `该作业已${state}，无需关注。`,
     watchResumed: (title) => `:eyes: 已恢复关注 ${title}。`,
     cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
+    cannotDmYou: '我无法给你发私信，完整日志未能送达。请确认工作区允许应用给你发消息，或使用“分享到频道”。',
     notWatching: (biz, id) => `本频道没有关注业务 ${biz} 的作业实例 ${id}。`,
     unwatched: (user) => `已由 ${user} 取消`,
     unwatchedReply: (title) => `已取消关注 ${title}。`,

@@ -92,7 +92,15 @@ function asEvent(entry: OutboxEntry): WatchEvent | null {
 
 type PollOutcome = { readonly sent: number; readonly error: boolean };
 
-type Delivery = { readonly outcome: 'done'; readonly sent: number } | { readonly outcome: 'retry'; readonly sent: number } | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
+/**
+ * What delivering a watch's pending events came to. `paused` carries the reason when a
+ * watch_paused event reached the channel: the watch must then really pause. `attempts` is the
+ * failing event's attempt count, for the backoff before the next try.
+ */
+type Delivery =
+  | { readonly outcome: 'done'; readonly sent: number; readonly paused: string | null }
+  | { readonly outcome: 'retry'; readonly sent: number; readonly attempts: number }
+  | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
 
 export class WatchPoller {
   private readonly batchSize: number;
@@ -148,6 +156,16 @@ export class WatchPoller {
       await this.pauseForAccess(watch, leftover.error, now, log);
       return { sent: leftover.sent, error: false };
     }
+    if (leftover.outcome === 'retry') {
+      // Slack is refusing: asking BlueKing now would only pile more events behind the stuck one.
+      await this.deps.store.release(watch.id, this.options.owner, { nextPollAt: now + this.deliveryRetryDelay(leftover.attempts) });
+      return { sent: leftover.sent, error: false };
+    }
+    if (leftover.paused !== null) {
+      // A pause announced late (its first delivery failed): the channel was told, so pause now.
+      await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: leftover.paused });
+      return { sent: leftover.sent, error: false };
+    }
     let summary: JobSummary;
     try {
       summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
@@ -171,7 +189,7 @@ export class WatchPoller {
     const delivery = await this.deliver(watch, log);
     const final: WatchPatch = { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) };
     if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
-    await this.finish(watch, delivery, final, now);
+    await this.finish(watch, delivery, final, now, log);
     return { sent: delivery.sent, error: false };
   }
 
@@ -208,22 +226,28 @@ export class WatchPoller {
       if (status.shown) Object.assign(final, { fingerprint: print });
     }
     const delivery = await this.deliver({ ...saved, ...final }, log);
-    await this.finish(saved, delivery, final, now);
+    await this.finish(saved, delivery, final, now, log);
     return { sent: delivery.sent };
   }
 
   /** Releases the watch: ends it when asked and everything was delivered, else schedules the next poll. */
-  private async finish(watch: Watch, delivery: Delivery, final: WatchPatch, now: number): Promise<void> {
-    if (delivery.outcome === 'no_access') {
-      await this.pauseForAccess(watch, delivery.error, now, this.deps.logger);
+  private async finish(watch: Watch, delivery: Delivery, final: WatchPatch, now: number, log: AppLogger): Promise<void> {
+    if (delivery.outcome === 'no_access' && final.status !== 'expired') {
+      await this.pauseForAccess(watch, delivery.error, now, log);
       return;
     }
-    const ending = final.status !== undefined && delivery.outcome === 'done';
+    // An expiring watch ends even when its channel is gone: there is nothing left to tell it.
+    const ending = final.status !== undefined && delivery.outcome !== 'retry';
     // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
-    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.retryBaseMs : quietPollDelayMs(now - watch.lastChangedAt));
+    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.deliveryRetryDelay(delivery.attempts) : quietPollDelayMs(now - watch.lastChangedAt));
     const { status: _status, statusReason: _reason, ...kept } = final;
     const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
+  }
+
+  /** Backoff while Slack refuses an event: base, 2×base, 4×base … per attempt, capped. */
+  private deliveryRetryDelay(attempts: number): number {
+    return retryDelayMs(attempts, this.retryBaseMs, this.retryMaxMs);
   }
 
   /** Shows the summary in the status message; `shown` false when Slack did not take it (tried again next poll). */
@@ -268,6 +292,7 @@ export class WatchPoller {
   private async deliver(watch: Watch, log: AppLogger): Promise<Delivery> {
     const { store, notifier } = this.deps;
     let sent = 0;
+    let paused: string | null = null;
     for (const entry of await store.pendingOutbox(watch.id)) {
       const event = asEvent(entry);
       if (!event) {
@@ -296,13 +321,14 @@ export class WatchPoller {
           continue;
         }
         log.warn({ err, key: entry.key }, 'could not post a watch event; it stays pending');
-        return { outcome: 'retry', sent };
+        return { outcome: 'retry', sent, attempts: entry.attempts + 1 };
       }
       await store.markOutboxSent(watch.id, entry.key, this.deps.now(), ts);
       this.deps.metrics?.notificationSent(event.type);
+      if (event.type === 'watch_paused') paused = event.reason;
       sent++;
     }
-    return { outcome: 'done', sent };
+    return { outcome: 'done', sent, paused };
   }
 
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {

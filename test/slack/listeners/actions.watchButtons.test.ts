@@ -61,7 +61,7 @@ describe('watchButton', () => {
     expect(t.watches.watch).not.toHaveBeenCalled();
     expect(t.respond).not.toHaveBeenCalled();
     expect(t.warn).toHaveBeenCalledTimes(1);
-    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_watch' }, 'ignoring a watch button with an invalid value');
+    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_watch', button: 'watch' }, 'ignoring a watch button with an invalid value');
   });
 
   it('drops a click without a channel', async () => {
@@ -69,7 +69,7 @@ describe('watchButton', () => {
     await watchButton(t.args, t.deps);
     expect(t.ack).toHaveBeenCalledTimes(1);
     expect(t.watches.watch).not.toHaveBeenCalled();
-    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_watch' }, 'ignoring a watch button with an invalid value');
+    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_watch', button: 'watch' }, 'ignoring a watch button with an invalid value');
   });
 });
 
@@ -88,7 +88,7 @@ describe('unwatchButton', () => {
     expect(t.ack).toHaveBeenCalledTimes(1);
     expect(t.watches.unwatch).not.toHaveBeenCalled();
     expect(t.respond).not.toHaveBeenCalled();
-    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_unwatch' }, 'ignoring a unwatch button with an invalid value');
+    expect(t.warn).toHaveBeenCalledWith({ actionId: 'joblog_unwatch', button: 'unwatch' }, 'ignoring a watch button with an invalid value');
   });
 });
 

@@ -67,9 +67,10 @@ async function invalid(deps: ListenerDeps, respond: RespondFn, actionId: string)
 }
 
 /** Slack refused a share or an upload: the user hears why instead of nothing happening. */
-async function slackFailed(deps: ListenerDeps, err: unknown, respond: RespondFn, decoded: HostLogAction, userId: string, requestId: unknown): Promise<void> {
+async function slackFailed(deps: ListenerDeps, err: unknown, respond: RespondFn, decoded: HostLogAction, userId: string, requestId: unknown, where: 'channel' | 'dm'): Promise<void> {
   const code = slackErrorCode(err);
-  if (code && CHANNEL_ACCESS_ERRORS.has(code)) return void (await respond(ephemeral(messages(deps.lang).cannotPostHere)));
+  const m = messages(deps.lang);
+  if (code && CHANNEL_ACCESS_ERRORS.has(code)) return void (await respond(ephemeral(where === 'dm' ? m.cannotDmYou : m.cannotPostHere)));
   await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, decoded.ref.job, deps, { user: userId, action: 'share_or_upload', slackError: code, requestId }) });
 }
 
@@ -93,7 +94,7 @@ export async function shareHostLog({ ack, body, action, respond, client, context
   try {
     await client.chat.postMessage({ channel: decoded.target.channelId, ...(decoded.target.threadTs ? { thread_ts: decoded.target.threadTs } : {}), text: message.text, blocks: message.blocks, unfurl_links: false });
   } catch (err) {
-    await slackFailed(deps, err, respond, decoded, body.user.id, context.requestId);
+    await slackFailed(deps, err, respond, decoded, body.user.id, context.requestId, 'channel');
   }
 }
 
@@ -107,7 +108,7 @@ export async function sendFullHostLog({ ack, body, action, respond, client, cont
   try {
     await sendFullLog(client, body.user.id, log, deps);
   } catch (err) {
-    return slackFailed(deps, err, respond, decoded, body.user.id, context.requestId);
+    return slackFailed(deps, err, respond, decoded, body.user.id, context.requestId, 'dm');
   }
   await respond(ephemeral(messages(deps.lang).fullLogSent));
 }

@@ -40,7 +40,7 @@ async function onJobButton({ ack, body, action }: ButtonArgs, deps: ListenerDeps
   const ref = decodeJobRef(action.value);
   const channelId = body.channel?.id;
   if (!ref || !channelId) {
-    deps.logger.warn({ actionId: action.action_id }, `ignoring a ${what} button with an invalid value`);
+    deps.logger.warn({ actionId: action.action_id, button: what }, 'ignoring a watch button with an invalid value');
     return;
   }
   await act(ref, channelId);
@@ -56,7 +56,12 @@ export async function stopWatchFromHome({ ack, body, action, client }: Omit<Butt
     deps.logger.warn({ actionId: action.action_id }, 'ignoring a Stop button with an invalid watch id');
     return;
   }
-  const result = await deps.watchService.unsubscribeById(watchId, body.user.id);
-  if (result.kind === 'stopped') deps.logger.info({ watchId, user: body.user.id }, 'watch stopped from App Home');
-  await publishHome(client, body.user.id, deps);
+  try {
+    const result = await deps.watchService.unsubscribeById(watchId, body.user.id);
+    if (result.kind === 'stopped') deps.logger.info({ watchId, user: body.user.id }, 'watch stopped from App Home');
+    await publishHome(client, body.user.id, deps);
+  } catch (err) {
+    // App Home has no reply channel: the tab keeps showing the watch, and the log says why.
+    deps.logger.error({ err, watchId, user: body.user.id }, 'could not stop a watch from App Home');
+  }
 }

@@ -12,5 +12,10 @@ export type AppHomeOpenedArgs = Pick<SlackEventMiddlewareArgs<'app_home_opened'>
 /** The Home tab opened: publish the user's watches (the Messages tab needs nothing). */
 export async function appHomeOpened({ event, client }: AppHomeOpenedArgs, deps: EventDeps): Promise<void> {
   if (event.tab !== 'home') return;
-  await publishHome(client, event.user, deps);
+  try {
+    await publishHome(client, event.user, deps);
+  } catch (err) {
+    // Nothing to answer an event with: log it; the next open of the tab tries again.
+    deps.logger.error({ err, user: event.user }, 'could not publish App Home');
+  }
 }

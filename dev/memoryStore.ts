@@ -1,0 +1,311 @@
+/**
+ * An in-memory `WatchStore` for unit tests and quick local runs. It follows the same contract as
+ * the SQLite and PostgreSQL adapters (test/store/memory.test.ts runs the shared suite against it):
+ * leases, the "status applies only while active" rule of leased writes, outbox uniqueness and
+ * order, one open watch per channel and job. Values go in and come out as copies (JSON round
+ * trips, as a database would do), so callers can never change stored state by accident.
+ *
+ * Several `MemoryWatchStore`s may share one `MemoryDatabase`, like two replicas on one database.
+ * Every method does its work synchronously before its promise settles, so each call is atomic.
+ */
+import type { JobRef } from '../src/bkjob/model';
+import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
+import type { JobSummary } from '../src/summary/types';
+import type { CreateWatchResult, WatchStore } from '../src/watch/ports';
+import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../src/watch/types';
+
+interface WatchRow {
+  watch: Watch;
+  /** JSON text, as the SQL adapters keep it: read only through `lastSummary()`. */
+  lastSummary: string | null;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  leasedAt: number | null;
+}
+
+interface OutboxRow {
+  readonly watchId: string;
+  readonly key: string;
+  /** JSON text: a payload comes back as a fresh value, like a database column. */
+  readonly payload: string;
+  readonly createdAt: number;
+  /** Insertion order: breaks createdAt ties, as SQLite's rowid does. */
+  readonly seq: number;
+  attempts: number;
+  sentAt: number | null;
+  slackTs: string | null;
+}
+
+/** The shared state: what a database file is to the SQLite adapter. */
+export class MemoryDatabase {
+  migrated = false;
+  readonly watches = new Map<string, WatchRow>();
+  readonly outbox: OutboxRow[] = [];
+  private counter = 0;
+
+  /** Ids sort in creation order, so ties in `claimDue` are stable and readable in tests. */
+  nextId(): string {
+    this.counter += 1;
+    return `watch-${String(this.counter).padStart(6, '0')}`;
+  }
+
+  nextSeq(): number {
+    this.counter += 1;
+    return this.counter;
+  }
+}
+
+/** Patchable fields (besides lastSummary) in one list, so every write path applies the same ones. */
+const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', 'fingerprint', 'lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'lastError', 'expiresAt'] as const satisfies readonly Exclude<keyof WatchPatch, 'lastSummary'>[];
+
+/** Integer columns: SQLite STRICT tables and PostgreSQL BIGINT refuse NaN, fractions and the like. */
+const INT_FIELDS = ['lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'expiresAt'] as const satisfies readonly (keyof WatchPatch)[];
+
+export class MemoryWatchStore implements WatchStore {
+  private closed = false;
+
+  /** @param db shared state; pass the same one to several stores to act as replicas. */
+  constructor(private readonly db: MemoryDatabase = new MemoryDatabase()) {}
+
+  migrate(): Promise<void> {
+    return this.run(() => {
+      this.db.migrated = true;
+    }, false);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  create(input: NewWatch): Promise<CreateWatchResult> {
+    return this.run((): CreateWatchResult => {
+      const existing = this.findOpenRow(input.channelId, input.ref);
+      if (existing) return { created: false, existing: copy(existing.watch) };
+      const watch: Watch = {
+        id: this.db.nextId(),
+        channelId: input.channelId,
+        ref: { bizId: checkInt(input.ref.bizId, 'ref.bizId'), jobInstanceId: checkInt(input.ref.jobInstanceId, 'ref.jobInstanceId') },
+        subscriberId: input.subscriberId,
+        notifyOn: input.notifyOn,
+        status: 'active',
+        statusReason: null,
+        statusMessageTs: input.statusMessageTs,
+        snapshot: input.snapshot,
+        fingerprint: input.fingerprint,
+        createdAt: checkInt(input.createdAt, 'createdAt'),
+        expiresAt: checkInt(input.expiresAt, 'expiresAt'),
+        lastPolledAt: null,
+        lastChangedAt: input.createdAt,
+        nextPollAt: checkInt(input.nextPollAt, 'nextPollAt'),
+        consecutiveErrors: 0,
+        lastError: null,
+      };
+      const stored = copy(watch);
+      this.db.watches.set(watch.id, { watch: stored, lastSummary: encodeSummary(input.lastSummary), leaseOwner: null, leaseUntil: null, leasedAt: null });
+      return { created: true, watch: copy(stored) };
+    });
+  }
+
+  get(id: string): Promise<Watch | null> {
+    return this.run(() => {
+      const row = this.db.watches.get(id);
+      return row ? copy(row.watch) : null;
+    });
+  }
+
+  findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return this.run(() => {
+      const row = this.findOpenRow(channelId, ref);
+      return row ? copy(row.watch) : null;
+    });
+  }
+
+  listOpenByChannel(channelId: string): Promise<Watch[]> {
+    return this.run(() => this.openWatches((w) => w.channelId === channelId));
+  }
+
+  listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
+    return this.run(() => this.openWatches((w) => w.subscriberId === subscriberId));
+  }
+
+  countActiveInChannel(channelId: string): Promise<number> {
+    return this.run(() => this.watchList().filter((w) => w.status === 'active' && w.channelId === channelId).length);
+  }
+
+  countActive(): Promise<number> {
+    return this.run(() => this.watchList().filter((w) => w.status === 'active').length);
+  }
+
+  lastSummary(id: string): Promise<JobSummary | null> {
+    return this.run(() => {
+      const text = this.db.watches.get(id)?.lastSummary ?? null;
+      return text === null ? null : decodeSummary(JSON.parse(text));
+    });
+  }
+
+  update(id: string, patch: WatchPatch): Promise<Watch | null> {
+    return this.run(() => {
+      const row = this.db.watches.get(id);
+      if (!row) return null;
+      const next = applyPatch(row, patch, false);
+      // The SQL adapters' partial unique index: reopening must not make a second open watch.
+      if (isOpen(next.watch) && !isOpen(row.watch)) {
+        const other = this.findOpenRow(next.watch.channelId, next.watch.ref);
+        if (other && other.watch.id !== id) throw new Error(`watch store: another open watch on the job exists (${other.watch.id})`);
+      }
+      Object.assign(row, next);
+      return copy(row.watch);
+    });
+  }
+
+  claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Watch[]> {
+    return this.run(() => {
+      if (limit <= 0) return [];
+      const due = [...this.db.watches.values()]
+        .filter((row) => row.watch.status === 'active' && row.watch.nextPollAt <= now && (row.leaseUntil === null || row.leaseUntil <= now))
+        .sort((a, b) => byNextPoll(a.watch, b.watch))
+        .slice(0, limit);
+      for (const row of due) {
+        row.leaseOwner = owner;
+        row.leaseUntil = now + leaseMs;
+        row.leasedAt = now;
+      }
+      return due.map((row) => copy(row.watch));
+    });
+  }
+
+  saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean> {
+    return this.run(() => {
+      const row = this.db.watches.get(id);
+      if (!row || row.leaseOwner !== owner || row.watch.status !== 'active') return false;
+      // Everything that can throw runs before the first change, so a failed save changes nothing (one transaction).
+      const next = applyPatch(row, patch, true);
+      const createdAt = entries.length === 0 ? 0 : outboxTime(patch, row.leasedAt);
+      const fresh = new Map<string, string>();
+      for (const entry of entries) {
+        if (!fresh.has(entry.key) && !this.outboxRow(id, entry.key)) fresh.set(entry.key, encodePayload(entry));
+      }
+      Object.assign(row, next);
+      for (const [key, payload] of fresh) {
+        this.db.outbox.push({ watchId: id, key, payload, createdAt, seq: this.db.nextSeq(), attempts: 0, sentAt: null, slackTs: null });
+      }
+      return true;
+    });
+  }
+
+  release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
+    return this.run(() => {
+      const row = this.db.watches.get(id);
+      if (!row || row.leaseOwner !== owner) return false;
+      Object.assign(row, applyPatch(row, patch, true), { leaseOwner: null, leaseUntil: null, leasedAt: null });
+      return true;
+    });
+  }
+
+  pendingOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return this.run(() => this.outboxOf(watchId, true));
+  }
+
+  markOutboxAttempt(watchId: string, key: string): Promise<void> {
+    return this.run(() => {
+      const row = this.outboxRow(watchId, key);
+      if (row) row.attempts += 1;
+    });
+  }
+
+  markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
+    return this.run(() => {
+      const row = this.outboxRow(watchId, key);
+      // The first delivery is the one recorded.
+      if (!row || row.sentAt !== null) return;
+      row.sentAt = checkInt(sentAt, 'sentAt');
+      row.slackTs = slackTs;
+    });
+  }
+
+  listOutbox(watchId: string): Promise<OutboxEntry[]> {
+    return this.run(() => this.outboxOf(watchId, false));
+  }
+
+  /** Runs one call's work atomically; a throw becomes a rejection, like the SQL adapters' errors. */
+  private run<T>(work: () => T, needsSchema = true): Promise<T> {
+    try {
+      if (this.closed) throw new Error('watch store: the store is closed');
+      if (needsSchema && !this.db.migrated) throw new Error('watch store: not migrated (call migrate() first)');
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private watchList(): Watch[] {
+    return [...this.db.watches.values()].map((row) => row.watch);
+  }
+
+  private findOpenRow(channelId: string, ref: JobRef): WatchRow | undefined {
+    for (const row of this.db.watches.values()) {
+      const w = row.watch;
+      if (isOpen(w) && w.channelId === channelId && w.ref.bizId === ref.bizId && w.ref.jobInstanceId === ref.jobInstanceId) return row;
+    }
+    return undefined;
+  }
+
+  /** Open watches matching `filter`, oldest first (id breaks ties, as `ORDER BY created_at, id`). */
+  private openWatches(filter: (watch: Watch) => boolean): Watch[] {
+    return this.watchList()
+      .filter((w) => isOpen(w) && filter(w))
+      .sort((a, b) => a.createdAt - b.createdAt || compareText(a.id, b.id))
+      .map(copy);
+  }
+
+  private outboxRow(watchId: string, key: string): OutboxRow | undefined {
+    return this.db.outbox.find((row) => row.watchId === watchId && row.key === key);
+  }
+
+  private outboxOf(watchId: string, pendingOnly: boolean): OutboxEntry[] {
+    return this.db.outbox
+      .filter((row) => row.watchId === watchId && (!pendingOnly || row.sentAt === null))
+      .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
+      .map((row) => ({ watchId: row.watchId, key: row.key, payload: JSON.parse(row.payload) as unknown, createdAt: row.createdAt, attempts: row.attempts, sentAt: row.sentAt, slackTs: row.slackTs }));
+  }
+}
+
+function isOpen(watch: Watch): boolean {
+  return watch.status === 'active' || watch.status === 'paused';
+}
+
+/**
+ * The row after `patch`, without changing `row`. For a leased write (saveWithLease, release),
+ * status and statusReason change only while the watch is active: an unwatch that landed during
+ * the poll stays in force. Both are judged by the status before the patch, as SQL's SET does.
+ */
+function applyPatch(row: WatchRow, patch: WatchPatch, leased: boolean): Pick<WatchRow, 'watch' | 'lastSummary'> {
+  const wasActive = row.watch.status === 'active';
+  for (const field of INT_FIELDS) {
+    const value = patch[field];
+    if (value !== undefined && value !== null) checkInt(value, field);
+  }
+  const applied = PATCH_FIELDS.filter((field) => patch[field] !== undefined && (wasActive || !leased || (field !== 'status' && field !== 'statusReason')));
+  const changes = Object.fromEntries(applied.map((field) => [field, patch[field]])) as Partial<Watch>;
+  const watch = copy({ ...row.watch, ...changes });
+  return { watch, lastSummary: patch.lastSummary === undefined ? row.lastSummary : encodeSummary(patch.lastSummary) };
+}
+
+function encodeSummary(summary: JobSummary | null | undefined): string | null {
+  return summary === undefined || summary === null ? null : JSON.stringify(summary);
+}
+
+/** A deep copy through JSON: what a database hands back (no shared objects, no undefined fields). */
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function checkInt(value: number, field: string): number {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`watch store: ${field} must be an integer, got ${String(value)}`);
+  return value;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
