@@ -12,11 +12,31 @@ export interface JobRef {
   readonly jobInstanceId: number;
 }
 
+/** A container JOB ran a step in (JOB with container execution; described by v4 only). */
+export interface ContainerRef {
+  /** JOB's id of the container execute object. */
+  readonly id: number;
+  readonly name: string;
+  /** The container runtime's id (e.g. docker://…), when given. */
+  readonly containerId: string;
+  /** The CMDB host id of the node the container runs on, when given. */
+  readonly nodeHostId: number | null;
+}
+
+/**
+ * Where a step ran: a host (by IPv4 address and cloud area, and by CMDB host id where the API
+ * gives one) or a container. IPv6-only hosts come with an empty `ip` and their `bkHostId`.
+ */
 export interface HostAddress {
   readonly bkCloudId: number;
+  /** IPv4 address; '' when JOB gave none (IPv6-only hosts, or v2 hosts without an address). */
   readonly ip: string;
-  /** Present in v3 responses only. */
+  /** CMDB host id: v3 (JOB 3.7+) and v4 give it; v2 never does. */
   readonly bkHostId?: number;
+  /** IPv6 address, when the API gives one (v4). */
+  readonly ipv6?: string;
+  /** Set when the execute object is a container rather than a host (v4). */
+  readonly container?: ContainerRef;
 }
 
 export interface HostResult extends HostAddress {
@@ -71,7 +91,43 @@ export interface HostLog {
   readonly host: HostResult;
 }
 
-/** "2:10.0.0.1" when the host is outside the default cloud area 0, else the bare IP. */
+/**
+ * A host's identity, to count and group hosts: the container, else the CMDB host id, else cloud
+ * area + IP. Null for a host JOB named neither way (v2 without an address): it is one of its own.
+ */
+export function hostKey(host: HostAddress): string | null {
+  if (host.container) return `c:${host.container.id}`;
+  if (host.bkHostId !== undefined) return `h:${host.bkHostId}`;
+  if (host.ip !== '') return `${host.bkCloudId}:${host.ip}`;
+  return host.ipv6 ? `6:${host.bkCloudId}:${host.ipv6}` : null;
+}
+
+/** The same host: by CMDB id when both sides have one, else by cloud area and a non-empty IP. */
+export function sameHost(a: HostAddress, b: HostAddress): boolean {
+  if (a.bkHostId !== undefined && b.bkHostId !== undefined) return a.bkHostId === b.bkHostId;
+  return a.ip !== '' && a.ip === b.ip && a.bkCloudId === b.bkCloudId;
+}
+
+/** Only the identifying fields of a host (a HostResult carries much more). */
+export function addressOf(host: HostAddress): HostAddress {
+  return {
+    bkCloudId: host.bkCloudId,
+    ip: host.ip,
+    ...(host.bkHostId !== undefined ? { bkHostId: host.bkHostId } : {}),
+    ...(host.ipv6 !== undefined ? { ipv6: host.ipv6 } : {}),
+    ...(host.container !== undefined ? { container: host.container } : {}),
+  };
+}
+
+/**
+ * A host as operators name it, the same in both languages (it is an identifier, like an IP):
+ * `10.0.0.1`, `2:10.0.0.1` outside cloud area 0, `host 12345` for an IPv6-only host (with its
+ * IPv6 address when the API gave one), `container web-0`, `unknown host` when JOB named it
+ * neither way (v2 hosts without an address).
+ */
 export function formatHostAddress(host: HostAddress): string {
-  return host.bkCloudId === 0 ? host.ip : `${host.bkCloudId}:${host.ip}`;
+  if (host.container) return `container ${host.container.name || host.container.id}`;
+  if (host.ip !== '') return host.bkCloudId === 0 ? host.ip : `${host.bkCloudId}:${host.ip}`;
+  if (host.bkHostId !== undefined) return `host ${host.bkHostId}${host.ipv6 ? ` [${host.ipv6}]` : ''}`;
+  return host.ipv6 || 'unknown host';
 }

@@ -3,8 +3,8 @@
  * Parsing keeps only what the summary needs; logs are read for one host on demand.
  */
 import { BkJobError } from './errors';
-import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';
-import { type Json, type PathRef, parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord, readString } from './validate';
+import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost } from './model';
+import { type Json, type PathRef, parseBkTime, readArray, readInt, readOptionalArray, readOptionalInt, readOptionalNumber, readOptionalString, readRecord } from './validate';
 
 export const V2_JOB_INSTANCE_LOG_PATH = '/api/c/compapi/v2/job/get_job_instance_log/';
 
@@ -16,7 +16,8 @@ export interface V2ParseOptions {
 function parseHost(log: Json, at: PathRef, ipStatus: number, tag: string, options: V2ParseOptions): HostResult {
   const totalSeconds = readOptionalNumber(log.total_time, at, 'total_time');
   return {
-    ip: readString(log.ip, at, 'ip'),
+    // v2 names hosts by address only; a host JOB sent without one is shown as an unknown host.
+    ip: readOptionalString(log.ip, at, 'ip') ?? '',
     bkCloudId: readOptionalInt(log.bk_cloud_id, at, 'bk_cloud_id') ?? 0,
     ipStatus,
     tag,
@@ -134,7 +135,7 @@ export function extractV2HostLog(data: unknown, ref: HostLogRef, options: V2Pars
         const path = `${groupPath}.ip_logs[${h}]`;
         const host = readRecord(hostValue, path);
         const cloud = readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0;
-        if (host.ip === ref.ip && cloud === ref.bkCloudId) {
+        if (sameHost({ ip: readOptionalString(host.ip, `${path}.ip`) ?? '', bkCloudId: cloud }, ref)) {
           const result = parseHost(host, path, readInt(group.ip_status, groupPath, 'ip_status'), readOptionalString(group.tag, groupPath, 'tag') ?? '', options);
           return {
             ref,

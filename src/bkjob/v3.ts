@@ -6,10 +6,10 @@
  * Unlike v2, times are epoch ms, durations ms, and log text is raw (no HTML escaping).
  */
 import { BkJobError } from './errors';
-import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';
+import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost } from './model';
 import type { JobLogSource } from './source';
 import type { BkRequest, BkTransport, QueryValue } from './transport';
-import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord, readString } from './validate';
+import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord } from './validate';
 
 export type V3Via = 'esb' | 'gateway';
 
@@ -81,11 +81,14 @@ function scopeParams(ref: JobRef): Record<string, QueryValue> {
 function parseHost(value: unknown, path: string, retryCount: number): HostResult {
   const host = readRecord(value, path);
   const bkHostId = readOptionalInt(host.bk_host_id, `${path}.bk_host_id`);
-  const address = {
-    // IPv6-only hosts may have no `ip`; fall back to `ipv6` rather than reject the whole job.
-    ip: readOptionalString(host.ip, `${path}.ip`) || readOptionalString(host.ipv6, `${path}.ipv6`) || readString(host.ip, `${path}.ip`),
+  const ipv6 = readOptionalString(host.ipv6, `${path}.ipv6`);
+  // IPv6-only hosts come with `ip` null or "" and their bk_host_id (v3 has no ipv6 field): they
+  // are named and looked up by that id, never merged with each other.
+  const address: HostAddress = {
+    ip: readOptionalString(host.ip, `${path}.ip`) ?? '',
     bkCloudId: readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0,
     ...(bkHostId !== null ? { bkHostId } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
   };
   return {
     ...address,
@@ -147,7 +150,7 @@ export function parseV3HostLog(data: unknown, ref: HostLogRef, job: JobInstance)
   const content = logType === V3_LOG_TYPE.FILE ? formatFileLogs(readOptionalArray(log.file_logs, 'data.file_logs')) : (readOptionalString(log.log_content, 'data.log_content') ?? '');
   const step = job.steps.find((s) => s.stepInstanceId === ref.stepInstanceId);
   // Queried by bk_host_id, JOB echoes null ip/cloud: match on whatever the ref identifies the host by.
-  const host = step?.hosts.find((h) => (ref.bkHostId !== undefined && h.bkHostId !== undefined ? h.bkHostId === ref.bkHostId : h.ip === ref.ip && h.bkCloudId === ref.bkCloudId));
+  const host = step?.hosts.find((h) => sameHost(h, ref));
   if (!step || !host) {
     throw new BkJobError(`Host ${formatHostAddress(ref)} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
   }

@@ -65,6 +65,8 @@ const TS_PATTERN = /^\d{1,12}\.\d{1,8}$/;
 
 /** Compact JSON (~90 chars, within a select option's 150) so IPv6 addresses need no separator. */
 export function encodeHostLogRef(ref: HostLogRef, target: ShareTarget | null = null): string {
+  // A log is looked up by CMDB host id or by address: a container, or a host with neither, has no control.
+  if (ref.container || (ref.ip === '' && ref.bkHostId === undefined)) throw new Error('host log value: the host has no id or address to look its log up by');
   const value: HostLogValue = { b: ref.job.bizId, j: ref.job.jobInstanceId, s: ref.stepInstanceId, c: ref.bkCloudId, i: ref.ip };
   if (ref.bkHostId !== undefined) value.h = ref.bkHostId;
   if (target) {
@@ -101,8 +103,10 @@ function readHostLogValue(parsed: unknown): HostLogAction | null {
   };
   const cloud = readInt(v.c, 'value', 'c');
   if (typeof v.c !== 'number' || cloud < 0) return null;
-  const base: HostLogRef = { job: { bizId: id('b'), jobInstanceId: id('j') }, stepInstanceId: id('s'), bkCloudId: cloud, ip: pattern(IP_PATTERN)('i') };
   const hostId = optional('h', id);
+  // IPv6-only hosts carry an empty address and their CMDB id.
+  const ip = v.i === '' && hostId !== undefined ? '' : pattern(IP_PATTERN)('i');
+  const base: HostLogRef = { job: { bizId: id('b'), jobInstanceId: id('j') }, stepInstanceId: id('s'), bkCloudId: cloud, ip };
   const channelId = optional('ch', pattern(CHANNEL_PATTERN));
   const threadTs = optional('t', pattern(TS_PATTERN));
   const ref = hostId === undefined ? base : { ...base, bkHostId: hostId };

@@ -3,7 +3,7 @@
  * options of the type-to-search menu, and the log snippet a click shows.
  */
 import type { ActionsBlock, Button, ContextBlock, ExternalSelect, KnownBlock, PlainTextOption, SectionBlock, StaticSelect } from '@slack/types';
-import { type HostAddress, type HostLog, type JobRef, formatHostAddress } from '../bkjob/model';
+import { type HostAddress, type HostLog, type JobRef, addressOf, formatHostAddress } from '../bkjob/model';
 import { meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
@@ -42,8 +42,7 @@ function hostLabel(host: FailingHost, lang: Lang, withStep: boolean): string {
 }
 
 function refOf(job: JobRef, host: FailingHost) {
-  const address = host.bkHostId === undefined ? { bkCloudId: host.bkCloudId, ip: host.ip } : { bkCloudId: host.bkCloudId, ip: host.ip, bkHostId: host.bkHostId };
-  return { job, stepInstanceId: host.stepInstanceId, ...address };
+  return { job, stepInstanceId: host.stepInstanceId, ...addressOf(host) };
 }
 
 /**

@@ -3,7 +3,6 @@
  * through before it becomes Slack mrkdwn (here, low in the layers, so the watch domain can build
  * its stored reasons without importing the Block Kit renderers).
  */
-
 /** Compact duration: 350ms, 6s, 10m 6s, 2h 5m, 3d 4h. */
 export function formatDuration(ms: number): string {
   if (ms < 0) ms = 0;

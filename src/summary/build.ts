@@ -1,7 +1,7 @@
 /**
  * Pure: a normalised `JobInstance` → `JobSummary`. No Slack, no HTTP, no clock.
  */
-import type { HostAddress, JobInstance, StepInstance } from '../bkjob/model';
+import { type HostAddress, type JobInstance, type StepInstance, addressOf, hostKey } from '../bkjob/model';
 import { STEP_STATUS, isHostFailure } from '../bkjob/status';
 import { stateOfStatus } from './state';
 import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
@@ -21,7 +21,7 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
       group = { ipStatus: host.ipStatus, exitCode: host.exitCode, hosts: [] };
       groups.set(key, group);
     }
-    group.hosts.push(host.bkHostId === undefined ? { bkCloudId: host.bkCloudId, ip: host.ip } : { bkCloudId: host.bkCloudId, ip: host.ip, bkHostId: host.bkHostId });
+    group.hosts.push(addressOf(host));
   }
   const hostCounts: HostStatusCount[] = [...counts].map(([ipStatus, count]) => ({ ipStatus, count })).sort((a, b) => b.count - a.count || a.ipStatus - b.ipStatus);
   const failingGroups: FailingGroup[] = [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length || a.ipStatus - b.ipStatus || (a.exitCode ?? -1) - (b.exitCode ?? -1));
@@ -72,7 +72,18 @@ export function buildJobSummary(job: JobInstance): JobSummary {
     return stepState === 'running' || stepState === 'waiting';
   });
   const hosts = new Set<string>();
-  for (const step of job.steps) for (const host of step.hosts) hosts.add(`${host.bkCloudId}:${host.ip}`);
+  // Hosts JOB named neither by id nor by address cannot be told apart: a step's unnamed hosts
+  // are likely the same ones in every step, so the job has as many as its step with the most.
+  let unnamed = 0;
+  for (const step of job.steps) {
+    let unnamedInStep = 0;
+    for (const host of step.hosts) {
+      const key = hostKey(host);
+      if (key === null) unnamedInStep++;
+      else hosts.add(key);
+    }
+    unnamed = Math.max(unnamed, unnamedInStep);
+  }
   const finished = TERMINAL_STATES.has(state);
   const endTime = finished ? job.endTime : null;
   return {
@@ -86,6 +97,6 @@ export function buildJobSummary(job: JobInstance): JobSummary {
     steps,
     firstFailingStep: firstFailing === -1 ? null : firstFailing,
     currentStep: current === -1 ? null : current,
-    hostCount: hosts.size,
+    hostCount: hosts.size + unnamed,
   };
 }

@@ -95,14 +95,14 @@ describe('parseV3JobInstanceStatus', () => {
     expect(new Set(step.hosts.map((h) => h.retryCount))).toEqual(new Set([2]));
   });
 
-  it('accepts long IDs sent as strings and falls back to ipv6 for hosts without an IPv4', () => {
+  it('accepts long IDs sent as strings, and hosts without an IPv4 by their host id (keeping an ipv6 field if one comes)', () => {
     const data = statusData();
     const host = data.step_instance_list[1]!.step_ip_result_list![0]!;
     Object.assign(host, { bk_host_id: '1001', ip: null, ipv6: 'fd00::11' });
     data.step_instance_list[1]!.step_instance_id = '2003771002';
     const step = parseV3JobInstanceStatus(data, JOB).steps[1]!;
     expect(step.stepInstanceId).toBe(2003771002);
-    expect(step.hosts[0]).toMatchObject({ bkHostId: 1001, ip: 'fd00::11' });
+    expect(step.hosts[0]).toMatchObject({ bkHostId: 1001, ip: '', ipv6: 'fd00::11' });
   });
 
   it.each<[string, (data: ReturnType<typeof statusData>) => unknown, string]>([
@@ -127,9 +127,9 @@ describe('parseV3JobInstanceStatus', () => {
       'data.step_instance_list[1].step_ip_result_list[3].status should be an integer',
     ],
     [
-      'host without any IP',
+      'host whose ip is not text',
       (d) => {
-        delete d.step_instance_list[1]!.step_ip_result_list![2]!.ip;
+        Object.assign(d.step_instance_list[1]!.step_ip_result_list![2]!, { ip: 10 });
         return d;
       },
       'data.step_instance_list[1].step_ip_result_list[2].ip should be a string',
