@@ -24,6 +24,14 @@ export const STEP_STATUS = {
   ROLLING_WAITING: 15,
 } as const;
 
+/** `StepExecuteTypeEnum`: what a step does. */
+export const STEP_TYPE = {
+  SCRIPT: 1,
+  FILE: 2,
+  CONFIRMATION: 3,
+  SQL: 4,
+} as const;
+
 export const HOST_STATUS = {
   AGENT_ABNORMAL: 1,
   NON_ZERO_EXIT: 104,

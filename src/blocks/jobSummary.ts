@@ -9,6 +9,7 @@ import { type JobRef, formatHostAddress } from '../bkjob/model';
 import { STEP_STATUS, isHostPending, meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
+import { waitKindOf } from '../summary/state';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import { ACTION, encodeJobRef } from './actions';
 import { renderHostControls } from './hostLog';
@@ -93,6 +94,8 @@ function stepLine(step: StepSummary, lang: Lang, highlight: boolean): string {
     parts.push(m.hostsDone(step.hostCount - pending, step.hostCount));
   } else if (step.hostCount > 0) parts.push(m.hosts(step.hostCount));
   if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
+  const waiting = waitKindOf(step);
+  if (waiting) parts.push(`_${m.waitNeeds[waiting]}_`);
   return parts.join(' · ');
 }
 
@@ -186,7 +189,7 @@ export function summaryFallbackText(summary: JobSummary, lang: Lang): string {
   const failing = summary.firstFailingStep !== null ? summary.steps[summary.firstFailingStep] : undefined;
   const current = summary.currentStep !== null ? summary.steps[summary.currentStep] : undefined;
   if (failing) text += `: ${escapeText(m.fallbackFailedAt(failing.position, failing.name, failing.failedHostCount, failing.hostCount))}`;
-  else if (summary.state === 'waiting' && current) text += `: ${escapeText(m.fallbackWaitingAt(current.position, current.name))}`;
+  else if (summary.state === 'waiting' && current) text += `: ${escapeText(m.fallbackWaitingAt(current.position, current.name, waitKindOf(current) ?? 'unknown'))}`;
   return truncate(text, LIMITS.fallbackText);
 }
 

@@ -6,6 +6,7 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { meaningfulExitCode } from '../bkjob/status';
 import { hostStatusLabel, stepStatusLabel, type Lang } from '../i18n';
 import { messages } from '../i18n';
+import { waitKindOf } from '../summary/state';
 import type { JobSummary } from '../summary/types';
 import type { KeyedEvent, WatchEvent } from '../watch/rules';
 import type { Watch } from '../watch/types';
@@ -45,8 +46,10 @@ function eventText(event: WatchEvent, lang: Lang): string {
       }
       return lines.join('\n');
     }
-    case 'step_waiting':
-      return `${m.eventStepWaiting(event.step.position, safeText(event.step.name || '—', 200))}. ${m.confirmInJob}`;
+    case 'step_waiting': {
+      const kind = waitKindOf({ status: event.step.status, type: event.step.type ?? null }) ?? 'unknown';
+      return `${m.eventStepWaiting(event.step.position, safeText(event.step.name || '—', 200), kind)}. ${m.waitAction[kind]}`;
+    }
     case 'step_finished':
       return m.eventStepFinished(event.step.position, safeText(event.step.name || '—', 200), stepStatusLabel(event.step.status, lang));
     case 'job_finished':

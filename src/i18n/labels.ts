@@ -11,18 +11,19 @@ export interface StatusLabel {
 }
 
 const STEP_STATUS_LABELS: Readonly<Record<number, StatusLabel>> = {
-  1: { en: 'Pending', zh: '未执行' },
+  1: { en: 'Pending', zh: '等待执行' },
   2: { en: 'Running', zh: '正在执行' },
   3: { en: 'Success', zh: '执行成功' },
   4: { en: 'Failed', zh: '执行失败' },
   5: { en: 'Skipped', zh: '跳过' },
   6: { en: 'Ignore Error', zh: '忽略错误' },
-  7: { en: 'Waiting for user', zh: '等待用户' },
+  7: { en: 'Waiting', zh: '等待确认' },
   8: { en: 'Terminated', zh: '手动结束' },
   9: { en: 'Abnormal', zh: '状态异常' },
-  10: { en: 'Terminating', zh: '步骤强制终止中' },
-  11: { en: 'Terminate Success', zh: '步骤强制终止成功' },
-  12: { en: 'Terminate Failed', zh: '步骤强制终止失败' },
+  10: { en: 'Terminating', zh: '强制终止中' },
+  11: { en: 'Terminate Success', zh: '强制终止成功' },
+  // Never sent by any JOB version (3.3 to HEAD); kept so an old or odd answer still reads.
+  12: { en: 'Terminate Failed', zh: '强制终止失败' },
   13: { en: 'Termination Confirmed', zh: '确认终止' },
   14: { en: 'Abandoned', zh: '被丢弃' },
   15: { en: 'Rolling Waiting', zh: '滚动等待' },

@@ -4,6 +4,7 @@
  */
 import type { BkJobError } from '../bkjob/errors';
 import type { Lang } from './lang';
+import type { WaitKind } from '../summary/state';
 import type { JobState } from '../summary/types';
 
 export interface Messages {
@@ -31,7 +32,9 @@ export interface Messages {
   watch: string;
   stopWatching: string;
   fallbackFailedAt(position: number, name: string, failed: number, total: number): string;
-  fallbackWaitingAt(position: number, name: string): string;
+  fallbackWaitingAt(position: number, name: string, kind: WaitKind): string;
+  /** What a waiting step needs from a person, short, after its status in the step list. */
+  waitNeeds: Readonly<Record<WaitKind, string>>;
   usageTitle: string;
   usageProblem(problem: string): string;
   usageLines: readonly string[];
@@ -61,13 +64,14 @@ export interface Messages {
   watchEnded(reason: string): string;
   watchPausedNote(reason: string): string;
   eventStepFailed(position: number, name: string, failed: number, total: number): string;
-  eventStepWaiting(position: number, name: string): string;
+  eventStepWaiting(position: number, name: string, kind: WaitKind): string;
   eventStepFinished(position: number, name: string, status: string): string;
   eventJobFinished(state: string, duration: string | null): string;
   eventJobAbnormal(step: string | null): string;
   eventWatchPaused(reason: string): string;
   eventWatchExpired(age: string): string;
-  confirmInJob: string;
+  /** What to do about a waiting step, as a sentence after the event. */
+  waitAction: Readonly<Record<WaitKind, string>>;
   alreadyWatching(user: string): string;
   watchLimit(max: number): string;
   alreadyFinished(state: string): string;
@@ -110,7 +114,7 @@ export interface Messages {
 function en(): Messages {
   const n = (count: number, one: string, many = `${one}s`) => `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
   return {
-    jobState: { pending: 'not started', running: 'running', waiting: 'waiting for confirmation', succeeded: 'succeeded', failed: 'failed', stopped: 'stopped', abnormal: 'in an abnormal state' },
+    jobState: { pending: 'not started', running: 'running', waiting: 'waiting for a user', succeeded: 'succeeded', failed: 'failed', stopped: 'stopped', abnormal: 'in an abnormal state' },
     jobTitle: (name, id) => name ?? `Job ${id}`,
     bizAndInstance: (biz, id) => `Biz ${biz} · Instance ${id}`,
     jobInline: (name, biz, id) => (name ? `${name} (job ${id}, biz ${biz})` : `Job ${id} (biz ${biz})`),
@@ -133,7 +137,8 @@ function en(): Messages {
     watch: 'Watch this job',
     stopWatching: 'Stop watching',
     fallbackFailedAt: (p, name, f, t) => `step ${p} "${name}": ${f.toLocaleString('en-US')} of ${n(t, 'host')} failed`,
-    fallbackWaitingAt: (p, name) => `step ${p} "${name}" is waiting for confirmation`,
+    fallbackWaitingAt: (p, name, kind) => `step ${p} "${name}" ${{ confirmation: 'is waiting for confirmation', rolling_pause: 'is paused between rolling batches', unknown: 'is waiting for a user' }[kind]}`,
+    waitNeeds: { confirmation: 'confirm or terminate in JOB', rolling_pause: 'continue rolling in JOB', unknown: 'confirm, terminate or continue rolling in JOB' },
     usageTitle: '*joblog* shows BlueKing JOB job instances in Slack.',
     usageProblem: (problem) => `:warning: I didn't understand that: ${problem}.`,
     staleButton: 'that button is out of date; run `/joblog` again',
@@ -167,13 +172,17 @@ function en(): Messages {
     watchEnded: (reason) => `:eyes: Watch ended: ${reason}`,
     watchPausedNote: (reason) => `:double_vertical_bar: Watch paused: ${reason}`,
     eventStepFailed: (p, name, f, t) => `:x: Step ${p} *${name}* failed on ${f.toLocaleString('en-US')} of ${n(t, 'host')}`,
-    eventStepWaiting: (p, name) => `:raised_hand: Step ${p} *${name}* is waiting for confirmation`,
+    eventStepWaiting: (p, name, kind) => `:raised_hand: Step ${p} *${name}* ${{ confirmation: 'is waiting for confirmation', rolling_pause: 'is paused between rolling batches (manual rolling)', unknown: 'is waiting for a user' }[kind]}`,
     eventStepFinished: (p, name, status) => `Step ${p} *${name}*: ${status}`,
     eventJobFinished: (state, d) => `Job ${state}${d ? ` after ${d}` : ''}`,
     eventJobAbnormal: (step) => `:exclamation: The job is in an abnormal state${step ? ` at step ${step}` : ''}; check it in the JOB console`,
     eventWatchPaused: (reason) => `:double_vertical_bar: Watch paused: ${reason}. Run \`/joblog watch\` again to resume.`,
     eventWatchExpired: (age) => `:hourglass: Watch expired after ${age}; run \`/joblog watch\` again to keep watching.`,
-    confirmInJob: 'Confirm or terminate it in the JOB console.',
+    waitAction: {
+      confirmation: 'Confirm or terminate it in the JOB console.',
+      rolling_pause: 'Continue rolling in the JOB console when the last batch looks right.',
+      unknown: 'Confirm, terminate or continue rolling it in the JOB console.',
+    },
     alreadyWatching: (user) => `This channel already watches that job (since ${user} subscribed it).`,
     watchLimit: (max) => `This channel already has ${max} active watches (WATCH_MAX_PER_CHANNEL). Stop one with \`/joblog unwatch\` first.`,
     alreadyFinished: (state) => `That job has already ${state}; there is nothing left to watch.`,
@@ -237,7 +246,8 @@ function zh(): Messages {
     watch: '关注此作业',
     stopWatching: '取消关注',
     fallbackFailedAt: (p, name, f, t) => `步骤 ${p}「${name}」：${t} 台主机中 ${f} 台失败`,
-    fallbackWaitingAt: (p, name) => `步骤 ${p}「${name}」等待确认`,
+    fallbackWaitingAt: (p, name, kind) => `步骤 ${p}「${name}」${{ confirmation: '等待确认', rolling_pause: '滚动暂停，等待继续', unknown: '等待用户操作' }[kind]}`,
+    waitNeeds: { confirmation: '请在作业平台确认或终止', rolling_pause: '请在作业平台继续滚动', unknown: '请在作业平台确认、终止或继续滚动' },
     usageTitle: '*joblog* 在 Slack 中查看蓝鲸作业平台的作业实例。',
     usageProblem: (problem) => `:warning: 无法识别该命令：${problem}。`,
     staleButton: '该按钮已过期，请重新运行 `/joblog`',
@@ -288,13 +298,17 @@ function zh(): Messages {
     watchEnded: (reason) => `:eyes: 关注已结束：${reason}`,
     watchPausedNote: (reason) => `:double_vertical_bar: 关注已暂停：${reason}`,
     eventStepFailed: (p, name, f, t) => `:x: 步骤 ${p} *${name}* 失败：${t} 台主机中 ${f} 台失败`,
-    eventStepWaiting: (p, name) => `:raised_hand: 步骤 ${p} *${name}* 等待确认`,
+    eventStepWaiting: (p, name, kind) => `:raised_hand: 步骤 ${p} *${name}* ${{ confirmation: '等待确认', rolling_pause: '滚动暂停（手动滚动），等待继续', unknown: '等待用户操作' }[kind]}`,
     eventStepFinished: (p, name, status) => `步骤 ${p} *${name}*：${status}`,
     eventJobFinished: (state, d) => `作业${state}${d ? `，耗时 ${d}` : ''}`,
     eventJobAbnormal: (step) => `:exclamation: 作业状态异常${step ? `（步骤 ${step}）` : ''}，请在作业平台中查看`,
     eventWatchPaused: (reason) => `:double_vertical_bar: 关注已暂停：${reason}。再次运行 \`/joblog watch\` 可恢复。`,
     eventWatchExpired: (age) => `:hourglass: 关注已在 ${age} 后过期；如需继续，请再次运行 \`/joblog watch\`。`,
-    confirmInJob: '请在作业平台中确认或终止。',
+    waitAction: {
+      confirmation: '请在作业平台中确认或终止。',
+      rolling_pause: '确认上一批无误后，请在作业平台中继续滚动。',
+      unknown: '请在作业平台中确认、终止或继续滚动。',
+    },
     alreadyWatching: (user) => `本频道已在关注该作业（由 ${user} 订阅）。`,
     watchLimit: (max) => `本频道已有 ${max} 个关注（WATCH_MAX_PER_CHANNEL），请先用 \`/joblog unwatch\` 取消一个。`,
     alreadyFinished: (state) => `该作业已${state}，无需关注。`,

@@ -2,33 +2,44 @@
  * JOB's run status codes → the bot's job state: one table that the summary and the watch rules
  * both read (the rules sit above `summary/`, so they reach it without crossing a layer).
  */
-import { STEP_STATUS } from '../bkjob/status';
+import { STEP_STATUS, STEP_TYPE } from '../bkjob/status';
 import type { JobState } from './types';
 
-/** Job status codes (v3 `job_instance.status`, or a step's status) → the bot's job state. */
+/**
+ * Job status codes (v3 `job_instance.status`, or a step's status) → the bot's job state.
+ * 15 (rolling, waiting for the next batch) is automatic: JOB keeps running, nobody has to act.
+ * 12 is never sent by any JOB version but stays understood. Unknown codes are abnormal.
+ */
+const STATE_OF_STATUS: Readonly<Record<number, JobState>> = {
+  [STEP_STATUS.BLANK]: 'pending',
+  [STEP_STATUS.RUNNING]: 'running',
+  [STEP_STATUS.STOPPING]: 'running',
+  [STEP_STATUS.ROLLING_WAITING]: 'running',
+  [STEP_STATUS.WAITING_USER]: 'waiting',
+  [STEP_STATUS.SUCCESS]: 'succeeded',
+  [STEP_STATUS.SKIPPED]: 'succeeded',
+  [STEP_STATUS.IGNORE_ERROR]: 'succeeded',
+  [STEP_STATUS.FAIL]: 'failed',
+  [STEP_STATUS.STOP_FAILED]: 'failed',
+  [STEP_STATUS.TERMINATED]: 'stopped',
+  [STEP_STATUS.STOP_SUCCESS]: 'stopped',
+  [STEP_STATUS.CONFIRM_TERMINATED]: 'stopped',
+  [STEP_STATUS.ABANDONED]: 'stopped',
+};
+
 export function stateOfStatus(status: number): JobState {
-  switch (status) {
-    case STEP_STATUS.BLANK:
-      return 'pending';
-    case STEP_STATUS.RUNNING:
-    case STEP_STATUS.STOPPING:
-      return 'running';
-    case STEP_STATUS.WAITING_USER:
-    case STEP_STATUS.ROLLING_WAITING:
-      return 'waiting';
-    case STEP_STATUS.SUCCESS:
-    case STEP_STATUS.SKIPPED:
-    case STEP_STATUS.IGNORE_ERROR:
-      return 'succeeded';
-    case STEP_STATUS.FAIL:
-    case STEP_STATUS.STOP_FAILED:
-      return 'failed';
-    case STEP_STATUS.TERMINATED:
-    case STEP_STATUS.STOP_SUCCESS:
-    case STEP_STATUS.CONFIRM_TERMINATED:
-    case STEP_STATUS.ABANDONED:
-      return 'stopped';
-    default:
-      return 'abnormal';
-  }
+  return STATE_OF_STATUS[status] ?? 'abnormal';
+}
+
+/**
+ * What a step waiting for a person (status 7) waits for: a confirmation step (type 3) is
+ * confirmed or terminated; a script or file step is a manual rolling pause, resumed by
+ * "continue rolling"; v2 does not say the step type, so it could be either.
+ */
+export type WaitKind = 'confirmation' | 'rolling_pause' | 'unknown';
+
+export function waitKindOf(step: { readonly status: number; readonly type: number | null }): WaitKind | null {
+  if (step.status !== STEP_STATUS.WAITING_USER) return null;
+  if (step.type === null) return 'unknown';
+  return step.type === STEP_TYPE.CONFIRMATION ? 'confirmation' : 'rolling_pause';
 }

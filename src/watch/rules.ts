@@ -23,6 +23,8 @@ export interface StepBrief {
   readonly position: number;
   readonly name: string;
   readonly status: number;
+  /** Step type (3: confirmation): what a waiting step waits for. Null in v2, and in events stored before it was kept. */
+  readonly type?: number | null;
   readonly executeCount: number;
   readonly failedHostCount: number;
   readonly hostCount: number;
@@ -60,7 +62,7 @@ export function snapshotOf(summary: JobSummary): WatchSnapshot {
 }
 
 function brief(step: StepSummary): StepBrief {
-  return { stepInstanceId: step.stepInstanceId, position: step.position, name: step.name, status: step.status, executeCount: step.executeCount, failedHostCount: step.failedHostCount, hostCount: step.hostCount };
+  return { stepInstanceId: step.stepInstanceId, position: step.position, name: step.name, status: step.status, type: step.type, executeCount: step.executeCount, failedHostCount: step.failedHostCount, hostCount: step.hostCount };
 }
 
 function groupsOf(step: StepSummary): FailingGroupBrief[] {

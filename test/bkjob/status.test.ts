@@ -7,6 +7,11 @@ import { hostStatusLabel, stepStatusLabel } from '../../src/i18n';
 
 describe('stepStatusLabel', () => {
   it.each([
+    // JOB's own console words (task.run.status.*), bkjob-source-facts A-9.
+    [STEP_STATUS.BLANK, 'Pending', '等待执行'],
+    [STEP_STATUS.WAITING_USER, 'Waiting', '等待确认'],
+    [STEP_STATUS.STOPPING, 'Terminating', '强制终止中'],
+    [STEP_STATUS.STOP_SUCCESS, 'Terminate Success', '强制终止成功'],
     [STEP_STATUS.RUNNING, 'Running', '正在执行'],
     [STEP_STATUS.SUCCESS, 'Success', '执行成功'],
     [STEP_STATUS.FAIL, 'Failed', '执行失败'],

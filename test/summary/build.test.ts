@@ -65,7 +65,7 @@ describe('job state derived from steps (v2 has no job status)', () => {
     ['failed stops the job', [3, 4, 1], 'failed'],
     ['terminated by hand', [3, 8, 1], 'stopped'],
     ['abnormal', [9, 1], 'abnormal'],
-    ['rolling waiting', [15, 1], 'waiting'],
+    ['rolling waiting (automatic: the job runs on)', [15, 1], 'running'],
   ];
   it.each(cases)('%s', (_name, statuses, expected) => {
     const summary = buildJobSummary(job(statuses.map((s, i) => step(i + 1, `s${i}`, s, []))));

@@ -69,7 +69,7 @@ const deployStepFailed = step(102, 'deploy', S.FAIL, FAILED_HOSTS);
 const deployFailedJobRunning = job(S.RUNNING, [PREPARE_DONE, deployStepFailed, CLEANUP_BLANK]);
 const deployFailedJobFailed = job(S.FAIL, [PREPARE_DONE, deployStepFailed, CLEANUP_BLANK], T0 + 125_000);
 
-const DEPLOY_FAILED_BRIEF = { stepInstanceId: 102, position: 2, name: 'deploy', status: S.FAIL, executeCount: 0, failedHostCount: 4, hostCount: 6 };
+const DEPLOY_FAILED_BRIEF = { stepInstanceId: 102, position: 2, name: 'deploy', status: S.FAIL, type: 1, executeCount: 0, failedHostCount: 4, hostCount: 6 };
 const DEPLOY_FAILED_GROUPS = [
   { ipStatus: 104, exitCode: 1, count: 3, hosts: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] },
   { ipStatus: 1, exitCode: null, count: 1, hosts: ['2:10.0.0.9'] },
@@ -151,7 +151,7 @@ describe('evaluate: a step fails', () => {
         key: 'step_failed:301:0',
         event: {
           type: 'step_failed',
-          step: { stepInstanceId: 301, position: 1, name: 'fanout', status: S.FAIL, executeCount: 0, failedHostCount: 13, hostCount: 13 },
+          step: { stepInstanceId: 301, position: 1, name: 'fanout', status: S.FAIL, type: 1, executeCount: 0, failedHostCount: 13, hostCount: 13 },
           groups: [
             { ipStatus: 104, exitCode: 1, count: 7, hosts: ['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.9.0.4', '10.9.0.5'] },
             { ipStatus: 104, exitCode: 2, count: 1, hosts: ['10.9.1.2'] },
@@ -192,9 +192,9 @@ const pipelineWaiting = job(S.WAITING_USER, [buildDone, confirm(S.WAITING_USER),
 const pipelineReleasing = job(S.RUNNING, [buildDone, confirm(S.SUCCESS), release(S.RUNNING, hosts('10.2.0', 3, 7))]);
 const pipelineSucceeded = job(S.SUCCESS, [buildDone, confirm(S.SUCCESS), release(S.SUCCESS, hosts('10.2.0', 3, 9, 0))], T0 + 3_723_000);
 
-const CONFIRM_BRIEF = { stepInstanceId: 202, position: 2, name: 'approve', executeCount: 0, failedHostCount: 0, hostCount: 0 };
-const BUILD_DONE_BRIEF = { stepInstanceId: 201, position: 1, name: 'build', status: S.SUCCESS, executeCount: 0, failedHostCount: 0, hostCount: 2 };
-const RELEASE_DONE_BRIEF = { stepInstanceId: 203, position: 3, name: 'release', status: S.SUCCESS, executeCount: 0, failedHostCount: 0, hostCount: 3 };
+const CONFIRM_BRIEF = { stepInstanceId: 202, position: 2, name: 'approve', type: 3, executeCount: 0, failedHostCount: 0, hostCount: 0 };
+const BUILD_DONE_BRIEF = { stepInstanceId: 201, position: 1, name: 'build', status: S.SUCCESS, type: 1, executeCount: 0, failedHostCount: 0, hostCount: 2 };
+const RELEASE_DONE_BRIEF = { stepInstanceId: 203, position: 3, name: 'release', status: S.SUCCESS, type: 1, executeCount: 0, failedHostCount: 0, hostCount: 3 };
 
 describe('evaluate: waiting for confirmation and success', () => {
   it('running → waiting gives step_waiting in "failure" mode (and nothing for the finished build)', () => {
@@ -211,9 +211,17 @@ describe('evaluate: waiting for confirmation and success', () => {
     ]);
   });
 
-  it('rolling waiting (15) is waiting too', () => {
-    const rolling = job(S.ROLLING_WAITING, [buildDone, confirm(S.ROLLING_WAITING), release(S.BLANK)]);
-    expect(keys(events(pipelineBuilding, rolling, 'failure'))).toEqual(['step_waiting:202:0']);
+  it('rolling waiting (15) is automatic: the job runs on, nobody is pinged', () => {
+    const rolling = job(S.RUNNING, [buildDone, step(202, 'roll out', S.ROLLING_WAITING, []), release(S.BLANK)]);
+    expect(events(pipelineBuilding, rolling, 'failure')).toEqual([]);
+    expect(rolling.state).toBe('running');
+  });
+
+  it('a manual rolling pause (7 on a script step) is a waiting step too, told apart by its type', () => {
+    const paused = job(S.WAITING_USER, [buildDone, step(202, 'roll out', S.WAITING_USER, []), release(S.BLANK)]);
+    expect(events(pipelineBuilding, paused, 'failure')).toEqual([
+      { key: 'step_waiting:202:0', event: { type: 'step_waiting', step: { ...CONFIRM_BRIEF, name: 'roll out', status: S.WAITING_USER, type: 1 } } },
+    ]);
   });
 
   it('waiting → running gives nothing in "failure" mode', () => {
@@ -279,7 +287,7 @@ describe('evaluate: ignored errors, stops and abnormal jobs', () => {
 
   it('"all" reports the ignored-error step as finished, with its failed host count', () => {
     expect(events(before, ignored, 'all')).toEqual([
-      { key: 'step_finished:401:0', event: { type: 'step_finished', step: { stepInstanceId: 401, position: 1, name: 'check', status: S.IGNORE_ERROR, executeCount: 0, failedHostCount: 1, hostCount: 2 } } },
+      { key: 'step_finished:401:0', event: { type: 'step_finished', step: { stepInstanceId: 401, position: 1, name: 'check', status: S.IGNORE_ERROR, type: 1, executeCount: 0, failedHostCount: 1, hostCount: 2 } } },
     ]);
   });
 
@@ -297,7 +305,7 @@ describe('evaluate: ignored errors, stops and abnormal jobs', () => {
     const expected = [
       {
         key: 'job_abnormal',
-        event: { type: 'job_abnormal', step: { stepInstanceId: 102, position: 2, name: 'deploy', status: S.ABNORMAL_STATE, executeCount: 0, failedHostCount: 0, hostCount: 6 } },
+        event: { type: 'job_abnormal', step: { stepInstanceId: 102, position: 2, name: 'deploy', status: S.ABNORMAL_STATE, type: 1, executeCount: 0, failedHostCount: 0, hostCount: 6 } },
       },
     ];
     for (const mode of ALL_MODES) expect(events(deployRunning, abnormal, mode)).toEqual(expected);
@@ -397,7 +405,7 @@ describe('fingerprint', () => {
 });
 
 describe('isUrgent', () => {
-  const brief = { stepInstanceId: 1, position: 1, name: 's', status: 4, executeCount: 0, failedHostCount: 1, hostCount: 1 };
+  const brief = { stepInstanceId: 1, position: 1, name: 's', status: 4, type: 1, executeCount: 0, failedHostCount: 1, hostCount: 1 };
   it.each<[WatchEvent, boolean]>([
     [{ type: 'step_failed', step: brief, groups: [] }, true],
     [{ type: 'step_waiting', step: brief }, true],
