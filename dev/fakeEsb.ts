@@ -1,6 +1,6 @@
 /**
  * `FakeBkJob`: BlueKing JOB as the bot sees it, through the ESB (`/api/c/compapi/...`, credentials
- * as parameters) and through the API gateway (`/api/v3/...`, credentials only in the
+ * as parameters) and through the API gateway (`/api/v3/...`, `/api/v4/...`, credentials only in the
  * `X-Bkapi-Authorization` header). Jobs come from `FakeJobDef`s (see fakeJobs.ts) and are
  * serialised per API version; errors use the envelopes JOB, ESB and the gateway really send.
  *
@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { FakeHttpServer, type FakeRequest, sendJson, sendJsonChunks, sendText } from './fakeServer';
-import { type FakeJobDef, type V2Style, type V3HostQuery, findStep, v2ResponseChunks, v3IpLogData, v3StatusData } from './fakeJobs';
+import { type FakeJobDef, type V2Style, type V3HostQuery, dropNulls, findStep, hasContainerStep, v2ResponseChunks, v3IpLogData, v3StatusData, v4StatusData } from './fakeJobs';
 
 export const FAKE_BK_APP_CODE = 'joblog-bot';
 export const FAKE_BK_APP_SECRET = 'fake-bk-app-secret';
@@ -18,9 +18,10 @@ export const FAKE_BK_APP_SECRET = 'fake-bk-app-secret';
 export const ESB_V2_JOB_INSTANCE_LOG = '/api/c/compapi/v2/job/get_job_instance_log/';
 export const ESB_V3_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv3/get_job_instance_status/';
 export const ESB_V3_JOB_INSTANCE_IP_LOG = '/api/c/compapi/v2/jobv3/get_job_instance_ip_log/';
+export const ESB_V4_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv4/get_job_instance_status/';
 /** Gateway stage prefix the fake also accepts (`{BK_API_URL}/api/bk-job/prod`); bare `/api/v3/...` works too. */
 export const FAKE_GATEWAY_STAGE_PATH = '/api/bk-job/prod';
-const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v3\/[A-Za-z0-9_]+)$/;
+const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v[34]\/[A-Za-z0-9_]+)$/;
 
 /** BlueKing error codes the fake answers with. */
 export const BK_CODES = {
@@ -95,7 +96,7 @@ interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log';
+type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log' | 'v4_status';
 
 const DEFAULT_BIZ_NAMES: Readonly<Record<number, string>> = { 3: 'blueking' };
 
@@ -279,6 +280,15 @@ export class FakeBkJob {
   }
 
   private callApi(api: ApiName, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
+    if (api === 'v4_status') {
+      const reply = this.callJobApi(api, params, user, lang);
+      return 'stream' in reply ? reply : toV4Reply(reply);
+    }
+    return this.callJobApi(api, params, user, lang);
+  }
+
+  /** JOB's answer in the ESB/v3 envelope (`toV4Reply` turns it into v4's). */
+  private callJobApi(api: ApiName, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
     const text = messages[lang];
     // The business-access interceptor runs before anything looks at the job.
     const denied = this.deniedUsers.get(user);
@@ -303,6 +313,10 @@ export class FakeBkJob {
     if (!def) return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
     if (denied === 'view_history') return this.permissionDenied(user, 'view_history', bizId, lang);
 
+    // JOB's v2 log and v3 status take every execute object for a host: a container makes them throw.
+    const failsOnContainers = api === 'v2_log' || (api === 'v3_status' && boolParam(params.return_ip_result));
+    if (failsOnContainers && hasContainerStep(def)) return jobError(BK_CODES.INTERNAL_ERROR, text.internalError);
+
     switch (api) {
       case 'v2_log':
         return { stream: v2ResponseChunks(def, { style: this.v2Style, offsetMinutes: this.options.v2OffsetMinutes ?? 480 }, requestId()) };
@@ -317,6 +331,8 @@ export class FakeBkJob {
         if (!step) return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
         return jobSuccess(v3IpLogData(step, host));
       }
+      case 'v4_status':
+        return jobSuccess(v4StatusData(def, boolParam(params.return_execute_object_result)));
     }
   }
 
@@ -408,12 +424,14 @@ interface TextReply {
 const GATEWAY_RESOURCES: Readonly<Record<string, ApiName>> = {
   '/api/v3/get_job_instance_status': 'v3_status',
   '/api/v3/get_job_instance_ip_log': 'v3_ip_log',
+  '/api/v4/get_job_instance_status': 'v4_status',
 };
 
 function esbApi(path: string): ApiName | undefined {
   if (path === ESB_V2_JOB_INSTANCE_LOG) return 'v2_log';
   if (path === ESB_V3_JOB_INSTANCE_STATUS) return 'v3_status';
   if (path === ESB_V3_JOB_INSTANCE_IP_LOG) return 'v3_ip_log';
+  if (path === ESB_V4_JOB_INSTANCE_STATUS) return 'v4_status';
   return undefined;
 }
 
@@ -454,6 +472,28 @@ function jobSuccess(data: unknown): Reply {
 /** JOB business error: HTTP 200, no `data` key (NON_NULL). */
 function jobError(code: number, message: string): Reply {
   return { status: 200, body: { code, result: false, job_request_id: requestId(), message } };
+}
+
+/** JOB's numeric codes as v4 reports them (`V4ErrorCodeEnum`): a name and its HTTP status. */
+const V4_ERRORS: Readonly<Record<number, { readonly code: string; readonly status: number }>> = {
+  [BK_CODES.PERMISSION_DENIED]: { code: 'NO_PERMISSION', status: 403 },
+  [BK_CODES.JOB_INSTANCE_NOT_FOUND]: { code: 'NOT_FOUND', status: 404 },
+  [BK_CODES.INTERNAL_ERROR]: { code: 'INTERNAL', status: 500 },
+};
+
+/**
+ * A JOB answer in the v4 envelope (`EsbV4Response`): `{data, job_request_id}` or
+ * `{error: {code, message, data?}, job_request_id}` with the error's HTTP status, never a
+ * `result` key, nulls dropped. The IAM permission object moves to `error.data`.
+ */
+function toV4Reply(reply: Reply): Reply {
+  const { body } = reply;
+  const jobRequestId = typeof body.job_request_id === 'string' ? body.job_request_id : requestId();
+  if (body.result === true) return { status: 200, body: { data: dropNulls(body.data), job_request_id: jobRequestId }, headers: reply.headers };
+  const known = typeof body.code === 'number' ? V4_ERRORS[body.code] : undefined;
+  const v4 = known ?? { code: 'INVALID_ARGUMENT', status: 400 };
+  const error = dropNulls({ code: v4.code, message: body.message, data: body.permission });
+  return { status: v4.status, body: { error, job_request_id: jobRequestId }, headers: reply.headers };
 }
 
 function gatewayError(status: number, code: number, codeName: string, message: string): Reply {

@@ -1,7 +1,7 @@
 /**
  * A neutral description of a BlueKing JOB job instance for the fakes, and its serialisation into
- * the wire shapes BlueKing returns: v2 `get_job_instance_log` and v3 `get_job_instance_status` /
- * `get_job_instance_ip_log`. One definition feeds both API versions so a test can check that the
+ * the wire shapes BlueKing returns: v2 `get_job_instance_log`, v3 `get_job_instance_status` /
+ * `get_job_instance_ip_log` and v4 `get_job_instance_status` (the only one for container steps). One definition feeds both API versions so a test can check that the
  * bot tells the same story whichever it uses. Shapes follow `test/fixtures/bkjob/` exactly.
  *
  * Times are epoch milliseconds. Step and job times left `undefined` are derived from their hosts
@@ -11,7 +11,17 @@
 /** Host log text, or a function that produces it on demand (huge generated jobs stay small in memory). */
 export type FakeLog = string | (() => string);
 
+/** A container JOB ran a step in (feature `containerExecution`); only v4 describes it. */
+export interface FakeContainerDef {
+  /** JOB's id of the container execute object (v4 `resource_id`, as a string). */
+  id: number;
+  name: string;
+  /** The runtime's id, e.g. `docker://…`. */
+  containerId: string;
+}
+
 export interface FakeHostDef {
+  /** For a container: the CMDB id of the node it runs on (v4 `node_host_id`). */
   bkHostId: number;
   bkCloudId: number;
   ip: string;
@@ -24,6 +34,8 @@ export interface FakeHostDef {
   startTime: number | null;
   endTime: number | null;
   log: FakeLog;
+  /** Set: the execute object is this container (on the node host above), not the host. */
+  container?: FakeContainerDef;
 }
 
 /** 1 script, 2 file, 3 manual confirmation, 4 SQL. */
@@ -425,4 +437,67 @@ export function v3IpLogData(step: FakeStepDef, query: V3HostQuery): V3IpLogData 
   // The single-host API also appends the source host's upload log.
   fileLogs.push({ mode: 0, src_ip: srcIp, src_path: source.srcPath, status: 4, log_content: `FileName: ${source.srcPath} State: source agent upload file success Progress: 100%` });
   return { log_type: 2, bk_host_id: bkHostId, ...echoed, log_content: null, file_logs: fileLogs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container steps and v4 get_job_instance_status
+
+/**
+ * A job with a container step: JOB's v2 get_job_instance_log and v3 get_job_instance_status
+ * (`return_ip_result=true`) read every execute object as a host and fail with 1240002 on it.
+ */
+export function hasContainerStep(def: FakeJobDef): boolean {
+  return def.steps.some((step) => step.hosts.some((host) => host.container !== undefined));
+}
+
+/** `ExecuteObjectTypeEnum`: 1 host, 2 container. */
+const EXECUTE_OBJECT_TYPE = { HOST: 1, CONTAINER: 2 } as const;
+
+function v4ExecuteObject(host: FakeHostDef): Record<string, unknown> {
+  if (host.container) {
+    const { id, containerId, name } = host.container;
+    return { type: EXECUTE_OBJECT_TYPE.CONTAINER, resource_id: String(id), container: { id, container_id: containerId, node_host_id: host.bkHostId, name } };
+  }
+  return {
+    type: EXECUTE_OBJECT_TYPE.HOST,
+    resource_id: String(host.bkHostId),
+    host: { bk_host_id: host.bkHostId, bk_cloud_id: host.bkCloudId, bk_cloud_name: host.bkCloudId === 0 ? 'Default Area' : `cloud-${host.bkCloudId}`, ip: host.ip, alive: 1 },
+  };
+}
+
+/** JOB's v4 converter drops nulls at every level (`EsbV4Jackson2HttpMessageConverter`). */
+export function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).flatMap(([key, inner]) => (inner === null || inner === undefined ? [] : [[key, dropNulls(inner)]])));
+}
+
+/**
+ * `data` of v4 get_job_instance_status (`V4JobInstanceStatusResp`), nulls already dropped. Unlike
+ * v3 the per-object result has no `error_code`.
+ */
+export function v4StatusData(def: FakeJobDef, returnExecuteObjectResult: boolean): unknown {
+  const v3 = v3StatusData(def, false);
+  return dropNulls({
+    ...v3,
+    step_instance_list: v3.step_instance_list.map((step, s) => {
+      const hosts = def.steps[s]?.hosts ?? [];
+      return {
+        ...step,
+        ...(returnExecuteObjectResult
+          ? {
+              step_execute_object_result_list: hosts.map((host) => ({
+                execute_object: v4ExecuteObject(host),
+                status: host.ipStatus,
+                tag: host.tag,
+                exit_code: host.exitCode,
+                start_time: host.startTime,
+                end_time: host.endTime,
+                total_time: span(host.startTime, host.endTime),
+              })),
+            }
+          : {}),
+      };
+    }),
+  });
 }

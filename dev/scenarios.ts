@@ -16,6 +16,7 @@ export const SCENARIO_JOB_IDS = {
   failingOnThreeOf200: 2001894000,
   waitingForUser: 2001894100,
   mentions: 2001894200,
+  container: 2001894300,
   huge: 2001899999,
 } as const;
 
@@ -279,6 +280,51 @@ export function waitingForUserJob(overrides: ScenarioOverrides = {}): FakeJobDef
   );
 }
 
+/**
+ * A job with a container step (JOB feature `containerExecution`): step 1 runs a script on two
+ * hosts; step 2 runs in three containers on those hosts and fails in `api-2` (exit 137). JOB's
+ * v2 log and v3 status fail on it with 1240002; only v4 describes it. Not in `allScenarioJobs`.
+ */
+export function containerJob(overrides: ScenarioOverrides = {}): FakeJobDef {
+  const t = (clock: string) => shanghaiMs(`2024-06-13 ${clock}`);
+  const nodes: HostSpec[] = [{ id: 5001, ip: '10.0.5.11' }, { id: 5002, ip: '10.0.5.12' }];
+  const containers = [
+    { id: 7001, name: 'api-0', containerId: 'containerd://3f1c0a9e51b2', node: nodes[0]! },
+    { id: 7002, name: 'api-1', containerId: 'containerd://8d2e4b7c06a1', node: nodes[1]! },
+    { id: 7003, name: 'api-2', containerId: 'containerd://c47a90d1e3f5', node: nodes[1]! },
+  ];
+  return applyOverrides(
+    {
+      bizId: SCENARIO_BIZ_ID,
+      jobInstanceId: SCENARIO_JOB_IDS.container,
+      name: 'rollout-api-containers',
+      createTime: t('14:00:00'),
+      steps: [
+        {
+          stepInstanceId: 2003776001,
+          name: 'Pull image on nodes',
+          status: 3,
+          type: 1,
+          executeCount: 0,
+          hosts: nodes.map((h, i) => finishedHost(h, t('14:00:01'), t('14:00:20'), `[2024-06-13 14:00:01][PID:${7700 + i}] job_start\nimage pulled: registry.example.com/api:2.4.0\n`)),
+        },
+        {
+          stepInstanceId: 2003776002,
+          name: 'Reload api in containers',
+          status: 4,
+          type: 1,
+          executeCount: 0,
+          hosts: containers.map((c, i) => ({
+            ...finishedHost(c.node, t('14:00:21'), t(i === 2 ? '14:00:40' : '14:00:25'), i === 2 ? 'reloading api\nKilled\n' : 'reloading api\nok\n', i === 2 ? { ipStatus: 104, exitCode: 137 } : {}),
+            container: { id: c.id, name: c.name, containerId: c.containerId },
+          })),
+        },
+      ],
+    },
+    overrides,
+  );
+}
+
 /** Log text that Slack would misread if not escaped: broadcasts, a user mention, links, &, < and >. */
 export function logWithMentions(): string {
   return [
@@ -396,4 +442,29 @@ export function failStep(def: FakeJobDef, stepIndex: number, hostIndexes: readon
 /** Every scenario except the huge one, with distinct job ids: what the offline demo serves. */
 export function allScenarioJobs(): FakeJobDef[] {
   return [succeededJob(), failedJob(), runningJob(), failingOnThreeOf200(), waitingForUserJob(), mentionsJob()];
+}
+
+/**
+ * The same job instance after someone retried step `stepIndex` (JOB's "retry all hosts": the
+ * step's execute count goes up by one and the job runs again), at one moment of that retry:
+ * `running` (its hosts running again), `succeeded` (its hosts and every later step succeed) or
+ * `failed` (the same hosts fail again).
+ */
+export function retriedStep(def: FakeJobDef, stepIndex: number, moment: 'running' | 'succeeded' | 'failed', at: number): FakeJobDef {
+  const target = def.steps[stepIndex];
+  if (!target) throw new Error(`retriedStep: the job has no step ${stepIndex}`);
+  const steps = def.steps.map((step, i): FakeStepDef => {
+    if (i < stepIndex) return step;
+    if (i === stepIndex) {
+      const executeCount = target.executeCount + 1;
+      if (moment === 'failed') return { ...step, status: 4, executeCount, startTime: at, endTime: at + 5000, hosts: step.hosts.map((h) => ({ ...h, startTime: at, endTime: h.ipStatus === 9 ? at + 3000 : at + 5000 })) };
+      if (moment === 'running') return { ...step, status: 2, executeCount, startTime: at, endTime: null, hosts: step.hosts.map((h) => ({ ...h, ipStatus: 7, exitCode: null, errorCode: 115, startTime: at, endTime: null })) };
+      return { ...step, status: 3, executeCount, startTime: at, endTime: at + 5000, hosts: step.hosts.map((h) => ({ ...h, ipStatus: 9, exitCode: 0, errorCode: 0, startTime: at, endTime: at + 5000 })) };
+    }
+    // Later steps: not started while the retry runs or fails; run and succeed after it.
+    if (moment !== 'succeeded') return { ...step, status: 1, hosts: [] };
+    const hosts = target.hosts.map((h) => ({ ...h, ipStatus: 9, exitCode: 0, errorCode: 0, startTime: at + 5000, endTime: at + 8000, log: 'ok\n' }));
+    return { ...step, status: 3, startTime: at + 5000, endTime: at + 8000, hosts };
+  });
+  return { ...def, status: undefined, endTime: undefined, steps };
 }

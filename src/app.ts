@@ -57,8 +57,8 @@ export interface Bot {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobLogSource {
-  const v3Gateway = config.bk.apiVersion === 'v3' && config.bk.v3Transport === 'gateway';
+export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, logger?: AppLogger): JobLogSource {
+  const v3Gateway = config.bk.apiVersion !== 'v2' && config.bk.v3Transport === 'gateway';
   const transport = new BkTransport({
     baseUrl: config.bk.apiBaseUrl,
     credentials: { appCode: config.bk.appCode, appSecret: config.bk.appSecret },
@@ -68,8 +68,9 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
     language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
     ...(onCall ? { onCall } : {}),
   });
-  return config.bk.apiVersion === 'v3'
-    ? new V3JobLogSource(transport, { via: config.bk.v3Transport })
+  // v4 answers status questions (containers included); host logs stay on v3's ip_log, which v4 has no twin of here.
+  return config.bk.apiVersion !== 'v2'
+    ? new V3JobLogSource(transport, { via: config.bk.v3Transport, statusApi: config.bk.apiVersion, ...(logger ? { logger } : {}) })
     : // Polls use up to POLL_CONCURRENCY slots; two more keep clicks and commands from queueing behind them.
       new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes, maxInFlight: config.watch.pollConcurrency + 2 });
 }
@@ -90,7 +91,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // A dropped idle PostgreSQL connection is replaced by the pool; it is worth a log line, not a crash.
   const store = overrides.store ?? (await openWatchStore(config.databaseUrl, { onIdleClientError: (err) => logger.warn({ err }, 'database connection lost while idle') }));
   const metrics = new Metrics({ defaultMetrics: overrides.defaultMetrics ?? true, activeWatches: () => store.countActive() });
-  const jobs = new JobService(createJobSource(config, (api, outcome, seconds) => metrics.bkRequest(api, outcome, seconds)), now);
+  const jobs = new JobService(createJobSource(config, (api, outcome, seconds) => metrics.bkRequest(api, outcome, seconds), logger), now);
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
   const actorFor = (_slackUserId: string): BkActor => config.bk.actor;
 
@@ -140,7 +141,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
-  const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang });
+  const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
   const watches = new WatchCommands(watchService, listenerDeps);
   registerRequestLog(app, logger);
   registerListeners(app, { ...listenerDeps, watches, watchService });
@@ -152,6 +153,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       concurrency: config.watch.pollConcurrency,
       maxErrors: config.watch.maxErrors,
       lang: config.lang,
+      resumeWindowMs: config.watch.resumeWindowMs,
       batchSize: overrides.pollBatchSize,
       leaseMs: leaseFor(config),
     },

@@ -24,8 +24,8 @@ export interface Config {
     readonly actor: BkActor;
     readonly jobWebUrl: string | null;
     readonly timeoutMs: number;
-    readonly apiVersion: 'v2' | 'v3';
-    /** v3 only: `esb` (`/api/c/compapi/v2/jobv3/…`) or `gateway` (`/api/v3/…`, header auth). */
+    readonly apiVersion: 'v2' | 'v3' | 'v4';
+    /** v3 and v4: `esb` (`/api/c/compapi/v2/jobv3/…`) or `gateway` (`/api/v3/…`, header auth). */
     readonly v3Transport: 'esb' | 'gateway';
     readonly maxResponseBytes: number;
     /** Offset in minutes for BlueKing times that come without one (v2). */
@@ -38,6 +38,8 @@ export interface Config {
     readonly maxPerChannel: number;
     readonly maxAgeMs: number;
     readonly maxErrors: number;
+    /** How long a watch follows a failed, stopped or abnormal job for a retry on the same instance. */
+    readonly resumeWindowMs: number;
   };
   readonly logLevel: string;
   readonly lang: Lang;
@@ -66,7 +68,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_TOKEN: 'a BlueKing login token (bk_token), instead of BK_USERNAME',
   BK_JOB_WEB_URL: 'BlueKing JOB web console URL, for "Open in JOB" links',
   BK_TIMEOUT_MS: 'timeout of one BlueKing call in milliseconds (default 10000)',
-  BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default) or v3 (get_job_instance_status + get_job_instance_ip_log)',
+  BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
   BK_V3_TRANSPORT: 'esb (default) or gateway: how v3 APIs are reached',
   BK_MAX_RESPONSE_MB: 'largest BlueKing response accepted, in MB (default 200)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
@@ -75,6 +77,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   POLL_CONCURRENCY: 'most BlueKing calls in flight while polling (default 8)',
   WATCH_MAX_PER_CHANNEL: 'most active watches in one channel (default 50)',
   WATCH_MAX_AGE: 'how long a watch lives, e.g. 7d, 12h, 30m (default 7d)',
+  WATCH_RESUME_WINDOW: 'how long a watch follows a failed, stopped or abnormal job for retries on the same instance, e.g. 24h; 0 ends the watch at once (default 24h)',
   WATCH_MAX_ERRORS: 'consecutive poll errors after which a watch pauses (default 10)',
   LOG_LEVEL: 'fatal, error, warn, info (default), debug or trace',
   BOT_LANG: 'en (default) or zh-CN: language of the bot\'s messages',
@@ -186,6 +189,9 @@ export function loadConfig(env: Env): Config {
   const maxAgeText = r.raw('WATCH_MAX_AGE') ?? '7d';
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === null || maxAgeMs <= 0) r.fail('WATCH_MAX_AGE', `must be a duration like 7d, 12h or 30m (got "${maxAgeText}")`);
+  const resumeText = r.raw('WATCH_RESUME_WINDOW') ?? '24h';
+  const resumeWindowMs = resumeText === '0' ? 0 : parseDuration(resumeText);
+  if (resumeWindowMs === null) r.fail('WATCH_RESUME_WINDOW', `must be a duration like 24h or 90m, or 0 (got "${resumeText}")`);
 
   const config: Config = {
     slack: { botToken, signingSecret, appToken, apiUrl },
@@ -197,7 +203,7 @@ export function loadConfig(env: Env): Config {
       actor,
       jobWebUrl: r.url('BK_JOB_WEB_URL', false),
       timeoutMs: r.int('BK_TIMEOUT_MS', 10_000, 100, 600_000),
-      apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3'] as const, 'v2'),
+      apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3', 'v4'] as const, 'v2'),
       v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway'] as const, 'esb'),
       // V8 strings top out near 512 MB: a bigger response could never be read as text.
       maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 200, 1, 500) * 1024 * 1024,
@@ -210,6 +216,7 @@ export function loadConfig(env: Env): Config {
       maxPerChannel: r.int('WATCH_MAX_PER_CHANNEL', 50, 1, 10_000),
       maxAgeMs: maxAgeMs ?? 7 * 86_400_000,
       maxErrors: r.int('WATCH_MAX_ERRORS', 10, 1, 1000),
+      resumeWindowMs: resumeWindowMs ?? 86_400_000,
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     lang: r.oneOf('BOT_LANG', ['en', 'zh-CN'] as const, 'en'),

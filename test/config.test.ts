@@ -62,6 +62,7 @@ describe('loadConfig: defaults', () => {
         maxPerChannel: 50,
         maxAgeMs: 7 * 24 * 60 * 60 * 1000,
         maxErrors: 10,
+        resumeWindowMs: 24 * 60 * 60 * 1000,
       },
       logLevel: 'info',
       lang: 'en',
@@ -97,6 +98,7 @@ describe('loadConfig: defaults', () => {
         WATCH_MAX_PER_CHANNEL: '5',
         WATCH_MAX_AGE: '12h',
         WATCH_MAX_ERRORS: '3',
+        WATCH_RESUME_WINDOW: '90m',
         LOG_LEVEL: 'debug',
         BOT_LANG: 'zh-CN',
       }),
@@ -117,7 +119,7 @@ describe('loadConfig: defaults', () => {
         timezoneOffsetMinutes: -330,
       },
       databaseUrl: 'postgres://joblog:pw@db:5432/joblog',
-      watch: { pollCron: '*/10 * * * * *', pollConcurrency: 4, maxPerChannel: 5, maxAgeMs: 12 * 3_600_000, maxErrors: 3 },
+      watch: { pollCron: '*/10 * * * * *', pollConcurrency: 4, maxPerChannel: 5, maxAgeMs: 12 * 3_600_000, maxErrors: 3, resumeWindowMs: 90 * 60_000 },
       logLevel: 'debug',
       lang: 'zh-CN',
     });
@@ -202,7 +204,7 @@ describe('loadConfig: invalid variables', () => {
     ['PORT=-1', { PORT: '-1' }, 'PORT must be a whole number from 0 to 65535 (got "-1"): HTTP port for Slack requests and /healthz (default 3000)'],
     ['PORT=80.5', { PORT: '80.5' }, 'PORT must be a whole number from 0 to 65535 (got "80.5"): HTTP port for Slack requests and /healthz (default 3000)'],
     ['BK_TIMEOUT_MS=50', { BK_TIMEOUT_MS: '50' }, 'BK_TIMEOUT_MS must be a whole number from 100 to 600000 (got "50"): timeout of one BlueKing call in milliseconds (default 10000)'],
-    ['BK_JOB_API_VERSION=v4', { BK_JOB_API_VERSION: 'v4' }, 'BK_JOB_API_VERSION must be one of v2, v3 (got "v4"): v2 (get_job_instance_log, default) or v3 (get_job_instance_status + get_job_instance_ip_log)'],
+    ['BK_JOB_API_VERSION=v5', { BK_JOB_API_VERSION: 'v5' }, 'BK_JOB_API_VERSION must be one of v2, v3, v4 (got "v5"): v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)'],
     ['BK_V3_TRANSPORT=apigw', { BK_V3_TRANSPORT: 'apigw' }, 'BK_V3_TRANSPORT must be one of esb, gateway (got "apigw"): esb (default) or gateway: how v3 APIs are reached'],
     ['BK_MAX_RESPONSE_MB=0', { BK_MAX_RESPONSE_MB: '0' }, 'BK_MAX_RESPONSE_MB must be a whole number from 1 to 500 (got "0"): largest BlueKing response accepted, in MB (default 200)'],
     ['POLL_CRON=nonsense', { POLL_CRON: 'nonsense' }, 'POLL_CRON is not a valid cron expression (got "nonsense"): node-cron schedule of the watch poller, with seconds (default */30 * * * * *)'],
@@ -224,7 +226,7 @@ describe('loadConfig: invalid variables', () => {
 
   it('is case-sensitive for enumerated values', () => {
     expect(configError(env({ BK_JOB_API_VERSION: 'V3' })).problems).toEqual([
-      'BK_JOB_API_VERSION must be one of v2, v3 (got "V3"): v2 (get_job_instance_log, default) or v3 (get_job_instance_status + get_job_instance_ip_log)',
+      'BK_JOB_API_VERSION must be one of v2, v3, v4 (got "V3"): v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
     ]);
   });
 
@@ -247,7 +249,7 @@ describe('loadConfig: secrets stay out of error messages', () => {
   const INVALID_OTHERS = {
     PORT: 'abc',
     BK_API_BASE_URL: 'not a url',
-    BK_JOB_API_VERSION: 'v4',
+    BK_JOB_API_VERSION: 'v5',
     POLL_CRON: 'nonsense',
     WATCH_MAX_AGE: '7x',
     BK_TIMEZONE_OFFSET: '+25:00',

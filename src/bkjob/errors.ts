@@ -56,6 +56,8 @@ export class BkJobError extends Error {
 /** BlueKing codes the bot explains in its own words, in addition to BlueKing's message. */
 export const BK_PERMISSION_DENIED = 9900403;
 export const BK_JOB_INSTANCE_NOT_FOUND = 1244006;
+/** JOB internal error; v2 log and v3 status also answer it for jobs with container steps. */
+export const BK_INTERNAL_ERROR = 1240002;
 
 export function isBkJobError(err: unknown): err is BkJobError {
   return err instanceof BkJobError;

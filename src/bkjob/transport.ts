@@ -1,7 +1,7 @@
 /**
  * HTTP transport to BlueKing: the ESB (`/api/c/compapi/...`, credentials as parameters) or the
  * API gateway (credentials in the `X-Bkapi-Authorization` header). It checks the common envelope
- * (`result`, `code`, `message`, `data`) and turns every failure into a `BkJobError` whose message
+ * (`result`, `code`, `message`, `data`; for v4 calls JOB's v4 `data`/`error`) and turns every failure into a `BkJobError` whose message
  * is safe to show: axios errors (which carry the URL and the app secret) never escape this file.
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
@@ -38,6 +38,11 @@ export interface BkRequest {
   readonly path: string;
   readonly actor: BkActor;
   readonly params: Readonly<Record<string, QueryValue>>;
+  /**
+   * `v4`: JOB's v4 envelope `{data, error, job_request_id}`, which has no `result` key (v4 APIs
+   * only). Default: the ESB/v3 envelope with `result`.
+   */
+  readonly envelope?: 'v4';
 }
 
 /** A successful envelope's `data`, still untrusted, plus the request id for diagnostics. */
@@ -59,7 +64,8 @@ export class BkTransport {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return parseEnvelope(await this.send(request));
+      const response = await this.send(request);
+      return request.envelope === 'v4' ? parseV4Envelope(response) : parseEnvelope(response);
     } catch (err) {
       outcome = err instanceof BkJobError ? err.kind : 'internal';
       throw err instanceof BkJobError ? this.scrub(err, request.actor) : err;
@@ -147,7 +153,11 @@ function stringField(record: Record<string, unknown>, key: string): string | und
 }
 
 function missingPermissions(record: Record<string, unknown>): string[] {
-  const permission = record.permission;
+  return permissionActions(record.permission);
+}
+
+/** `id (name)` of each action in an IAM permission object (`OpenApiApplyPermissionDTO`). */
+function permissionActions(permission: unknown): string[] {
   if (!isRecord(permission) || !Array.isArray(permission.actions)) return [];
   return permission.actions.flatMap((action: unknown) => (isRecord(action) && typeof action.id === 'string' ? [typeof action.name === 'string' ? `${action.id} (${action.name})` : action.id] : []));
 }
@@ -177,6 +187,48 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
     return failWith(
       new BkJobError(`BlueKing JOB error${code !== undefined ? ` ${code}` : ''}: ${bkMessage}`, { kind: 'api', code, bkMessage, requestId, missingPermissions: missingPermissions(body) }),
     );
+  }
+  return { data: body.data, requestId };
+}
+
+/**
+ * v4 error codes (`V4ErrorCodeEnum`: semantic names, JOB's numeric code is not sent) mapped to
+ * the numeric codes a v3 failure carries, so callers explain both the same way. For
+ * get_job_instance_status, NOT_FOUND can only be the job instance.
+ */
+const V4_ERROR_CODES: Readonly<Record<string, number>> = {
+  NO_PERMISSION: 9900403,
+  IAM_NO_PERMISSION: 9900403,
+  NOT_FOUND: 1244006,
+  INTERNAL: 1240002,
+  UNKNOWN: 1240002,
+};
+
+/**
+ * Turns a v4 answer into its data, or the BkJobError a v3 failure with the same meaning would give.
+ * `EsbV4Response` is `{data, error, job_request_id}` with nulls dropped: success (HTTP 20x) has no
+ * `error`; failure comes with the HTTP status of its code (400, 403, 404, 500 …) and
+ * `error: {code: "NOT_FOUND", message, data?}`, where `data` is the IAM permission object when
+ * permission is missing. Answers without an `error` object are handled as for v3 (gateway errors).
+ */
+export function parseV4Envelope(response: AxiosResponse<string>): BkEnvelopeData {
+  const text = typeof response.data === 'string' ? response.data : '';
+  const body = parseJsonOrUndefined(text);
+  const headerRequestId = headerValue(response, 'x-bkapi-request-id');
+  const error = isRecord(body) ? body.error : undefined;
+  if (!isRecord(body) || (!isRecord(error) && (response.status < 200 || response.status >= 300))) return parseEnvelope(response);
+  const requestId = stringField(body, 'job_request_id') ?? headerRequestId;
+  if (isRecord(error)) {
+    const codeName = stringField(error, 'code');
+    const code = typeof error.code === 'number' ? error.code : codeName !== undefined ? (/^-?\d+$/.test(codeName) ? Number(codeName) : V4_ERROR_CODES[codeName]) : undefined;
+    const bkMessage = stringField(error, 'message') ?? 'no message';
+    const permission = isRecord(error.data) ? permissionActions(error.data) : [];
+    // The message names the code as JOB sent it (a name like NOT_FOUND); `code` is the v3 number.
+    const codeLabel = codeName ?? (code !== undefined ? String(code) : undefined);
+    return failWith(new BkJobError(`BlueKing JOB error${codeLabel ? ` ${codeLabel}` : ''}: ${bkMessage}`, { kind: 'api', code, bkMessage, requestId, missingPermissions: permission }));
+  }
+  if (!('data' in body)) {
+    return failWith(new BkJobError('BlueKing JOB answered JSON without the expected `data` or `error` field', { kind: 'bad_response', requestId }));
   }
   return { data: body.data, requestId };
 }

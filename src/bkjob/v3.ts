@@ -5,17 +5,26 @@
  * (`/api/v3/…`, GET with credentials in the `X-Bkapi-Authorization` header, which BkTransport adds).
  * Unlike v2, times are epoch ms, durations ms, and log text is raw (no HTML escaping).
  */
-import { BkJobError } from './errors';
+import { BK_INTERNAL_ERROR, BkJobError, isBkJobError } from './errors';
 import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost } from './model';
 import type { JobLogSource } from './source';
 import type { BkRequest, BkTransport, QueryValue } from './transport';
 import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord } from './validate';
+import { fetchV4JobInstance } from './v4';
 
 export type V3Via = 'esb' | 'gateway';
 
 export interface V3SourceOptions {
   /** Must match the transport's `auth`: the ESB and the gateway use different paths and methods. */
   readonly via: V3Via;
+  /**
+   * Which API answers status questions. `v3` (default): v3 `get_job_instance_status`, and v4 when
+   * v3 fails with 1240002 (a container job; later reads of that job go to v4 directly). `v4`: v4
+   * from the start. Host logs are v3 `ip_log` either way.
+   */
+  readonly statusApi?: 'v3' | 'v4';
+  /** Where the v4 fallback is noted (a structural pino subset: bkjob does not import the logger). */
+  readonly logger?: { info(fields: Record<string, unknown>, message: string): void };
 }
 
 interface V3Endpoint {
@@ -43,21 +52,56 @@ export const V3_FILE_MODE = { UPLOAD: 0, DOWNLOAD: 1 } as const;
 
 export class V3JobLogSource implements JobLogSource {
   private readonly endpoints: (typeof V3_ENDPOINTS)[V3Via];
+  /** Jobs v3 could not read but v4 could: polls of them go to v4 at once instead of failing on v3 first. */
+  private readonly readThroughV4 = new Set<string>();
 
   constructor(
     private readonly transport: BkTransport,
-    options: V3SourceOptions,
+    private readonly options: V3SourceOptions,
   ) {
     this.endpoints = V3_ENDPOINTS[options.via];
   }
 
   async getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
-    const { data } = await this.transport.call({
-      ...this.endpoints.status,
-      actor,
-      params: { ...scopeParams(ref), return_ip_result: true },
-    });
+    if (this.options.statusApi === 'v4' || this.readThroughV4.has(jobKey(ref))) return fetchV4JobInstance(this.transport, this.options.via, actor, ref);
+    let data: unknown;
+    try {
+      ({ data } = await this.transport.call({
+        ...this.endpoints.status,
+        actor,
+        params: { ...scopeParams(ref), return_ip_result: true },
+      }));
+    } catch (err) {
+      if (isBkJobError(err) && err.kind === 'api' && err.code === BK_INTERNAL_ERROR) return this.getJobInstanceViaV4(actor, ref, err);
+      throw err;
+    }
     return parseV3JobInstanceStatus(data, ref);
+  }
+
+  /**
+   * JOB's v3 status answers 1240002 for a job with container steps (it assumes every execute
+   * object is a host; bkjob-source-facts A-4). v4 describes such jobs; when it fails too, the
+   * error keeps v3's code, saying the job may run in containers.
+   */
+  private async getJobInstanceViaV4(actor: BkActor, ref: JobRef, v3Error: BkJobError): Promise<JobInstance> {
+    let job: JobInstance;
+    try {
+      job = await fetchV4JobInstance(this.transport, this.options.via, actor, ref);
+    } catch (v4Error) {
+      const v4Detail = v4Error instanceof Error ? v4Error.message : String(v4Error);
+      throw new BkJobError(`${v3Error.message} (the job may run in containers, which only JOB's v4 API describes; v4 failed too: ${v4Detail})`, {
+        kind: v3Error.kind,
+        code: v3Error.code,
+        bkMessage: v3Error.bkMessage,
+        requestId: v3Error.requestId,
+        missingPermissions: v3Error.missingPermissions,
+      });
+    }
+    this.options.logger?.info({ bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'v3 get_job_instance_status failed with 1240002 (container job?); read the job through v4');
+    // Bounded: a replica that watches many such jobs only forgets them (and re-learns) now and then.
+    if (this.readThroughV4.size >= READ_THROUGH_V4_MAX) this.readThroughV4.clear();
+    this.readThroughV4.add(jobKey(ref));
+    return job;
   }
 
   async getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
@@ -71,6 +115,12 @@ export class V3JobLogSource implements JobLogSource {
     ]);
     return parseV3HostLog(log.data, ref, job);
   }
+}
+
+const READ_THROUGH_V4_MAX = 10_000;
+
+function jobKey(ref: JobRef): string {
+  return `${ref.bizId}/${ref.jobInstanceId}`;
 }
 
 /** Scope params instead of the deprecated `bk_biz_id`, whose handling depends on a JOB feature toggle. */

@@ -6,7 +6,7 @@ import type { Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { Watch } from '../watch/types';
 import { ACTION } from './actions';
-import { stateEmoji } from './jobSummary';
+import { watchedState } from './watch';
 import { LIMITS, escapeText, formatDuration, truncate } from './text';
 
 /** Home tabs hold up to 100 blocks; header, intro, divider and a "more" line take 4. */
@@ -21,7 +21,7 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
   ];
   if (watches.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: m.homeEmpty } });
   for (const watch of watches.slice(0, MAX_WATCHES_SHOWN)) {
-    const state = watch.snapshot ? `${stateEmoji(watch.snapshot.state)} ${m.jobState[watch.snapshot.state]}` : '…';
+    const state = watchedState(watch, lang);
     const status = watch.status === 'paused' ? m.pausedStatus(truncate(watch.statusReason ?? '', 200)) : '';
     const title = escapeText(m.jobInline(watch.snapshot?.jobName ?? null, watch.ref.bizId, watch.ref.jobInstanceId));
     blocks.push({

@@ -11,12 +11,27 @@ import type { JobSummary } from '../summary/types';
 import type { KeyedEvent, WatchEvent } from '../watch/rules';
 import type { Watch } from '../watch/types';
 import { type RenderOptions, type SlackMessage, renderJobSummary, stateEmoji } from './jobSummary';
-import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, truncate } from './text';
+import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
 
 const mention = (userId: string) => `<@${userId}>`;
 
-function watchNote(watch: Watch, lang: Lang): string {
+/** When an active watch follows a failed, stopped or abnormal job for retries: until when; else null. */
+function followingRetriesUntil(watch: Watch): number | null {
+  return watch.status === 'active' && watch.snapshot?.followingRetriesUntil !== undefined ? watch.snapshot.followingRetriesUntil : null;
+}
+
+/** The job's state as a watch list shows it: "failed, following retries" while a retry may still come. */
+export function watchedState(watch: Watch, lang: Lang): string {
   const m = messages(lang);
+  if (!watch.snapshot) return '…';
+  const state = `${stateEmoji(watch.snapshot.state)} ${m.jobState[watch.snapshot.state]}`;
+  return followingRetriesUntil(watch) !== null ? m.followingRetriesState(state) : state;
+}
+
+function watchNote(watch: Watch, lang: Lang, offsetMinutes: number): string {
+  const m = messages(lang);
+  const until = followingRetriesUntil(watch);
+  if (until !== null) return m.followingRetriesNote(mention(watch.subscriberId), slackDate(until, offsetMinutes));
   if (watch.status === 'active') return m.watchedBy(mention(watch.subscriberId), m.notifyOnLabel[watch.notifyOn]);
   // Reasons are stored as safe mrkdwn (they may mention the user who unwatched).
   if (watch.status === 'paused') return m.watchPausedNote(truncate(watch.statusReason ?? '', 300));
@@ -27,7 +42,7 @@ function watchNote(watch: Watch, lang: Lang): string {
 export function renderWatchStatus(summary: JobSummary, watch: Watch, options: Omit<RenderOptions, 'watching'>): SlackMessage {
   const open = watch.status === 'active' || watch.status === 'paused';
   const message = renderJobSummary(summary, { ...options, watching: open ? true : null });
-  const note: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: watchNote(watch, options.lang) }] };
+  const note: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: watchNote(watch, options.lang, options.offsetMinutes) }] };
   // The note goes right under the header's context line, where people look first.
   const blocks: KnownBlock[] = [...message.blocks.slice(0, 2), note, ...message.blocks.slice(2)];
   return { text: message.text, blocks: blocks.slice(0, LIMITS.blocksPerMessage) };
@@ -54,6 +69,8 @@ function eventText(event: WatchEvent, lang: Lang): string {
       return m.eventStepFinished(event.step.position, safeText(event.step.name || '—', 200), stepStatusLabel(event.step.status, lang));
     case 'job_finished':
       return `${stateEmoji(event.state)} ${m.eventJobFinished(m.jobState[event.state], event.durationMs === null ? null : formatDuration(event.durationMs))}`;
+    case 'job_recovered':
+      return `${stateEmoji('succeeded')} ${m.eventJobRecovered(event.durationMs === null ? null : formatDuration(event.durationMs))}`;
     case 'job_abnormal':
       return m.eventJobAbnormal(event.step ? `${event.step.position} ${safeText(event.step.name, 200)}` : null);
     case 'watch_paused':
@@ -69,7 +86,7 @@ function eventText(event: WatchEvent, lang: Lang): string {
  */
 export function renderWatchEvent(keyed: KeyedEvent, watch: Watch, lang: Lang, urgent: boolean): SlackMessage {
   const body = eventText(keyed.event, lang);
-  const ping = urgent || keyed.event.type === 'job_finished' ? `${mention(watch.subscriberId)} ` : '';
+  const ping = urgent || keyed.event.type === 'job_finished' || keyed.event.type === 'job_recovered' ? `${mention(watch.subscriberId)} ` : '';
   const text = truncate(`${ping}${body}`, LIMITS.sectionText);
   const blocks: KnownBlock[] = packLines([`${ping}${body}`], LIMITS.sectionText).map((t): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } }));
   return { text: truncate(text.replace(/\n/g, ' '), LIMITS.fallbackText), blocks };
@@ -81,7 +98,7 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
   const lines = watches.map((w) => {
     const title = escapeText(m.jobInline(w.snapshot?.jobName ?? null, w.ref.bizId, w.ref.jobInstanceId));
-    const state = w.snapshot ? `${stateEmoji(w.snapshot.state)} ${m.jobState[w.snapshot.state]}` : '…';
+    const state = watchedState(w, lang);
     const status = w.status === 'paused' ? m.pausedStatus(truncate(w.statusReason ?? '', 200)) : '';
     return m.watchListLine(title, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);
   });

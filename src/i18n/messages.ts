@@ -68,6 +68,10 @@ export interface Messages {
   eventStepFinished(position: number, name: string, status: string): string;
   eventJobFinished(state: string, duration: string | null): string;
   eventJobAbnormal(step: string | null): string;
+  eventJobRecovered(duration: string | null): string;
+  followingRetriesNote(user: string, until: string): string;
+  followingRetriesState(state: string): string;
+  reasonNoRetry(window: string): string;
   eventWatchPaused(reason: string): string;
   eventWatchExpired(age: string): string;
   /** What to do about a waiting step, as a sentence after the event. */
@@ -176,6 +180,10 @@ function en(): Messages {
     eventStepFinished: (p, name, status) => `Step ${p} *${name}*: ${status}`,
     eventJobFinished: (state, d) => `Job ${state}${d ? ` after ${d}` : ''}`,
     eventJobAbnormal: (step) => `:exclamation: The job is in an abnormal state${step ? ` at step ${step}` : ''}; check it in the JOB console`,
+    eventJobRecovered: (d) => `Job recovered: it succeeded after the failure${d ? ` (took ${d})` : ''}`,
+    followingRetriesNote: (user, until) => `:eyes: Watched by ${user} · following retries on this job until ${until}`,
+    followingRetriesState: (state) => `${state}, following retries`,
+    reasonNoRetry: (window) => `nobody retried the job within ${window}`,
     eventWatchPaused: (reason) => `:double_vertical_bar: Watch paused: ${reason}. Run \`/joblog watch\` again to resume.`,
     eventWatchExpired: (age) => `:hourglass: Watch expired after ${age}; run \`/joblog watch\` again to keep watching.`,
     waitAction: {
@@ -302,6 +310,10 @@ function zh(): Messages {
     eventStepFinished: (p, name, status) => `步骤 ${p} *${name}*：${status}`,
     eventJobFinished: (state, d) => `作业${state}${d ? `，耗时 ${d}` : ''}`,
     eventJobAbnormal: (step) => `:exclamation: 作业状态异常${step ? `（步骤 ${step}）` : ''}，请在作业平台中查看`,
+    eventJobRecovered: (d) => `作业已恢复：失败后重新执行成功${d ? `（耗时 ${d}）` : ''}`,
+    followingRetriesNote: (user, until) => `:eyes: ${user} 关注中 · 将跟踪该作业的重试，直到 ${until}`,
+    followingRetriesState: (state) => `${state}，跟踪重试中`,
+    reasonNoRetry: (window) => `${window} 内无人重试该作业`,
     eventWatchPaused: (reason) => `:double_vertical_bar: 关注已暂停：${reason}。再次运行 \`/joblog watch\` 可恢复。`,
     eventWatchExpired: (age) => `:hourglass: 关注已在 ${age} 后过期；如需继续，请再次运行 \`/joblog watch\`。`,
     waitAction: {

@@ -239,8 +239,12 @@ function decodeSnapshot(raw: unknown): WatchSnapshot {
   if (!Array.isArray(steps)) return corrupt(`${path}.steps`, 'a list');
   const jobName = value['jobName'];
   if (jobName !== undefined && typeof jobName !== 'string') return corrupt(`${path}.jobName`, 'a string');
+  const hadFailure = value['hadFailure'] === undefined ? undefined : STORED.readBoolean(value['hadFailure'], path, 'hadFailure');
+  const followingRetriesUntil = value['followingRetriesUntil'] === undefined ? undefined : readInt(value['followingRetriesUntil'], `${path}.followingRetriesUntil`);
   return {
     ...(jobName === undefined ? {} : { jobName }),
+    ...(hadFailure === undefined ? {} : { hadFailure }),
+    ...(followingRetriesUntil === undefined ? {} : { followingRetriesUntil }),
     state: readEnum(value['state'], JOB_STATES, `${path}.state`),
     steps: steps.map((item: unknown, index): StepSnapshot => {
       const step = asRecord(item, `${path}.steps[${index}]`);

@@ -3,7 +3,7 @@
  */
 import { type HostAddress, type JobInstance, type StepInstance, addressOf, hostKey } from '../bkjob/model';
 import { STEP_STATUS, isHostFailure } from '../bkjob/status';
-import { stateOfStatus } from './state';
+import { isResumableStatus, stateOfStatus } from './state';
 import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -85,12 +85,15 @@ export function buildJobSummary(job: JobInstance): JobSummary {
     unnamed = Math.max(unnamed, unnamedInStep);
   }
   const finished = TERMINAL_STATES.has(state);
+  // v2 has no job status: a failing step's own status says whether JOB would let it go on.
+  const resumable = finished && (job.status !== null ? isResumableStatus(job.status) : steps.some((s) => isResumableStatus(s.status)));
   const endTime = finished ? job.endTime : null;
   return {
     ref: job.ref,
     name: job.name,
     state,
     finished,
+    resumable,
     startTime: job.startTime,
     endTime,
     durationMs: job.startTime !== null && endTime !== null ? endTime - job.startTime : null,

@@ -43,3 +43,14 @@ export function waitKindOf(step: { readonly status: number; readonly type: numbe
   if (step.type === null) return 'unknown';
   return step.type === STEP_TYPE.CONFIRMATION ? 'confirmation' : 'rolling_pause';
 }
+
+/**
+ * Job statuses JOB lets go on under the same instance: retry failed or all hosts (from 4, 9, 11),
+ * ignore error (4, 9), next step (11), restart confirmation (13). A retry raises the step's
+ * execute count, and the job runs again.
+ */
+const RESUMABLE_STATUSES: ReadonlySet<number> = new Set([STEP_STATUS.FAIL, STEP_STATUS.ABNORMAL_STATE, STEP_STATUS.STOP_SUCCESS, STEP_STATUS.CONFIRM_TERMINATED]);
+
+export function isResumableStatus(status: number): boolean {
+  return RESUMABLE_STATUSES.has(status);
+}

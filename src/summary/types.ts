@@ -39,6 +39,8 @@ export interface JobSummary {
   readonly state: JobState;
   /** The job will not change on its own any more. */
   readonly finished: boolean;
+  /** Finished, but JOB lets someone go on under the same instance (retry, ignore error, next step). */
+  readonly resumable: boolean;
   readonly startTime: number | null;
   readonly endTime: number | null;
   readonly durationMs: number | null;

@@ -17,8 +17,8 @@ import type { JobSummary } from '../summary/types';
 import { isRecord } from '../util/json';
 import { mapLimit } from '../util/limit';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
-import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isUrgent } from './rules';
-import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch } from './types';
+import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
+import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch, WatchSnapshot } from './types';
 
 export interface PollerDeps {
   readonly store: WatchStore;
@@ -44,6 +44,8 @@ export interface PollerOptions {
   readonly maxErrors: number;
   /** Language of the reasons stored with paused and ended watches. */
   readonly lang: Lang;
+  /** WATCH_RESUME_WINDOW: how long a failed, stopped or abnormal job is followed for retries (0: not at all). */
+  readonly resumeWindowMs?: number;
   /** Watches claimed per database round trip. */
   readonly batchSize?: number;
   /** How long a claimed watch stays ours; must exceed one watch's poll (BlueKing timeout + Slack). */
@@ -77,12 +79,22 @@ export function quietPollDelayMs(quietForMs: number): number {
   return 5 * 60_000;
 }
 
+/**
+ * A job followed for retries after it failed is quiet by nature: at least once a minute for the
+ * first hour (a retry usually comes soon), then every 5 minutes until the window closes.
+ */
+export function pollDelayMs(watch: Pick<Watch, 'snapshot' | 'lastChangedAt'>, now: number): number {
+  const quietFor = now - watch.lastChangedAt;
+  if (watch.snapshot?.followingRetriesUntil !== undefined && quietFor >= 60 * 60_000) return 5 * 60_000;
+  return quietPollDelayMs(quietFor);
+}
+
 /** Exponential backoff after consecutive failures: base, 2×base, 4×base … capped. */
 export function retryDelayMs(consecutiveErrors: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, consecutiveErrors - 1));
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'watch_paused', 'watch_expired']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'job_recovered', 'watch_paused', 'watch_expired']);
 
 /** An outbox row's payload, read back as untrusted JSON: only the event types the rules write. */
 function asEvent(entry: OutboxEntry): WatchEvent | null {
@@ -200,14 +212,16 @@ export class WatchPoller {
    */
   private async report(watch: Watch, summary: JobSummary, now: number, log: AppLogger): Promise<{ sent: number }> {
     const { store } = this.deps;
-    const { events, snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn);
+    const { events, snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn, { now, windowMs: this.options.resumeWindowMs ?? 0 });
     const print = fingerprint(summary);
     const changed = print !== watch.fingerprint;
     // The fingerprint is saved only once the status message shows it (see below), so a failed
     // chat.update is tried again on the next poll instead of leaving a stale message.
     const fields: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
     const entries: NewOutboxEntry[] = events.map((e) => ({ key: e.key, payload: e.event }));
-    const shows = changed || summary.finished;
+    const final = this.endOf(summary, snapshot, now);
+    // The status message changes with the job, and once more when the watch ends.
+    const shows = changed || final.status !== undefined;
     if (!(await store.saveWithLease(watch.id, this.options.owner, shows ? { ...fields, lastSummary: summary } : fields, entries))) {
       // Unwatched while we polled (or the lease passed to another replica): announce nothing.
       log.info('watch stopped or taken over during the poll; nothing announced');
@@ -215,7 +229,6 @@ export class WatchPoller {
       return { sent: 0 };
     }
     const saved: Watch = { ...watch, ...fields };
-    const final: WatchPatch = summary.finished ? { status: 'ended', statusReason: messages(this.options.lang).reasonFinished } : {};
     if (shows) {
       const status = await this.refreshStatus({ ...saved, ...final }, summary, log);
       if (status.outcome === 'no_access') {
@@ -230,6 +243,19 @@ export class WatchPoller {
     return { sent: delivery.sent };
   }
 
+  /**
+   * Whether this summary ends the watch: a finished job does, unless JOB lets it go on (retry,
+   * ignore error, next step) and the resume window is still open; then the watch follows it.
+   */
+  private endOf(summary: JobSummary, snapshot: WatchSnapshot, now: number): WatchPatch {
+    if (!summary.finished) return {};
+    const m = messages(this.options.lang);
+    const until = snapshot.followingRetriesUntil;
+    if (until === undefined) return { status: 'ended', statusReason: m.reasonFinished };
+    if (now < until) return {};
+    return { status: 'ended', statusReason: m.reasonNoRetry(formatDuration(this.options.resumeWindowMs ?? 0)) };
+  }
+
   /** Releases the watch: ends it when asked and everything was delivered, else schedules the next poll. */
   private async finish(watch: Watch, delivery: Delivery, final: WatchPatch, now: number, log: AppLogger): Promise<void> {
     if (delivery.outcome === 'no_access' && final.status !== 'expired') {
@@ -239,7 +265,7 @@ export class WatchPoller {
     // An expiring watch ends even when its channel is gone: there is nothing left to tell it.
     const ending = final.status !== undefined && delivery.outcome !== 'retry';
     // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
-    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.deliveryRetryDelay(delivery.attempts) : quietPollDelayMs(now - watch.lastChangedAt));
+    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.deliveryRetryDelay(delivery.attempts) : pollDelayMs(watch, now));
     const { status: _status, statusReason: _reason, ...kept } = final;
     const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
@@ -302,7 +328,7 @@ export class WatchPoller {
       }
       const keyed: KeyedEvent = { key: entry.key, event };
       const urgent = isUrgent(event);
-      const broadcast = urgent || (event.type === 'job_finished' && watch.notifyOn === 'finish');
+      const broadcast = isBroadcast(event, watch.notifyOn);
       if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
         // One undeliverable event must not hold back every later one (and the watch's end) forever.
         log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a watch event Slack keeps refusing');

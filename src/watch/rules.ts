@@ -37,6 +37,8 @@ export type WatchEvent =
   | { readonly type: 'step_finished'; readonly step: StepBrief }
   | { readonly type: 'job_finished'; readonly state: Extract<JobState, 'succeeded' | 'failed' | 'stopped'>; readonly durationMs: number | null }
   | { readonly type: 'job_abnormal'; readonly step: StepBrief | null }
+  /** The first success after a failure (a retry on the same instance, or ignoring the error). */
+  | { readonly type: 'job_recovered'; readonly durationMs: number | null }
   | { readonly type: 'watch_paused'; readonly reason: string }
   | { readonly type: 'watch_expired'; readonly ageMs: number };
 
@@ -53,12 +55,42 @@ export interface Evaluation {
 const GROUP_SAMPLE = 5;
 const GROUPS_IN_EVENT = 5;
 
-export function snapshotOf(summary: JobSummary): WatchSnapshot {
+const FAILURE_STATES: ReadonlySet<JobState> = new Set(['failed', 'stopped', 'abnormal']);
+
+/** When the watch follows a finished job for retries: how long, and what time it is. */
+export interface ResumeWindow {
+  readonly now: number;
+  /** WATCH_RESUME_WINDOW; 0 turns following retries off. */
+  readonly windowMs: number;
+}
+
+/**
+ * What the rules remember of a summary. `previous` carries over whether the job ever failed
+ * and, while it stays in the same resumable end state, when following it for retries ends.
+ */
+export function snapshotOf(summary: JobSummary, previous: WatchSnapshot | null = null, resume?: ResumeWindow): WatchSnapshot {
+  const hadFailure = previous?.hadFailure === true || FAILURE_STATES.has(summary.state);
+  let followingRetriesUntil: number | undefined;
+  if (resume && resume.windowMs > 0 && summary.finished && summary.resumable) {
+    const sameEnd = previous !== null && previous.state === summary.state && previous.followingRetriesUntil !== undefined;
+    followingRetriesUntil = sameEnd ? previous.followingRetriesUntil : resume.now + resume.windowMs;
+  }
   return {
     ...(summary.name === null ? {} : { jobName: summary.name }),
     state: summary.state,
     steps: summary.steps.map((s) => ({ stepInstanceId: s.stepInstanceId, status: s.status, executeCount: s.executeCount, failedHostCount: s.failedHostCount })),
+    ...(hadFailure ? { hadFailure } : {}),
+    ...(followingRetriesUntil !== undefined ? { followingRetriesUntil } : {}),
   };
+}
+
+/**
+ * Which run of the job this is: 0 for the first, then the highest execute count of its steps
+ * (a retry raises it). Job-level events carry it in their key, so the result of a retry is
+ * announced even though the first run's result was.
+ */
+function runOf(summary: JobSummary): number {
+  return summary.steps.reduce((max, step) => Math.max(max, step.executeCount), 0);
 }
 
 function brief(step: StepSummary): StepBrief {
@@ -81,8 +113,8 @@ function sameRun(prev: StepSnapshot | undefined, step: StepSummary): prev is Ste
 
 const wantsFailures = (notifyOn: NotifyOn) => notifyOn === 'failure' || notifyOn === 'all';
 
-export function evaluate(previous: WatchSnapshot | null, summary: JobSummary, notifyOn: NotifyOn): Evaluation {
-  const snapshot = snapshotOf(summary);
+export function evaluate(previous: WatchSnapshot | null, summary: JobSummary, notifyOn: NotifyOn, resume?: ResumeWindow): Evaluation {
+  const snapshot = snapshotOf(summary, previous, resume);
   const events: KeyedEvent[] = [];
   const before = new Map((previous?.steps ?? []).map((s) => [s.stepInstanceId, s]));
 
@@ -103,11 +135,16 @@ export function evaluate(previous: WatchSnapshot | null, summary: JobSummary, no
   }
 
   const stateChanged = previous === null || previous.state !== summary.state;
+  const run = runOf(summary);
+  // The first run keeps the keys it always had; a retried run's results get keys of their own.
+  const suffix = run > 0 ? `:${run}` : '';
   if (stateChanged && summary.state === 'abnormal') {
     const step = summary.steps.find((s) => stateOfStatus(s.status) === 'abnormal');
-    events.push({ key: 'job_abnormal', event: { type: 'job_abnormal', step: step ? brief(step) : null } });
+    events.push({ key: `job_abnormal${suffix}`, event: { type: 'job_abnormal', step: step ? brief(step) : null } });
+  } else if (stateChanged && summary.state === 'succeeded' && previous !== null && (previous.hadFailure === true || FAILURE_STATES.has(previous.state))) {
+    events.push({ key: `job_recovered${suffix}`, event: { type: 'job_recovered', durationMs: summary.durationMs } });
   } else if (stateChanged && (summary.state === 'succeeded' || summary.state === 'failed' || summary.state === 'stopped')) {
-    events.push({ key: `job_finished:${summary.state}`, event: { type: 'job_finished', state: summary.state, durationMs: summary.durationMs } });
+    events.push({ key: `job_finished:${summary.state}${suffix}`, event: { type: 'job_finished', state: summary.state, durationMs: summary.durationMs } });
   }
   return { events, snapshot };
 }
@@ -122,6 +159,14 @@ export function fingerprint(summary: JobSummary): string {
     hash.update('\n');
   }
   return hash.digest('hex').slice(0, 32);
+}
+
+/**
+ * Events the channel sees beside the thread: urgent ones, and a recovery (the channel saw the
+ * failure; it should see it fixed), and the result when that is all the subscriber asked for.
+ */
+export function isBroadcast(event: WatchEvent, notifyOn: NotifyOn): boolean {
+  return isUrgent(event) || event.type === 'job_recovered' || (event.type === 'job_finished' && notifyOn === 'finish');
 }
 
 /** Events that ping: mention the subscriber and broadcast the thread reply to the channel. */

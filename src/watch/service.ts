@@ -15,6 +15,8 @@ export interface WatchServiceOptions {
   readonly maxAgeMs: number;
   /** Language of the reasons stored with ended watches. */
   readonly lang: Lang;
+  /** WATCH_RESUME_WINDOW: a failed job JOB lets go on can be watched for its retry (0: refused like any finished job). */
+  readonly resumeWindowMs?: number;
 }
 
 export interface SubscribeRequest {
@@ -54,7 +56,10 @@ export class WatchService {
     const existing = await this.store.findOpen(request.channelId, request.ref);
     if (existing && existing.status !== 'paused') return { kind: 'duplicate', existing };
     const summary = await this.jobs.summarize(request.actor, request.ref);
-    if (summary.finished && !existing) return { kind: 'finished', summary };
+    const resume = { now: this.now(), windowMs: this.options.resumeWindowMs ?? 0 };
+    // A failed job can still be retried on the same instance: watching it follows that retry.
+    const followable = summary.resumable && resume.windowMs > 0;
+    if (summary.finished && !followable && !existing) return { kind: 'finished', summary };
     if (existing) return this.resume(existing, summary);
     if ((await this.store.countActiveInChannel(request.channelId)) >= this.options.maxPerChannel) return { kind: 'limit', max: this.options.maxPerChannel };
 
@@ -70,7 +75,7 @@ export class WatchService {
       status: 'active',
       statusReason: null,
       statusMessageTs: null,
-      snapshot: snapshotOf(summary),
+      snapshot: snapshotOf(summary, null, resume),
       fingerprint: fingerprint(summary),
       createdAt: now,
       expiresAt: now + this.options.maxAgeMs,

@@ -18,6 +18,13 @@ export interface WatchSnapshot {
   readonly steps: readonly StepSnapshot[];
   /** The job's name when the API gives one (v3), for lists; absent otherwise. */
   readonly jobName?: string;
+  /** The job failed, stopped or turned abnormal at some point while watched (a later success is a recovery). */
+  readonly hadFailure?: boolean;
+  /**
+   * Set while the job sits failed, stopped or abnormal in a state JOB lets go on: the watch
+   * follows it for a retry on the same instance until this time (WATCH_RESUME_WINDOW).
+   */
+  readonly followingRetriesUntil?: number;
 }
 
 export interface StepSnapshot {

@@ -64,8 +64,9 @@ function failTheJob(): void {
 }
 
 describe('/joblog watch', () => {
-  it('posts a status message, then exactly one ping when the job fails, and ends the watch', async () => {
-    const h = await start();
+  it('posts a status message, then exactly one ping when the job fails, and ends the watch (following retries off)', async () => {
+    // WATCH_RESUME_WINDOW=0: a failed job ends the watch at once (test/e2e/retries.test.ts follows the retry).
+    const h = await start({ WATCH_RESUME_WINDOW: '0' });
     try {
       const status = await watch(h);
       expect(status.args.channel).toBe(CHANNEL);
@@ -160,7 +161,7 @@ describe('/joblog watch', () => {
   });
 
   it('keeps an event that Slack failed to take and delivers it exactly once on the next tick', async () => {
-    const h = await start();
+    const h = await start({ WATCH_RESUME_WINDOW: '0' });
     try {
       await watch(h);
       failTheJob();
@@ -259,7 +260,7 @@ describe('/joblog watch', () => {
   });
 
   it('gives up on an event Slack rejects and still delivers the rest', async () => {
-    const h = await start();
+    const h = await start({ WATCH_RESUME_WINDOW: '0' });
     try {
       await watch(h);
       failTheJob();
@@ -312,8 +313,8 @@ describe('/joblog watch', () => {
     }
   });
 
-  it('refuses a job that already finished and a channel over its limit', async () => {
-    const h = await start({ WATCH_MAX_PER_CHANNEL: '1' });
+  it('refuses a job that already finished (following retries off) and a channel over its limit', async () => {
+    const h = await start({ WATCH_MAX_PER_CHANNEL: '1', WATCH_RESUME_WINDOW: '0' });
     try {
       const done = failedJob();
       esb.setJob(done);

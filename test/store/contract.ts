@@ -607,6 +607,7 @@ function summaryOf(state: JobState): JobSummary {
     name: 'nightly backup',
     state,
     finished: state === 'succeeded' || state === 'failed',
+    resumable: state === 'failed',
     startTime: T0,
     endTime: state === 'running' ? null : T0 + 5000,
     durationMs: state === 'running' ? null : 5000,

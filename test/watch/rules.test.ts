@@ -330,7 +330,8 @@ describe('evaluate: retried steps', () => {
     const result = events(retryRunning, retryFailed, 'failure');
     expect(result).toEqual([
       { key: 'step_failed:102:1', event: { type: 'step_failed', step: { ...DEPLOY_FAILED_BRIEF, executeCount: 1 }, groups: DEPLOY_FAILED_GROUPS } },
-      { key: 'job_finished:failed', event: { type: 'job_finished', state: 'failed', durationMs: 300_000 } },
+      // The retry's result has a key of its own: the first run's job_finished:failed was already sent.
+      { key: 'job_finished:failed:1', event: { type: 'job_finished', state: 'failed', durationMs: 300_000 } },
     ]);
     expect(result[0]!.key).not.toBe(events(deployRunning, deployFailedJobRunning, 'failure')[0]!.key);
   });
