@@ -34,6 +34,7 @@ export const BK_CODES = {
   INVALID_SCOPE_PARAM: 1241005,
   INVALID_PARAM: 1241007,
   JOB_INSTANCE_NOT_FOUND: 1244006,
+  SCOPE_NOT_FOUND: 1243049,
   PERMISSION_DENIED: 9900403,
 } as const;
 
@@ -146,15 +147,16 @@ export class FakeBkJob {
 
   /** Adds or replaces a job (keyed by bizId + jobInstanceId). The fake keeps the object itself. */
   setJob(def: FakeJobDef): void {
-    this.jobs.set(jobKey(def.bizId, def.jobInstanceId), def);
+    this.jobs.set(jobKey(def.bizId, def.jobInstanceId, def.scopeType), def);
   }
 
-  removeJob(bizId: number, jobInstanceId: number): void {
-    this.jobs.delete(jobKey(bizId, jobInstanceId));
+  removeJob(bizId: number, jobInstanceId: number, scopeType?: 'biz' | 'biz_set'): void {
+    this.jobs.delete(jobKey(bizId, jobInstanceId, scopeType));
   }
 
-  job(bizId: number, jobInstanceId: number): FakeJobDef | undefined {
-    return this.jobs.get(jobKey(bizId, jobInstanceId));
+  /** Business 5 and business set 5 are different scopes: each holds its own jobs. */
+  job(bizId: number, jobInstanceId: number, scopeType?: 'biz' | 'biz_set'): FakeJobDef | undefined {
+    return this.jobs.get(jobKey(bizId, jobInstanceId, scopeType));
   }
 
   /** Changes a job between polls: mutate the def in place, or return a replacement. */
@@ -296,20 +298,25 @@ export class FakeBkJob {
     if (denied === 'access_business') return this.permissionDenied(user, 'access_business', bizForPermission ?? 0, lang);
 
     let bizId: number;
+    let scopeType: 'biz' | 'biz_set';
     if (api === 'v2_log') {
       const biz = intParam(params.bk_biz_id);
       if (biz === null) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('bk_biz_id'));
       bizId = biz;
+      scopeType = isLegacyBizSetId(biz) ? 'biz_set' : 'biz';
     } else {
       const scope = readScope(params);
       if ('error' in scope) return jobError(scope.error === 'missing' ? BK_CODES.MISSING_SCOPE_PARAM : BK_CODES.INVALID_SCOPE_PARAM, scope.error === 'missing' ? text.missingParam(scope.param) : text.invalidScope(scope.param));
-      // Jobs in the fake belong to businesses; a business set never owns one.
-      if (scope.type === 'biz_set') return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
       bizId = scope.id;
+      scopeType = scope.type;
+    }
+    // A business set JOB does not know (no job of the fake belongs to it): JOB's scope mapping fails first.
+    if (scopeType === 'biz_set' && ![...this.jobs.values()].some((d) => d.scopeType === 'biz_set' && d.bizId === bizId)) {
+      return jobError(BK_CODES.SCOPE_NOT_FOUND, text.scopeNotFound);
     }
     const jobInstanceId = intParam(params.job_instance_id);
     if (jobInstanceId === null || jobInstanceId < 1) return jobError(BK_CODES.INVALID_PARAM, text.invalidParam('job_instance_id'));
-    const def = this.job(bizId, jobInstanceId);
+    const def = this.job(bizId, jobInstanceId, scopeType);
     if (!def) return jobError(BK_CODES.JOB_INSTANCE_NOT_FOUND, text.jobNotFound);
     if (denied === 'view_history') return this.permissionDenied(user, 'view_history', bizId, lang);
 
@@ -438,6 +445,7 @@ function esbApi(path: string): ApiName | undefined {
 const messages = {
   en: {
     jobNotFound: 'Task instance does not exist',
+    scopeNotFound: 'Business/business set does not exist or has been archived',
     badRequest: 'Bad Request',
     internalError: 'Internal Server Error',
     invalidParam: (name: string) => `Missing or invalid request parameter [${name}]`,
@@ -447,6 +455,7 @@ const messages = {
   },
   zh: {
     jobNotFound: '作业实例不存在',
+    scopeNotFound: '业务/业务集不存在或已被归档',
     badRequest: '错误的请求',
     internalError: '内部服务器异常',
     invalidParam: (name: string) => `请求参数[${name}]缺失或不合法`,
@@ -456,8 +465,13 @@ const messages = {
   },
 } as const satisfies Record<FakeLanguage, unknown>;
 
-function jobKey(bizId: number, jobInstanceId: number): string {
-  return `${bizId}/${jobInstanceId}`;
+/** JOB's EsbAppScopeReq: legacy `bk_biz_id` values 8000000–9999999 are business sets. */
+function isLegacyBizSetId(bizId: number): boolean {
+  return bizId >= 8_000_000 && bizId <= 9_999_999;
+}
+
+function jobKey(bizId: number, jobInstanceId: number, scopeType: 'biz' | 'biz_set' = 'biz'): string {
+  return `${scopeType === 'biz_set' ? 'set:' : ''}${bizId}/${jobInstanceId}`;
 }
 
 function requestId(): string {
@@ -546,7 +560,7 @@ type Scope = { type: 'biz' | 'biz_set'; id: number } | { error: 'missing' | 'inv
 function readScope(params: Params): Scope {
   if (params.bk_scope_type === undefined && params.bk_scope_id === undefined) {
     const legacy = intParam(params.bk_biz_id);
-    if (legacy !== null) return { type: legacy >= 8_000_000 && legacy <= 9_999_999 ? 'biz_set' : 'biz', id: legacy };
+    if (legacy !== null) return { type: isLegacyBizSetId(legacy) ? 'biz_set' : 'biz', id: legacy };
     return { error: 'missing', param: 'bk_scope_type' };
   }
   if (params.bk_scope_type === undefined || params.bk_scope_type === '') return { error: 'missing', param: 'bk_scope_type' };

@@ -69,7 +69,10 @@ export interface FakeStepDef {
 }
 
 export interface FakeJobDef {
+  /** The business id, or the business set id when `scopeType` is `biz_set`. */
   bizId: number;
+  /** Undefined: a business. */
+  scopeType?: 'biz' | 'biz_set';
   jobInstanceId: number;
   name: string;
   /** Undefined: derived from the steps (first step that is not a success decides). */

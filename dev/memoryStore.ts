@@ -8,7 +8,7 @@
  * Several `MemoryWatchStore`s may share one `MemoryDatabase`, like two replicas on one database.
  * Every method does its work synchronously before its promise settles, so each call is atomic.
  */
-import type { JobRef } from '../src/bkjob/model';
+import { type JobRef, sameJob } from '../src/bkjob/model';
 import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
 import type { JobSummary } from '../src/summary/types';
 import type { CreateWatchResult, WatchStore } from '../src/watch/ports';
@@ -246,7 +246,7 @@ export class MemoryWatchStore implements WatchStore {
   private findOpenRow(channelId: string, ref: JobRef): WatchRow | undefined {
     for (const row of this.db.watches.values()) {
       const w = row.watch;
-      if (isOpen(w) && w.channelId === channelId && w.ref.bizId === ref.bizId && w.ref.jobInstanceId === ref.jobInstanceId) return row;
+      if (isOpen(w) && w.channelId === channelId && sameJob(w.ref, ref)) return row;
     }
     return undefined;
   }

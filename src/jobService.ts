@@ -3,7 +3,7 @@
  * command, the buttons and the watch poller. Knows nothing of Slack.
  */
 import { createHash } from 'node:crypto';
-import type { BkActor, HostLog, HostLogRef, JobRef } from './bkjob/model';
+import { type BkActor, type HostLog, type HostLogRef, type JobRef, scopeText } from './bkjob/model';
 import type { JobLogSource } from './bkjob/source';
 import { buildJobSummary } from './summary/build';
 import type { JobSummary } from './summary/types';
@@ -49,5 +49,5 @@ export class JobService {
 /** Per acting user: once users act as themselves, one user's view must not serve another. */
 function cacheKey(actor: BkActor, ref: JobRef): string {
   const who = actor.kind === 'username' ? `u:${actor.username}` : `t:${createHash('sha256').update(actor.token).digest('hex').slice(0, 16)}`;
-  return `${who}|${ref.bizId}:${ref.jobInstanceId}`;
+  return `${who}|${scopeText(ref)}:${ref.jobInstanceId}`;
 }

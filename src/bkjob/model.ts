@@ -8,8 +8,29 @@
 export type BkActor = { readonly kind: 'username'; readonly username: string } | { readonly kind: 'token'; readonly token: string };
 
 export interface JobRef {
+  /** The business id, or the business set id when `scopeType` is `biz_set`. */
   readonly bizId: number;
   readonly jobInstanceId: number;
+  /** Set for a job of a business set (`/joblog set:<id> …`); absent for a business. */
+  readonly scopeType?: 'biz_set';
+}
+
+/**
+ * JOB's legacy `bk_biz_id` values 8000000–9999999 stand for business sets (EsbAppScopeReq):
+ * such an id typed as a plain number is passed as `bk_biz_id` alone, and JOB resolves it.
+ */
+export function isLegacyBizSetId(bizId: number): boolean {
+  return bizId >= 8_000_000 && bizId <= 9_999_999;
+}
+
+/** The scope as people type and read it: `3`, or `set:5` for a business set. */
+export function scopeText(ref: JobRef): string {
+  return ref.scopeType === 'biz_set' ? `set:${ref.bizId}` : String(ref.bizId);
+}
+
+/** The same job: same id in the same business or business set. */
+export function sameJob(a: JobRef, b: JobRef): boolean {
+  return a.bizId === b.bizId && a.jobInstanceId === b.jobInstanceId && a.scopeType === b.scopeType;
 }
 
 /** A container JOB ran a step in (JOB with container execution; described by v4 only). */

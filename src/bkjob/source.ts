@@ -3,6 +3,7 @@
  * and produce the same `JobInstance`; callers never know which API version is in use.
  * Every method takes the acting BlueKing user, so per-user identity needs no rework later.
  */
+import { BkJobError } from './errors';
 import type { BkActor, HostLog, HostLogRef, JobInstance, JobRef } from './model';
 import { type Limiter, createLimiter } from '../util/limit';
 import type { BkTransport } from './transport';
@@ -46,6 +47,10 @@ export class V2JobLogSource implements JobLogSource {
   }
 
   private fetch(actor: BkActor, ref: JobRef) {
+    // v2 takes a business id only (a legacy 8000000+ id is JOB's way of naming a business set).
+    if (ref.scopeType === 'biz_set') {
+      return Promise.reject(new BkJobError(`Business sets (set:${ref.bizId}) need JOB's v3 or v4 API: set BK_JOB_API_VERSION=v3`, { kind: 'unsupported' }));
+    }
     return this.transport.call({
       method: 'GET',
       path: V2_JOB_INSTANCE_LOG_PATH,

@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { createRedactor } from '../redact';
-import { BkJobError } from './errors';
+import { BkJobError, parameterInMessage } from './errors';
 import type { BkActor } from './model';
 import { isRecord, parseJsonOrUndefined } from '../util/json';
 
@@ -81,7 +81,8 @@ export class BkTransport {
     const message = redact(err.message);
     const bkMessage = err.bkMessage === undefined ? undefined : redact(err.bkMessage);
     if (message === err.message && bkMessage === err.bkMessage) return err;
-    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId: err.requestId, missingPermissions: err.missingPermissions });
+    const parameter = err.parameter === undefined ? undefined : redact(err.parameter);
+    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId: err.requestId, missingPermissions: err.missingPermissions, bkCode: err.bkCode, parameter, username: err.username });
   }
 
   private async send(request: BkRequest): Promise<AxiosResponse<string>> {
@@ -169,10 +170,15 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
   const headerRequestId = headerValue(response, 'x-bkapi-request-id');
   if (response.status < 200 || response.status >= 300) {
     // Gateway errors carry a JSON body and X-Bkapi-Error-* headers; ESB/nginx errors may be HTML.
-    const bkMessage = (isRecord(body) ? stringField(body, 'message') : undefined) ?? headerValue(response, 'x-bkapi-error-message');
+    const bkMessage = (isRecord(body) ? stringField(body, 'message') : undefined) ?? decodeHeaderText(headerValue(response, 'x-bkapi-error-message'));
     const bkCode = isRecord(body) && typeof body.code === 'number' ? body.code : undefined;
     const detail = bkMessage ? `: ${bkMessage}${bkCode !== undefined ? ` (code ${bkCode})` : ''}` : '';
-    return failWith(new BkJobError(`BlueKing JOB answered HTTP ${response.status}${detail}`, { kind: 'http', code: response.status, bkMessage, requestId: headerRequestId }));
+    // JOB's own answers (EsbResp) keep their code for the hint, e.g. 1247002 with HTTP 401; the API
+    // gateway's bodies carry a `code_name`, and their 16xxxxx code is only reported in the message.
+    const jobCode = isRecord(body) && !('code_name' in body) ? bkCode : undefined;
+    return failWith(
+      new BkJobError(`BlueKing JOB answered HTTP ${response.status}${detail}`, { kind: 'http', code: response.status, bkMessage, requestId: headerRequestId, bkCode: jobCode, parameter: parameterInMessage(bkMessage) }),
+    );
   }
   if (body === undefined) {
     return failWith(new BkJobError('BlueKing JOB answered with something that is not JSON', { kind: 'bad_response', requestId: headerRequestId }));
@@ -185,7 +191,14 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
     const code = typeof body.code === 'number' ? body.code : typeof body.code === 'string' && /^-?\d+$/.test(body.code) ? Number(body.code) : undefined;
     const bkMessage = stringField(body, 'message') ?? 'no message';
     return failWith(
-      new BkJobError(`BlueKing JOB error${code !== undefined ? ` ${code}` : ''}: ${bkMessage}`, { kind: 'api', code, bkMessage, requestId, missingPermissions: missingPermissions(body) }),
+      new BkJobError(`BlueKing JOB error${code !== undefined ? ` ${code}` : ''}: ${bkMessage}`, {
+        kind: 'api',
+        code,
+        bkMessage,
+        requestId,
+        missingPermissions: missingPermissions(body),
+        parameter: parameterInMessage(bkMessage),
+      }),
     );
   }
   return { data: body.data, requestId };
@@ -235,6 +248,16 @@ export function parseV4Envelope(response: AxiosResponse<string>): BkEnvelopeData
 
 function failWith(error: BkJobError): never {
   throw error;
+}
+
+/** X-Bkapi-Error-Message may arrive percent-encoded (headers cannot carry every message as is). */
+function decodeHeaderText(value: string | undefined): string | undefined {
+  if (value === undefined || !/%[0-9A-Fa-f]{2}/.test(value)) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function headerValue(response: AxiosResponse, name: string): string | undefined {

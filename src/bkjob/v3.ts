@@ -6,7 +6,8 @@
  * Unlike v2, times are epoch ms, durations ms, and log text is raw (no HTML escaping).
  */
 import { BK_INTERNAL_ERROR, BkJobError, isBkJobError } from './errors';
-import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost } from './model';
+import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost, scopeText } from './model';
+import { scopeParams } from './scope';
 import type { JobLogSource } from './source';
 import type { BkRequest, BkTransport, QueryValue } from './transport';
 import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord } from './validate';
@@ -120,13 +121,9 @@ export class V3JobLogSource implements JobLogSource {
 const READ_THROUGH_V4_MAX = 10_000;
 
 function jobKey(ref: JobRef): string {
-  return `${ref.bizId}/${ref.jobInstanceId}`;
+  return `${scopeText(ref)}/${ref.jobInstanceId}`;
 }
 
-/** Scope params instead of the deprecated `bk_biz_id`, whose handling depends on a JOB feature toggle. */
-function scopeParams(ref: JobRef): Record<string, QueryValue> {
-  return { bk_scope_type: 'biz', bk_scope_id: String(ref.bizId), job_instance_id: ref.jobInstanceId };
-}
 
 function parseHost(value: unknown, path: string, retryCount: number): HostResult {
   const host = readRecord(value, path);

@@ -8,6 +8,7 @@
  */
 import { BkJobError } from './errors';
 import type { BkActor, ContainerRef, HostAddress, HostResult, JobInstance, JobRef, StepInstance } from './model';
+import { scopeParams } from './scope';
 import type { BkRequest, BkTransport } from './transport';
 import { readArray, readInt, readOptionalArray, readOptionalInt, readOptionalString, readRecord } from './validate';
 
@@ -31,7 +32,7 @@ export async function fetchV4JobInstance(transport: BkTransport, via: 'esb' | 'g
     ...V4_STATUS_ENDPOINTS[via],
     actor,
     envelope: 'v4',
-    params: { bk_scope_type: 'biz', bk_scope_id: String(ref.bizId), job_instance_id: ref.jobInstanceId, return_execute_object_result: true },
+    params: { ...scopeParams(ref), return_execute_object_result: true },
   });
   return parseV4JobInstanceStatus(data, ref);
 }

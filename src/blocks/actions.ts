@@ -22,18 +22,19 @@ function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
-/** `3:2001893471`: biz and job instance. */
+/** `3:2001893471`: biz and job instance; `s5:2001893471` for a job of business set 5. */
 export function encodeJobRef(ref: JobRef): string {
-  return `${ref.bizId}:${ref.jobInstanceId}`;
+  return `${ref.scopeType === 'biz_set' ? 's' : ''}${ref.bizId}:${ref.jobInstanceId}`;
 }
 
 export function decodeJobRef(value: unknown): JobRef | null {
   if (typeof value !== 'string') return null;
-  const match = /^(\d{1,16}):(\d{1,16})$/.exec(value);
+  const match = /^(s?)(\d{1,16}):(\d{1,16})$/.exec(value);
   if (!match) return null;
-  const bizId = Number(match[1]);
-  const jobInstanceId = Number(match[2]);
-  return isId(bizId) && isId(jobInstanceId) ? { bizId, jobInstanceId } : null;
+  const bizId = Number(match[2]);
+  const jobInstanceId = Number(match[3]);
+  if (!isId(bizId) || !isId(jobInstanceId)) return null;
+  return match[1] === 's' ? { bizId, jobInstanceId, scopeType: 'biz_set' } : { bizId, jobInstanceId };
 }
 
 interface HostLogValue {
@@ -43,6 +44,8 @@ interface HostLogValue {
   c: number;
   i: string;
   h?: number;
+  /** 1: `b` is a business set. */
+  bs?: 1;
   /** Channel and thread a shared snippet goes to (share / full-log buttons only). */
   ch?: string;
   t?: string;
@@ -68,6 +71,7 @@ export function encodeHostLogRef(ref: HostLogRef, target: ShareTarget | null = n
   // A log is looked up by CMDB host id or by address: a container, or a host with neither, has no control.
   if (ref.container || (ref.ip === '' && ref.bkHostId === undefined)) throw new Error('host log value: the host has no id or address to look its log up by');
   const value: HostLogValue = { b: ref.job.bizId, j: ref.job.jobInstanceId, s: ref.stepInstanceId, c: ref.bkCloudId, i: ref.ip };
+  if (ref.job.scopeType === 'biz_set') value.bs = 1;
   if (ref.bkHostId !== undefined) value.h = ref.bkHostId;
   if (target) {
     value.ch = target.channelId;
@@ -106,7 +110,9 @@ function readHostLogValue(parsed: unknown): HostLogAction | null {
   const hostId = optional('h', id);
   // IPv6-only hosts carry an empty address and their CMDB id.
   const ip = v.i === '' && hostId !== undefined ? '' : pattern(IP_PATTERN)('i');
-  const base: HostLogRef = { job: { bizId: id('b'), jobInstanceId: id('j') }, stepInstanceId: id('s'), bkCloudId: cloud, ip };
+  if (v.bs !== undefined && v.bs !== 1) return null;
+  const job: JobRef = v.bs === 1 ? { bizId: id('b'), jobInstanceId: id('j'), scopeType: 'biz_set' } : { bizId: id('b'), jobInstanceId: id('j') };
+  const base: HostLogRef = { job, stepInstanceId: id('s'), bkCloudId: cloud, ip };
   const channelId = optional('ch', pattern(CHANNEL_PATTERN));
   const threadTs = optional('t', pattern(TS_PATTERN));
   const ref = hostId === undefined ? base : { ...base, bkHostId: hostId };

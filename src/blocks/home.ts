@@ -1,6 +1,7 @@
 /**
  * Pure: the App Home tab: the user's watches across channels, each with a Stop button.
  */
+import { scopeText } from '../bkjob/model';
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { Lang } from '../i18n';
 import { messages } from '../i18n';
@@ -23,7 +24,7 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
   for (const watch of watches.slice(0, MAX_WATCHES_SHOWN)) {
     const state = watchedState(watch, lang);
     const status = watch.status === 'paused' ? m.pausedStatus(truncate(watch.statusReason ?? '', 200)) : '';
-    const title = escapeText(m.jobInline(watch.snapshot?.jobName ?? null, watch.ref.bizId, watch.ref.jobInstanceId));
+    const title = escapeText(m.jobInline(watch.snapshot?.jobName ?? null, scopeText(watch.ref), watch.ref.jobInstanceId));
     blocks.push({
       type: 'section',
       block_id: `joblog_home_watch:${watch.id}`,

@@ -9,7 +9,7 @@ import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
 import type { LogTail } from '../summary/logTail';
 import type { JobSummary } from '../summary/types';
-import { ACTION, type ShareTarget, decodeHostLogAction, encodeHostLogRef, hostPickerBlockId } from './actions';
+import { ACTION, type ShareTarget, decodeHostLogAction, encodeHostLogRef, encodeJobRef, hostPickerBlockId } from './actions';
 import { LIMITS, escapeText, formatDuration, slackDate, truncate } from './text';
 
 /** A failing host with what is needed to fetch its log and label it. */
@@ -92,7 +92,7 @@ export function renderHostControls(summary: JobSummary, lang: Lang): KnownBlock[
     text: { type: 'plain_text', text: truncate(hostLabel(host, lang, withStep), LIMITS.buttonText), emoji: false },
     value,
   }));
-  const blocks: KnownBlock[] = [{ type: 'actions', block_id: `joblog_host_buttons:${summary.ref.bizId}:${summary.ref.jobInstanceId}`, elements: buttons } satisfies ActionsBlock];
+  const blocks: KnownBlock[] = [{ type: 'actions', block_id: `joblog_host_buttons:${encodeJobRef(summary.ref)}`, elements: buttons } satisfies ActionsBlock];
   if (count <= MAX_BUTTONS_ALONE) return blocks;
 
   const placeholder = { type: 'plain_text' as const, text: truncate(messages(lang).hostsPickerPlaceholder(count), 150) };

@@ -5,7 +5,7 @@
  */
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { jobConsoleUrl } from '../bkjob/console';
-import { type JobRef, formatHostAddress } from '../bkjob/model';
+import { type JobRef, formatHostAddress, scopeText } from '../bkjob/model';
 import { STEP_STATUS, isHostPending, meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
@@ -170,7 +170,7 @@ function failingSectionTexts(summary: JobSummary, lang: Lang): string[] {
 
 function contextText(summary: JobSummary, options: RenderOptions): string {
   const m = messages(options.lang);
-  const parts = [m.bizAndInstance(summary.ref.bizId, summary.ref.jobInstanceId), m.steps(summary.steps.length), m.hosts(summary.hostCount)];
+  const parts = [m.bizAndInstance(scopeText(summary.ref), summary.ref.jobInstanceId), m.steps(summary.steps.length), m.hosts(summary.hostCount)];
   if (summary.startTime !== null) {
     let timing = m.started(slackDate(summary.startTime, options.offsetMinutes));
     if (summary.endTime !== null) timing += `, ${m.ended(slackDate(summary.endTime, options.offsetMinutes))}`;
@@ -184,7 +184,7 @@ function contextText(summary: JobSummary, options: RenderOptions): string {
 /** One-line plain summary: the notification text and the fallback for clients without blocks. */
 export function summaryFallbackText(summary: JobSummary, lang: Lang): string {
   const m = messages(lang);
-  const title = escapeText(m.jobInline(summary.name, summary.ref.bizId, summary.ref.jobInstanceId));
+  const title = escapeText(m.jobInline(summary.name, scopeText(summary.ref), summary.ref.jobInstanceId));
   let text = `${stateEmoji(summary.state)} ${title} ${m.jobState[summary.state]}`;
   const failing = summary.firstFailingStep !== null ? summary.steps[summary.firstFailingStep] : undefined;
   const current = summary.currentStep !== null ? summary.steps[summary.currentStep] : undefined;

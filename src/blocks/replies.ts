@@ -3,12 +3,12 @@
  * message (escaped) and adds what the user can do; it never contains a stack trace or a secret.
  */
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { BK_JOB_INSTANCE_NOT_FOUND, BK_PERMISSION_DENIED, type BkJobError } from '../bkjob/errors';
-import type { JobRef } from '../bkjob/model';
+import { BK_PERMISSION_DENIED, type BkJobError, bkErrorHint } from '../bkjob/errors';
+import { type JobRef, scopeText } from '../bkjob/model';
 import type { Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { SlackMessage } from './jobSummary';
-import { LIMITS, escapeText, packLines, safeText, truncate } from './text';
+import { LIMITS, escapeText, inlineCode, packLines, safeText, truncate } from './text';
 
 function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } };
@@ -27,11 +27,12 @@ export function renderUsage(lang: Lang, problem?: string): SlackMessage {
 /** Explains a BlueKing failure: what BlueKing said, plus a hint for the common cases. */
 export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMessage {
   const m = messages(lang);
-  const lines = [m.couldNotLoad(ref.bizId, ref.jobInstanceId), safeText(m.bkError(err), 1500)];
+  const lines = [m.couldNotLoad(scopeText(ref), ref.jobInstanceId), safeText(m.bkError(err), 1500)];
   if (err.kind === 'api' && err.code === BK_PERMISSION_DENIED && err.missingPermissions.length) {
-    lines.push(m.missingPermissions(safeText(err.missingPermissions.join(', '), 500)));
+    lines.push(m.missingPermissions(safeText(err.missingPermissions.join(', '), 500), err.username === undefined ? undefined : inlineCode(truncate(err.username, 100))));
   }
-  if (err.kind === 'api' && err.code === BK_JOB_INSTANCE_NOT_FOUND) lines.push(m.jobNotFoundHint);
+  const hint = bkErrorHint(err);
+  if (hint) lines.push(m.bkErrorHints[hint](err.parameter === undefined ? undefined : inlineCode(err.parameter)));
   if (err.transient) lines.push(m.transientHint);
   if (err.kind === 'too_large') lines.push(m.tooLargeHint);
   const blocks: KnownBlock[] = packLines(lines, LIMITS.sectionText).map(section);

@@ -2,6 +2,7 @@
  * Pure builders for watch messages: the status message (job summary + who watches it) that is
  * updated in place, the event replies in its thread, and the `/joblog list` answer.
  */
+import { scopeText } from '../bkjob/model';
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { meaningfulExitCode } from '../bkjob/status';
 import { hostStatusLabel, stepStatusLabel, type Lang } from '../i18n';
@@ -97,7 +98,7 @@ export function renderWatchList(watches: readonly Watch[], now: number, lang: La
   const m = messages(lang);
   if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
   const lines = watches.map((w) => {
-    const title = escapeText(m.jobInline(w.snapshot?.jobName ?? null, w.ref.bizId, w.ref.jobInstanceId));
+    const title = escapeText(m.jobInline(w.snapshot?.jobName ?? null, scopeText(w.ref), w.ref.jobInstanceId));
     const state = watchedState(w, lang);
     const status = w.status === 'paused' ? m.pausedStatus(truncate(w.statusReason ?? '', 200)) : '';
     return m.watchListLine(title, state, mention(w.subscriberId), m.notifyOnLabel[w.notifyOn], formatDuration(now - w.createdAt), status);

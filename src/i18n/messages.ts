@@ -2,7 +2,7 @@
  * The bot's own words in English and Simplified Chinese (BOT_LANG). BlueKing status labels live in
  * `bkjob/status.ts`; everything else a user reads comes from here, so the two languages stay in step.
  */
-import type { BkJobError } from '../bkjob/errors';
+import type { BkErrorHint, BkJobError } from '../bkjob/errors';
 import type { Lang } from './lang';
 import type { WaitKind } from '../summary/state';
 import type { JobState } from '../summary/types';
@@ -10,9 +10,10 @@ import type { JobState } from '../summary/types';
 export interface Messages {
   readonly jobState: Readonly<Record<JobState, string>>;
   jobTitle(name: string | null, jobInstanceId: number): string;
-  bizAndInstance(bizId: number, jobInstanceId: number): string;
+  /** `biz` as people type it: `3`, or `set:5` for a business set. */
+  bizAndInstance(biz: string, jobInstanceId: number): string;
   /** The job as named in one-line texts: "Job 7 (biz 3)" or "nightly-backup (job 7, biz 3)". */
-  jobInline(name: string | null, bizId: number, jobInstanceId: number): string;
+  jobInline(name: string | null, biz: string, jobInstanceId: number): string;
   steps(count: number): string;
   hosts(count: number): string;
   started(when: string): string;
@@ -50,11 +51,16 @@ export interface Messages {
   problemUnknownCommand(text: string): string;
   /** A button whose value no longer makes sense (old message, tampered payload). */
   staleButton: string;
-  couldNotLoad(bizId: number, jobInstanceId: number): string;
+  couldNotLoad(biz: string, jobInstanceId: number): string;
   /** What went wrong talking to BlueKing, in the bot's language (BlueKing's own message quoted). */
   bkError(err: BkJobError): string;
-  missingPermissions(actions: string): string;
-  jobNotFoundHint: string;
+  /** `username`: the BlueKing user the call was made as, when the error knows it (else: the bot's user). */
+  missingPermissions(actions: string, username?: string): string;
+  /**
+   * What a BlueKing error means and what to do, one sentence per hint (`bkErrorHint` in
+   * bkjob/errors.ts maps codes to hints). `parameter` comes escaped and quoted as code.
+   */
+  readonly bkErrorHints: Readonly<Record<BkErrorHint, (parameter?: string) => string>>;
   transientHint: string;
   tooLargeHint: string;
   requestId(id: string): string;
@@ -83,7 +89,7 @@ export interface Messages {
   cannotPostHere: string;
   /** The bot could not open a DM with the user (e.g. DMs with apps turned off in the workspace). */
   cannotDmYou: string;
-  notWatching(bizId: number, jobInstanceId: number): string;
+  notWatching(biz: string, jobInstanceId: number): string;
   unwatched(user: string): string;
   unwatchedReply(title: string): string;
   noWatches: string;
@@ -165,8 +171,22 @@ function en(): Messages {
     usageFooter: 'Example: `/joblog 3 2001893471`. Find both numbers in the JOB console under Execution History.',
     couldNotLoad: (biz, id) => `:warning: Could not load job instance ${id} in business ${biz}.`,
     bkError: (err) => err.message,
-    missingPermissions: (actions) => `The bot's BlueKing user lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
-    jobNotFoundHint: 'Check both numbers: the job instance must belong to that business.',
+    missingPermissions: (actions, user) => `${user ? `BlueKing user ${user}` : "The bot's BlueKing user"} lacks: ${actions}. Ask a BlueKing admin to grant it in the permission center (IAM).`,
+    bkErrorHints: {
+      jobNotFound: () =>
+        'There is no such job instance in this business, or it belongs to another business. Check both numbers: the job instance must belong to that business. (For a host log, it can also mean the step is not in that job.)',
+      stepNotFound: () => 'There is no such step in this job (or in this business). Run `/joblog` for the job again to see its current steps.',
+      unsupportedOperation: () => "The step's (or job's) current state does not allow that operation. Look at its current state, or act in the JOB console.",
+      notConfirmer: () => "Only the step's confirmers may do that. Ask one of them to act on it in the JOB console.",
+      bizNotFound: () => 'There is no such business or business set, or it is archived. Check the id; write a business set as `set:` and its id (e.g. `set:5`).',
+      internalError: () =>
+        "JOB had an internal error. For a job status request, the job may run in containers, which only JOB's v4 API describes: the bot's admin can set BK_JOB_API_VERSION=v4. For a job list, a filter value may be invalid.",
+      invalidParameter: (p) => (p ? `JOB says the request parameter ${p} is invalid or missing. Check the value you gave.` : 'JOB says a request parameter is invalid or missing. Check the values you gave.'),
+      noUser: () =>
+        "The API gateway found no BlueKing user in the request. A BlueKing admin can exempt the bot's app from the gateway's user verification (bk-verified-user-exempted-apps), or the bot's admin can set BK_V3_TRANSPORT=esb to call JOB through the ESB.",
+      missingParameter: (p) =>
+        `JOB says the request parameter ${p ?? ''} is missing, so this JOB does not accept the bot's request. Give the request id to the bot's admin, who can check BK_JOB_API_VERSION against JOB's version.`,
+    },
     transientHint: 'This is usually temporary; try again in a minute.',
     tooLargeHint: "This job's logs are too big to fetch at once. The bot's admin can raise BK_MAX_RESPONSE_MB or switch to BK_JOB_API_VERSION=v3, which fetches logs one host at a time.",
     requestId: (id) => `Request id: \`${id}\``,
@@ -293,10 +313,22 @@ function zh(): Messages {
           return `找不到该主机或步骤（${err.message}）`;
         case 'bad_response':
           return `蓝鲸作业平台返回了无法识别的响应（${err.message}）`;
+        case 'unsupported':
+          return `当前配置的作业平台 API 不支持该操作（${err.message}）`;
       }
     },
-    missingPermissions: (actions) => `机器人使用的蓝鲸用户缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
-    jobNotFoundHint: '请检查两个数字：作业实例必须属于该业务。',
+    missingPermissions: (actions, user) => `${user ? `蓝鲸用户 ${user} ` : '机器人使用的蓝鲸用户'}缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
+    bkErrorHints: {
+      jobNotFound: () => '该业务下没有这个作业实例，或它属于其他业务。请检查两个数字：作业实例必须属于该业务。（查看主机日志时，也可能是该步骤不在这个作业中。）',
+      stepNotFound: () => '该作业（或该业务）中没有这个步骤。请重新运行 `/joblog` 查看作业当前的步骤。',
+      unsupportedOperation: () => '步骤（或作业）当前的状态不允许该操作。请查看它的最新状态，或在作业平台中操作。',
+      notConfirmer: () => '只有该步骤的确认人可以执行此操作。请联系确认人在作业平台中处理。',
+      bizNotFound: () => '没有这个业务或业务集，或它已被归档。请检查 ID；业务集请写成 `set:` 加 ID（例如 `set:5`）。',
+      internalError: () => '作业平台内部错误。如果是查询作业状态，该作业可能在容器中执行，只有作业平台的 v4 API 能描述：机器人管理员可以设置 BK_JOB_API_VERSION=v4。如果是查询作业列表，可能是某个筛选值不合法。',
+      invalidParameter: (p) => (p ? `作业平台认为请求参数 ${p} 缺失或不合法，请检查填写的值。` : '作业平台认为某个请求参数缺失或不合法，请检查填写的值。'),
+      noUser: () => 'API 网关未在请求中找到蓝鲸用户。蓝鲸管理员可以在网关上为机器人的应用开启免用户认证（bk-verified-user-exempted-apps），或由机器人管理员设置 BK_V3_TRANSPORT=esb，改为通过 ESB 调用作业平台。',
+      missingParameter: (p) => `作业平台认为缺少请求参数 ${p ?? ''}，即该作业平台不接受机器人发出的请求。请把请求 ID 告诉机器人管理员，由其核对 BK_JOB_API_VERSION 与作业平台的版本。`,
+    },
     transientHint: '通常是暂时性问题，请稍后重试。',
     tooLargeHint: '该作业的日志太大，无法一次获取。机器人管理员可以调大 BK_MAX_RESPONSE_MB，或改用 BK_JOB_API_VERSION=v3（按主机单独获取日志）。',
     requestId: (id) => `请求 ID：\`${id}\``,

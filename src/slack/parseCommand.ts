@@ -41,12 +41,17 @@ function parseId(text: string | undefined, what: IdName, max: number): number | 
   return value;
 }
 
+/** `set:<id>` names a business set; a plain number a business (JOB maps 8000000–9999999 to sets itself). */
+const BIZ_SET_PREFIX = /^set:/i;
+
 function parseRef(args: readonly string[]): JobRef | CommandProblem {
-  const bizId = parseId(args[0], 'bk_biz_id', MAX_BIZ_ID);
+  const scope = args[0];
+  const isSet = scope !== undefined && BIZ_SET_PREFIX.test(scope);
+  const bizId = parseId(isSet ? scope.slice('set:'.length) : scope, 'bk_biz_id', MAX_BIZ_ID);
   if (typeof bizId !== 'number') return bizId;
   const jobInstanceId = parseId(args[1], 'job_instance_id', MAX_JOB_INSTANCE_ID);
   if (typeof jobInstanceId !== 'number') return jobInstanceId;
-  return { bizId, jobInstanceId };
+  return isSet ? { bizId, jobInstanceId, scopeType: 'biz_set' } : { bizId, jobInstanceId };
 }
 
 const isProblem = (value: JobRef | CommandProblem): value is CommandProblem => 'code' in value;
@@ -81,7 +86,7 @@ export function parseJoblogCommand(text: string): JoblogCommand {
   }
 
   // Numbers, or two words of which the second is a number (a mistyped biz id): a show request.
-  if (/^\d/.test(first) || (words.length === 2 && /^\d/.test(words[1]!))) {
+  if (/^\d/.test(first) || BIZ_SET_PREFIX.test(first) || (words.length === 2 && /^\d/.test(words[1]!))) {
     if (words.length !== 2) return { kind: 'invalid', problem: { code: 'expected_two_numbers' } };
     const ref = parseRef(words);
     return isProblem(ref) ? { kind: 'invalid', problem: ref } : { kind: 'show', ref };

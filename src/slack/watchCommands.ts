@@ -3,7 +3,7 @@
  * and the Watch / Stop watching buttons.
  */
 import type { RespondFn } from '@slack/bolt';
-import type { JobRef } from '../bkjob/model';
+import { type JobRef, scopeText } from '../bkjob/model';
 import { renderJobSummary } from '../blocks/jobSummary';
 import { renderWatchList } from '../blocks/watch';
 import { escapeText } from '../blocks/text';
@@ -52,7 +52,7 @@ export class WatchCommands {
           return;
         case 'resumed':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch resumed');
-          await respond(ephemeral(m.watchResumed(escapeText(m.jobInline(null, ref.bizId, ref.jobInstanceId)))));
+          await respond(ephemeral(m.watchResumed(escapeText(m.jobInline(null, scopeText(ref), ref.jobInstanceId)))));
           return;
         case 'duplicate':
           await respond(ephemeral(m.alreadyWatching(`<@${result.existing.subscriberId}>`)));
@@ -78,11 +78,11 @@ export class WatchCommands {
     try {
       const result = await this.service.unsubscribe(request.channelId, request.ref, request.userId);
       if (result.kind === 'not_watching') {
-        await request.respond(ephemeral(m.notWatching(request.ref.bizId, request.ref.jobInstanceId)));
+        await request.respond(ephemeral(m.notWatching(scopeText(request.ref), request.ref.jobInstanceId)));
         return;
       }
       this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch stopped');
-      await request.respond(ephemeral(m.unwatchedReply(m.jobInline(null, request.ref.bizId, request.ref.jobInstanceId))));
+      await request.respond(ephemeral(m.unwatchedReply(m.jobInline(null, scopeText(request.ref), request.ref.jobInstanceId))));
     } catch (err) {
       await request.respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, request.ref, this.deps, { channel: request.channelId, user: request.userId, action: 'unwatch', requestId: request.requestId }) });
     }

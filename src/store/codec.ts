@@ -24,6 +24,7 @@ export interface Migration {
 export const WATCH_COLUMN_NAMES: readonly string[] = [
   'id',
   'channel_id',
+  'scope_type',
   'biz_id',
   'job_instance_id',
   'subscriber_id',
@@ -42,6 +43,11 @@ export const WATCH_COLUMN_NAMES: readonly string[] = [
   'last_error',
 ];
 export const WATCH_COLUMNS = WATCH_COLUMN_NAMES.join(', ');
+
+/** The WHERE clause of `findOpen` after `channel_id`, with the job's three key values. */
+export function sameJobValues(ref: JobRef): SqlValue[] {
+  return [ref.scopeType ?? 'biz', ref.bizId, ref.jobInstanceId];
+}
 
 export const OPEN_STATUSES = `status IN ('active', 'paused')`;
 /** Rows come back oldest first; id breaks ties so the order is stable. */
@@ -111,6 +117,7 @@ export function insertWatch(
   const row: Readonly<Record<string, SqlValue>> = {
     id,
     channel_id: watch.channelId,
+    scope_type: watch.ref.scopeType ?? 'biz',
     biz_id: watch.ref.bizId,
     job_instance_id: watch.ref.jobInstanceId,
     subscriber_id: watch.subscriberId,
@@ -182,7 +189,8 @@ export function rowReaders(columns: ColumnReaders): RowReaders {
 
 function toWatch(row: Row, columns: ColumnReaders): Watch {
   const int = (column: string): number => columns.int(row[column], `watches.${column}`);
-  const ref: JobRef = { bizId: int('biz_id'), jobInstanceId: int('job_instance_id') };
+  const scopeType = readEnum(row['scope_type'], SCOPE_TYPES, 'watches.scope_type');
+  const ref: JobRef = scopeType === 'biz_set' ? { bizId: int('biz_id'), jobInstanceId: int('job_instance_id'), scopeType } : { bizId: int('biz_id'), jobInstanceId: int('job_instance_id') };
   const snapshot = row['snapshot'];
   return {
     id: readText(row['id'], 'watches.id'),
@@ -220,6 +228,7 @@ function toOutboxEntry(row: Row, columns: ColumnReaders): OutboxEntry {
 
 /** Record<Union, true> rather than an array: adding a member to the union fails to compile here. */
 const NOTIFY_ON: Readonly<Record<NotifyOn, true>> = { failure: true, finish: true, all: true };
+const SCOPE_TYPES: Readonly<Record<'biz' | 'biz_set', true>> = { biz: true, biz_set: true };
 const WATCH_STATUSES: Readonly<Record<WatchStatus, true>> = { active: true, paused: true, ended: true, expired: true };
 const JOB_STATES: Readonly<Record<JobState, true>> = {
   pending: true,

@@ -13,7 +13,7 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
+import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from '../watch/ports';
 
 export interface PostgresWatchStoreOptions {
@@ -90,6 +90,16 @@ const MIGRATIONS: readonly Migration[] = [
     // The summary the status message shows, to re-render it without another BlueKing call.
     sql: `ALTER TABLE watches ADD COLUMN last_summary JSONB;`,
   },
+  {
+    version: 3,
+    // Business sets: a job id is unique within its business or business set.
+    sql: `
+      ALTER TABLE watches ADD COLUMN scope_type TEXT NOT NULL DEFAULT 'biz' CHECK (scope_type IN ('biz', 'biz_set'));
+      DROP INDEX watches_one_open_per_job;
+      CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, scope_type, biz_id, job_instance_id)
+        WHERE status IN ('active', 'paused');
+    `,
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
@@ -150,7 +160,7 @@ export class PostgresWatchStore implements WatchStore {
       // The partial unique index turns a second open watch on the job into "no row inserted";
       // a concurrent insert of the same job waits for the other transaction, then does nothing.
       const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
-      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
+      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
       const row = inserted[0];
       if (row !== undefined) return { created: true, watch: ROWS.watch(row) };
       const existing = await this.findOpen(watch.channelId, watch.ref);
@@ -164,11 +174,7 @@ export class PostgresWatchStore implements WatchStore {
   }
 
   async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
-    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND biz_id = $2 AND job_instance_id = $3 AND ${OPEN_STATUSES}`, [
-      channelId,
-      ref.bizId,
-      ref.jobInstanceId,
-    ]);
+    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES}`, [channelId, ...sameJobValues(ref)]);
   }
 
   async listOpenByChannel(channelId: string): Promise<Watch[]> {

@@ -13,7 +13,7 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, decodeSummary, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
+import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from '../watch/ports';
 
 /** How long a statement waits for another connection's write lock before failing. */
@@ -71,6 +71,16 @@ const MIGRATIONS: readonly Migration[] = [
     version: 2,
     // The summary the status message shows, to re-render it without another BlueKing call.
     sql: `ALTER TABLE watches ADD COLUMN last_summary TEXT;`,
+  },
+  {
+    version: 3,
+    // Business sets: a job id is unique within its business or business set.
+    sql: `
+      ALTER TABLE watches ADD COLUMN scope_type TEXT NOT NULL DEFAULT 'biz' CHECK (scope_type IN ('biz', 'biz_set'));
+      DROP INDEX watches_one_open_per_job;
+      CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, scope_type, biz_id, job_instance_id)
+        WHERE status IN ('active', 'paused');
+    `,
   },
 ];
 
@@ -282,10 +292,9 @@ export class SqliteWatchStore implements WatchStore {
 
   private findOpenSync(channelId: string, ref: JobRef): Watch | null {
     const row = this.one(
-      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
+      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND scope_type = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
       channelId,
-      ref.bizId,
-      ref.jobInstanceId,
+      ...sameJobValues(ref),
     );
     return row === undefined ? null : ROWS.watch(row);
   }

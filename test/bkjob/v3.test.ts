@@ -222,8 +222,11 @@ describe('parseV3HostLog', () => {
 });
 
 describe('V3JobLogSource via ESB', () => {
-  /** The exact JSON body of an ESB call about JOB: credentials, the actor, the business scope and the job, then `params`. */
-  const esbBody = (actor: BkActor, params: Json) => ({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...actorParams(actor), bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: 2001893471, ...params });
+  /**
+   * The exact JSON body of an ESB call about JOB: credentials, the actor, the business scope (as
+   * scope and as bk_biz_id, which JOB 3.3–3.4 need) and the job, then `params`.
+   */
+  const esbBody = (actor: BkActor, params: Json) => ({ bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...actorParams(actor), bk_scope_type: 'biz', bk_scope_id: '3', bk_biz_id: 3, job_instance_id: 2001893471, ...params });
 
   it('POSTs get_job_instance_status with credentials and scope params in the JSON body', async () => {
     const scope = nock(ESB, { badheaders: ['x-bkapi-authorization'] })
@@ -276,7 +279,7 @@ describe('V3JobLogSource via the API gateway', () => {
       .get('/api/v3/get_job_instance_status')
       .matchHeader('x-bkapi-authorization', (value) => sameJson(authHeader(value), expectedAuth))
       // Exact query: the secret (and the user) must not be in the URL.
-      .query({ bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: '2001893471', return_ip_result: 'true' })
+      .query({ bk_scope_type: 'biz', bk_scope_id: '3', bk_biz_id: '3', job_instance_id: '2001893471', return_ip_result: 'true' })
       .reply(200, fixtureText('v3-get_job_instance_status-failed.json'), JSON_HEADERS);
     const job = await v3('gateway').getJobInstance(USER, JOB);
     scope.done();
@@ -287,7 +290,7 @@ describe('V3JobLogSource via the API gateway', () => {
     const scope = nock(GATEWAY)
       .get('/api/v3/get_job_instance_ip_log')
       .matchHeader('x-bkapi-authorization', (value) => sameJson(authHeader(value), expectedAuth))
-      .query({ bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: '2001893471', step_instance_id: '2003771002', bk_host_id: '1004' })
+      .query({ bk_scope_type: 'biz', bk_scope_id: '3', bk_biz_id: '3', job_instance_id: '2001893471', step_instance_id: '2003771002', bk_host_id: '1004' })
       .reply(200, fixtureText('v3-get_job_instance_ip_log-script.json'), JSON_HEADERS)
       .get('/api/v3/get_job_instance_status')
       .query(true)

@@ -121,7 +121,7 @@ describe('parseV4JobInstanceStatus', () => {
 });
 
 describe('the v4 envelope', () => {
-  const v4Query = { bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: '2001894300', return_execute_object_result: 'true' };
+  const v4Query = { bk_scope_type: 'biz', bk_scope_id: '3', bk_biz_id: '3', job_instance_id: '2001894300', return_execute_object_result: 'true' };
   const expectedAuth = { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, bk_username: 'alice' };
 
   it('GETs /api/v4/get_job_instance_status through the gateway and reads `data` without a `result` key', async () => {
@@ -137,7 +137,7 @@ describe('the v4 envelope', () => {
 
   it('POSTs the ESB jobv4 component with credentials in the body', async () => {
     const scope = nock(ESB)
-      .post('/api/c/compapi/v2/jobv4/get_job_instance_status/', { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...actorParams(TOKEN), bk_scope_type: 'biz', bk_scope_id: '3', job_instance_id: 2001894300, return_execute_object_result: true })
+      .post('/api/c/compapi/v2/jobv4/get_job_instance_status/', { bk_app_code: APP_CODE, bk_app_secret: APP_SECRET, ...actorParams(TOKEN), bk_scope_type: 'biz', bk_scope_id: '3', bk_biz_id: 3, job_instance_id: 2001894300, return_execute_object_result: true })
       .reply(200, fixtureText(FIXTURE), JSON_HEADERS);
     await source('esb', 'v4').getJobInstance(TOKEN, JOB);
     scope.done();

@@ -111,7 +111,7 @@ async function admin(url: string, sql: string): Promise<void> {
       await client.connect();
       try {
         const versions = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       } finally {
         await client.end();
       }
