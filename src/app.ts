@@ -73,8 +73,7 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
   });
   return config.bk.apiVersion === 'v3'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport })
-    : // Polls use up to POLL_CONCURRENCY slots; two more keep clicks and commands from queueing behind them.
-      new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes, maxInFlight: config.watch.pollConcurrency + 2 });
+    : new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes });
 }
 
 const SLACK_CALL_TIMEOUT_MS = 15_000;

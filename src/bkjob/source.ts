@@ -4,8 +4,9 @@
  * Every method takes the acting BlueKing user, so per-user identity needs no rework later.
  */
 import type { BkActor, HostLog, HostLogRef, JobInstance, JobRef } from './model';
-import type { BkTransport } from './transport';
-import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from './v2';
+import type { BkRequest, BkTransport } from './transport';
+import { V2_JOB_INSTANCE_LOG_PATH } from './v2';
+import { v2HostLogReader, v2JobReader } from './v2stream';
 
 export interface JobLogSource {
   /** Steps and host results of a job instance (no log text). */
@@ -16,60 +17,34 @@ export interface JobLogSource {
 
 export interface V2SourceOptions {
   readonly defaultOffsetMinutes: number;
-  /** Most v2 responses downloaded and parsed at once (default 2); see `Gate`. Bounds memory to about 3 × BK_MAX_RESPONSE_MB per slot. */
-  readonly maxInFlight?: number;
+  /** Longest host log kept for a log click, in bytes of its JSON text (default 128 MiB); longer logs are cut to their start. */
+  readonly maxHostLogBytes?: number;
 }
+
+/** Below V8's string limit with room for decoding: a host log is decoded into one string. */
+export const DEFAULT_MAX_HOST_LOG_BYTES = 128 * 1024 * 1024;
 
 /**
- * Lets at most `limit` tasks run at once; the rest wait their turn. v2 answers carry every
- * host's log, up to BK_MAX_RESPONSE_MB each, and are parsed on the main thread: unbounded, eight
- * polls and a few clicks on a huge job would multiply memory and stall every Slack ack.
+ * v2 has one API for everything: every step with every host's whole log. Responses are read as
+ * they arrive (v2stream.ts) and logs skipped as their bytes pass, so a response costs about its
+ * summary in memory, not its size: no limit on responses in flight is needed.
  */
-export class Gate {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in between.
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-}
-
 export class V2JobLogSource implements JobLogSource {
-  private readonly gate: Gate;
-
   constructor(
     private readonly transport: BkTransport,
     private readonly options: V2SourceOptions,
-  ) {
-    this.gate = new Gate(options.maxInFlight ?? 2);
-  }
+  ) {}
 
   getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
-    return this.gate.run(async () => parseV2JobInstanceLog((await this.fetch(actor, ref)).data, ref, this.options));
+    return this.transport.callStreaming(this.request(actor, ref), v2JobReader(ref, this.options));
   }
 
   getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
     // v2 has no per-host API: the whole job's logs come back and one host's is kept.
-    return this.gate.run(async () => extractV2HostLog((await this.fetch(actor, ref.job)).data, ref, this.options));
+    return this.transport.callStreaming(this.request(actor, ref.job), v2HostLogReader(ref, this.options.maxHostLogBytes ?? DEFAULT_MAX_HOST_LOG_BYTES, this.options));
   }
 
-  private fetch(actor: BkActor, ref: JobRef) {
-    return this.transport.call({
-      method: 'GET',
-      path: V2_JOB_INSTANCE_LOG_PATH,
-      actor,
-      params: { bk_biz_id: ref.bizId, job_instance_id: ref.jobInstanceId },
-    });
+  private request(actor: BkActor, ref: JobRef): BkRequest {
+    return { method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: ref.bizId, job_instance_id: ref.jobInstanceId } };
   }
 }

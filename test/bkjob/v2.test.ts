@@ -378,28 +378,3 @@ describe('decodeHtmlEntities', () => {
     expect(decodeHtmlEntities(input)).toBe(input);
   });
 });
-
-describe('Gate', () => {
-  it('runs at most its limit of tasks at once, in arrival order, and frees its slot on failure', async () => {
-    const { Gate } = await import('../../src/bkjob/source');
-    const gate = new Gate(2);
-    let running = 0;
-    let peak = 0;
-    const order: number[] = [];
-    const task = (i: number, fail = false) => () =>
-      new Promise<number>((resolve, reject) => {
-        running++;
-        peak = Math.max(peak, running);
-        setTimeout(() => {
-          running--;
-          order.push(i);
-          if (fail) reject(new Error(`task ${i}`));
-          else resolve(i);
-        }, 5);
-      });
-    const results = await Promise.allSettled([gate.run(task(1)), gate.run(task(2, true)), gate.run(task(3)), gate.run(task(4))]);
-    expect(peak).toBe(2);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect(order).toEqual([1, 2, 3, 4]);
-  });
-});
