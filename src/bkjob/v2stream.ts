@@ -326,6 +326,13 @@ export class V2JobLogScanner {
           continue;
         case Expect.Value: {
           if (c === 0x7b) {
+            if (this.depth > 0 && (this.frames[this.depth - 1] as Frame).role === Role.IpLogs && this.failure === null && !this.mayCapture()) {
+              const after = this.fastHost(buf, pos + 1, len);
+              if (after >= 0) {
+                pos = after;
+                continue;
+              }
+            }
             this.open(false);
             this.expect = Expect.KeyOrClose;
             pos++;
@@ -513,25 +520,7 @@ export class V2JobLogScanner {
       frame.keyName = this.decodeString(buf, start - 1, end);
       return;
     }
-    const length = end - start;
-    const candidates = KEYS_BY_LENGTH[length];
-    let id = 0;
-    if (candidates) {
-      for (const candidate of candidates) {
-        if (buf[start] !== candidate.bytes[0]) continue;
-        let same = true;
-        for (let i = 1; i < length; i++) {
-          if (buf[start + i] !== candidate.bytes[i]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) {
-          id = candidate.id;
-          break;
-        }
-      }
-    }
+    let id = matchKey(buf, start, end);
     if (id === 0) {
       // An unknown or escaped key ("\u0069p"): decode it (which checks it), then look it up.
       let escaped = false;
@@ -778,50 +767,12 @@ export class V2JobLogScanner {
         this.hostIndex++;
         break;
       case Role.Host:
-        if (active && HOST_KEYS[frame.key] !== 0) this.setHostField(frame.key, value);
+        if (active && HOST_KEYS[frame.key] !== 0) setHostField(this.host, frame.key, value);
         break;
       case Role.Build:
         if (frame.value === null) break;
         if (Array.isArray(frame.value)) frame.value.push(value);
         else Object.defineProperty(frame.value, frame.keyName, { value, enumerable: true, writable: true, configurable: true });
-        break;
-      default:
-        break;
-    }
-  }
-
-  private setHostField(key: number, value: unknown): void {
-    const host = this.host;
-    switch (KEY_NAMES[key]) {
-      case 'ip':
-        host.ip = typeof value === 'string' ? this.intern(value) : value;
-        break;
-      case 'bk_cloud_id':
-        host.bk_cloud_id = value;
-        break;
-      case 'exit_code':
-        host.exit_code = value;
-        break;
-      case 'error_code':
-        host.error_code = value;
-        break;
-      case 'start_time':
-        host.start_time = value;
-        break;
-      case 'end_time':
-        host.end_time = value;
-        break;
-      case 'total_time':
-        host.total_time = value;
-        break;
-      case 'retry_count':
-        host.retry_count = value;
-        break;
-      case 'execute_count':
-        host.execute_count = value;
-        break;
-      case 'log_content':
-        host.log_content = value;
         break;
       default:
         break;
@@ -838,6 +789,7 @@ export class V2JobLogScanner {
 
   private endHost(): void {
     const record = this.host;
+    if (typeof record.ip === 'string') record.ip = this.intern(record.ip);
     if (this.options.hostLog) this.considerHost(record, this.stepHostCount);
     this.stepHostCount++;
     if (this.header) {
@@ -891,7 +843,100 @@ export class V2JobLogScanner {
     }
   }
 
+  /**
+   * The common case of one host, all in this buffer with plain values: read in one tight loop,
+   * which is most of the scanner's time on big jobs. Returns the position after its `}`, or -1
+   * for anything unusual (split across chunks, escapes, nested values …), which the general path
+   * then reads again from its `{`: nothing is changed before success.
+   */
+  private fastHost(buf: Buffer, start: number, len: number): number {
+    const record = newHostRecord();
+    let p = start;
+    while (p < len && WS[buf[p] ?? 0] === 1) p++;
+    if (p >= len) return -1;
+    if (buf[p] !== 0x7d) {
+      for (;;) {
+        if (buf[p] !== 0x22) return -1;
+        // Key: short and plain, else the general path.
+        let q = p + 1;
+        for (; q < len; q++) {
+          const b = buf[q] ?? 0;
+          if (b === 0x22) break;
+          if (b === 0x5c || b < 0x20) return -1;
+        }
+        if (q >= len) return -1;
+        const id = matchKey(buf, p + 1, q);
+        p = q + 1;
+        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        if (p >= len || buf[p] !== 0x3a) return -1;
+        p++;
+        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        if (p >= len) return -1;
+        const c = buf[p] ?? 0;
+        let value: unknown;
+        if (c === 0x22) {
+          if (HOST_KEYS[id] !== 1) {
+            // log_content or an unknown key: find the real closing quote, look at nothing inside.
+            let search = p + 1;
+            let end = -1;
+            while (end < 0) {
+              const quote = buf.indexOf(0x22, search);
+              if (quote < 0 || quote >= len) return -1;
+              let k = quote - 1;
+              while (k > p && buf[k] === 0x5c) k--;
+              if (((quote - 1 - k) & 1) === 0) end = quote;
+              else search = quote + 1;
+            }
+            value = '';
+            p = end + 1;
+          } else {
+            let e = p + 1;
+            let ascii = true;
+            for (; e < len; e++) {
+              const b = buf[e] ?? 0;
+              if (b === 0x22) break;
+              if (b === 0x5c || b < 0x20) return -1;
+              if (b >= 0x80) ascii = false;
+            }
+            if (e >= len) return -1;
+            value = buf.toString(ascii ? 'latin1' : 'utf8', p + 1, e);
+            p = e + 1;
+          }
+        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+          let e = p + 1;
+          while (e < len && NUMBER_CHARS[buf[e] ?? 0] === 1) e++;
+          if (e >= len) return -1;
+          value = this.number(buf, p, e);
+          p = e;
+        } else if (c === 0x6e && p + 4 <= len && buf[p + 1] === 0x75 && buf[p + 2] === 0x6c && buf[p + 3] === 0x6c) {
+          value = null;
+          p += 4;
+        } else return -1;
+        if (HOST_KEYS[id] !== 0) setHostField(record, id, value);
+        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        if (p >= len) return -1;
+        if (buf[p] === 0x2c) {
+          p++;
+          while (p < len && WS[buf[p] ?? 0] === 1) p++;
+          if (p >= len) return -1;
+          continue;
+        }
+        if (buf[p] === 0x7d) break;
+        return -1;
+      }
+    }
+    this.host = record;
+    this.endHost();
+    this.afterContainer(Role.Host);
+    return p + 1;
+  }
+
   // ---- host-log capture ----------------------------------------------------------------------
+
+  /** Whether a host in this step could be the one asked for (then its log may be kept). */
+  private mayCapture(): boolean {
+    return this.options.hostLog !== undefined && this.match === null && this.tentative === null && (!this.stepIdKnown || this.stepMatches);
+  }
 
   /** A log worth keeping: the step may be the one asked for and no host matched yet in it. */
   private captureFor(): CapturedLog | null {
@@ -929,6 +974,57 @@ export class V2JobLogScanner {
     const isString = record.log_content === '';
     const path = `data[${this.stepIndex}].step_results[${this.groupIndex}].ip_logs[${this.hostIndex}]`;
     this.tentative = { stepIndex: -1, hostIndex, log: isString ? (capture ?? { pieces: [], bytes: 0, truncated: false }) : null, logValue: record.log_content, path };
+  }
+}
+
+/** The id of the plain key in `buf[start, end)`, compared byte by byte (no string made); 0 when unknown. */
+function matchKey(buf: Buffer, start: number, end: number): number {
+  const length = end - start;
+  const candidates = KEYS_BY_LENGTH[length];
+  if (!candidates) return 0;
+  for (const candidate of candidates) {
+    const bytes = candidate.bytes;
+    let i = 0;
+    while (i < length && buf[start + i] === bytes[i]) i++;
+    if (i === length) return candidate.id;
+  }
+  return 0;
+}
+
+function setHostField(host: HostRecord, key: number, value: unknown): void {
+  switch (KEY_NAMES[key]) {
+    case 'ip':
+      host.ip = value;
+      break;
+    case 'bk_cloud_id':
+      host.bk_cloud_id = value;
+      break;
+    case 'exit_code':
+      host.exit_code = value;
+      break;
+    case 'error_code':
+      host.error_code = value;
+      break;
+    case 'start_time':
+      host.start_time = value;
+      break;
+    case 'end_time':
+      host.end_time = value;
+      break;
+    case 'total_time':
+      host.total_time = value;
+      break;
+    case 'retry_count':
+      host.retry_count = value;
+      break;
+    case 'execute_count':
+      host.execute_count = value;
+      break;
+    case 'log_content':
+      host.log_content = value;
+      break;
+    default:
+      break;
   }
 }
 
