@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     await h.slash(`${biz} ${SCENARIO_JOB_IDS.mentions}`, { userId: ALICE, channelId: CHANNEL });
     await showNew(h, before, 'Mentions stay inert', { calls: 1 });
 
-    step(`/joblog ${biz} ${SCENARIO_JOB_IDS.huge}: 10,000 hosts × 20 steps; the v2 API answers with ≈ 450 MB of logs`);
+    step(`/joblog ${biz} ${SCENARIO_JOB_IDS.huge}: 10,000 hosts × 20 steps; the v2 API answers with ≈ 450 MB of logs, summarised as they arrive`);
     before = mark(h);
     await h.slash(`${biz} ${SCENARIO_JOB_IDS.huge}`, { userId: ALICE, channelId: CHANNEL });
     await showNew(h, before, 'A huge job through v2', { responses: 1 });
