@@ -77,10 +77,7 @@ const K_DATA = keyId('data');
 const K_PERMISSION = keyId('permission');
 const K_STEP_INSTANCE_ID = keyId('step_instance_id');
 const K_STEP_RESULTS = keyId('step_results');
-const K_IP_STATUS = keyId('ip_status');
-const K_TAG = keyId('tag');
 const K_IP_LOGS = keyId('ip_logs');
-const K_LOG_CONTENT = keyId('log_content');
 /** Keys by byte length, so a key is matched against its bytes without making a string. */
 const KEYS_BY_LENGTH: Array<Array<{ readonly id: number; readonly bytes: Buffer }>> = [];
 for (const [id, name] of KEY_NAMES.entries()) {
@@ -300,7 +297,9 @@ export class V2JobLogScanner {
     if (!found || !step || !host) {
       throw new BkJobError(`Host ${formatHostAddress(ref)} is not in step ${ref.stepInstanceId} of job ${ref.job.jobInstanceId}`, { kind: 'not_found' });
     }
-    const text = found.log ? decodeCapturedLog(found.log, wanted.maxBytes, found.path) : (readOptionalString(found.logValue, found.path, 'log_content') ?? '');
+    let text = found.log ? decodeCapturedLog(found.log, wanted.maxBytes, found.path) : (readOptionalString(found.logValue, found.path, 'log_content') ?? '');
+    // A log cut at the cap may end inside an HTML entity ("&am"): drop that piece rather than show it.
+    if (found.log && (found.log.truncated || found.log.bytes > wanted.maxBytes)) text = text.replace(/&#?[a-zA-Z0-9]{0,8}$/, '');
     return { ref, content: decodeHtmlEntities(text), step: { name: step.name, status: step.status, executeCount: host.retryCount }, host };
   }
 
@@ -1033,12 +1032,11 @@ const CAPTURE_SLACK = 16;
 
 /** The captured log's JSON string text, decoded; cut to at most `maxBytes` bytes at a character boundary. */
 function decodeCapturedLog(log: CapturedLog, maxBytes: number, path: string): string {
-  let raw = Buffer.concat(log.pieces);
+  const raw = Buffer.concat(log.pieces);
   const cut = log.truncated || raw.length > maxBytes;
   if (!cut) return decodeJsonString(raw, path);
-  raw = raw.subarray(0, Math.min(raw.length, maxBytes));
-  // Back off to a whole escape and a whole UTF-8 character.
-  for (let end = raw.length, tries = 0; end > 0 && tries < 16; end--, tries++) {
+  // Back off to a whole escape and a whole UTF-8 character (the byte after the cut starts one).
+  for (let end = Math.min(raw.length, maxBytes), tries = 0; end > 0 && tries < 16; end--, tries++) {
     if (((raw[end] ?? 0) & 0xc0) === 0x80) continue;
     try {
       return decodeJsonString(raw.subarray(0, end), path);
