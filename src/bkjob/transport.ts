@@ -191,7 +191,7 @@ function consumeBody(stream: Readable, maxBytes: number, options: TransportOptio
       if (err === undefined) resolve();
       else {
         stream.destroy();
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(err instanceof Error ? err : new Error("BlueKing response reader failed"));
       }
     };
     const arm = () => {
