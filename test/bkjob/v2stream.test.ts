@@ -280,10 +280,11 @@ describe('the streamed summary equals the tree-parsed one', () => {
     for (const chunkSize of CHUNK_SIZES) expectSame(viaStream(chunked(body, chunkSize)), tree, `${style} ${size.hosts} hosts, chunks of ${chunkSize}`);
   });
 
-  it('1,200 seeded-random responses written every legal way, in chunks of every small size and a spread up to 64 KiB', () => {
+  // 1,200 responses in four parts, so each stays well inside jest's timeout on a loaded machine.
+  it.each([1, 301, 601, 901])('300 seeded-random responses from seed %i, written every legal way, in chunks of every small size and a spread up to 64 KiB', (first) => {
     let bytes = 0;
     let hostsSeen = 0;
-    for (let seed = 1; seed <= 1200; seed++) {
+    for (let seed = first; seed < first + 300; seed++) {
       const text = randomResponse(seed);
       const body = Buffer.from(text);
       bytes += body.length;
@@ -300,8 +301,8 @@ describe('the streamed summary equals the tree-parsed one', () => {
       expect({ seed, job: jobKey(scan(chunked(body, () => 1 + Math.floor(random() * 40)))) }).toEqual({ seed, job });
     }
     // The responses really are varied and non-trivial.
-    expect(bytes).toBeGreaterThan(1_000_000);
-    expect(hostsSeen).toBeGreaterThan(3000);
+    expect(bytes).toBeGreaterThan(250_000);
+    expect(hostsSeen).toBeGreaterThan(750);
   });
 
   it('every chunk size over responses dense with escapes at every position', () => {
