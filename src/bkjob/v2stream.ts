@@ -153,6 +153,40 @@ const newHostRecord = (): HostRecord => ({
   log_content: undefined,
 });
 
+function clearHostRecord(host: HostRecord): HostRecord {
+  host.ip = host.bk_cloud_id = host.exit_code = host.error_code = host.start_time = host.end_time = host.total_time = host.retry_count = host.execute_count = host.log_content = undefined;
+  return host;
+}
+
+/**
+ * Strings for short ASCII byte runs, by their bytes: a direct-mapped cache, so a value seen
+ * before (a host's IP in the next step, a time shared by many hosts) makes no new string.
+ */
+class AsciiStringCache {
+  private static readonly SLOTS = 4096;
+  private static readonly MAX_LENGTH = 40;
+  private readonly bytes: Array<Buffer | undefined> = new Array<Buffer | undefined>(AsciiStringCache.SLOTS);
+  private readonly strings: string[] = new Array<string>(AsciiStringCache.SLOTS).fill('');
+
+  get(buf: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length > AsciiStringCache.MAX_LENGTH) return buf.toString('latin1', start, end);
+    let hash = 0x811c9dc5 ^ length;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] ?? 0), 0x01000193);
+    const slot = (hash >>> 0) & (AsciiStringCache.SLOTS - 1);
+    const known = this.bytes[slot];
+    if (known !== undefined && known.length === length) {
+      let i = 0;
+      while (i < length && known[i] === buf[start + i]) i++;
+      if (i === length) return this.strings[slot] ?? '';
+    }
+    const text = buf.toString('latin1', start, end);
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.strings[slot] = text;
+    return text;
+  }
+}
+
 /** One host's log bytes as they passed (still JSON-escaped), bounded. */
 interface CapturedLog {
   readonly pieces: Buffer[];
@@ -224,6 +258,9 @@ export class V2JobLogScanner {
   private hostPathIndex = 0;
   private host: HostRecord = newHostRecord();
   private readonly ips = new Map<string, string>();
+  private readonly scratchHost = newHostRecord();
+  /** IPs and times repeat across hosts and steps: one string each, found by their bytes. */
+  private readonly smallStrings = new AsciiStringCache();
 
   // Host-log capture (hostLog option).
   private stepIdKnown = false;
@@ -849,7 +886,8 @@ export class V2JobLogScanner {
    * then reads again from its `{`: nothing is changed before success.
    */
   private fastHost(buf: Buffer, start: number, len: number): number {
-    const record = newHostRecord();
+    // Hosts parsed at once (the usual case) need no record of their own: reuse one.
+    const record = this.header ? clearHostRecord(this.scratchHost) : newHostRecord();
     let p = start;
     while (p < len && WS[buf[p] ?? 0] === 1) p++;
     if (p >= len) return -1;
@@ -898,7 +936,7 @@ export class V2JobLogScanner {
               if (b >= 0x80) ascii = false;
             }
             if (e >= len) return -1;
-            value = buf.toString(ascii ? 'latin1' : 'utf8', p + 1, e);
+            value = ascii ? this.smallStrings.get(buf, p + 1, e) : buf.toString('utf8', p + 1, e);
             p = e + 1;
           }
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
