@@ -138,7 +138,8 @@ export class BkTransport {
       data: body,
       headers,
       timeout: options.timeoutMs,
-      maxContentLength: options.maxResponseBytes,
+      // Streamed bodies are counted by consumeBody; axios's own check would wrap the stream in an async generator.
+      maxContentLength: responseType === 'stream' ? -1 : options.maxResponseBytes,
       maxBodyLength: options.maxResponseBytes,
       responseType,
       // Keep the raw text: we parse it ourselves to tell "not JSON" apart from other failures.

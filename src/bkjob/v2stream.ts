@@ -85,6 +85,16 @@ for (const [id, name] of KEY_NAMES.entries()) {
   (KEYS_BY_LENGTH[name.length] ??= []).push({ id, bytes: Buffer.from(name, 'latin1') });
 }
 
+/** Host keys by their first byte, for the fast host loop: each its bytes and id. */
+const HOST_KEYS_BY_FIRST_BYTE: Array<Array<Buffer & { id: number }> | undefined> = [];
+for (const name of ['ip', 'bk_cloud_id', 'exit_code', 'error_code', 'start_time', 'end_time', 'total_time', 'retry_count', 'execute_count', 'log_content'] as const) {
+  const bytes = Object.assign(Buffer.from(name, 'latin1'), { id: keyId(name) });
+  (HOST_KEYS_BY_FIRST_BYTE[bytes[0] ?? 0] ??= []).push(bytes);
+}
+
+/** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls after checking its arguments); not in @types/node. */
+type LatinSlicing = Buffer & { latin1Slice(start: number, end: number): string };
+
 /** Which keys each role keeps (1), and the one log key it skips or captures (2); the rest are skipped. */
 function keyTable(keep: readonly KeyName[]): Uint8Array {
   const table = new Uint8Array(KEY_NAMES.length);
@@ -156,35 +166,6 @@ const newHostRecord = (): HostRecord => ({
 function clearHostRecord(host: HostRecord): HostRecord {
   host.ip = host.bk_cloud_id = host.exit_code = host.error_code = host.start_time = host.end_time = host.total_time = host.retry_count = host.execute_count = host.log_content = undefined;
   return host;
-}
-
-/**
- * Strings for short ASCII byte runs, by their bytes: a direct-mapped cache, so a value seen
- * before (a host's IP in the next step, a time shared by many hosts) makes no new string.
- */
-class AsciiStringCache {
-  private static readonly SLOTS = 4096;
-  private static readonly MAX_LENGTH = 40;
-  private readonly bytes: Array<Buffer | undefined> = new Array<Buffer | undefined>(AsciiStringCache.SLOTS);
-  private readonly strings: string[] = new Array<string>(AsciiStringCache.SLOTS).fill('');
-
-  get(buf: Buffer, start: number, end: number): string {
-    const length = end - start;
-    if (length > AsciiStringCache.MAX_LENGTH) return buf.toString('latin1', start, end);
-    let hash = 0x811c9dc5 ^ length;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] ?? 0), 0x01000193);
-    const slot = (hash >>> 0) & (AsciiStringCache.SLOTS - 1);
-    const known = this.bytes[slot];
-    if (known !== undefined && known.length === length) {
-      let i = 0;
-      while (i < length && known[i] === buf[start + i]) i++;
-      if (i === length) return this.strings[slot] ?? '';
-    }
-    const text = buf.toString('latin1', start, end);
-    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
-    this.strings[slot] = text;
-    return text;
-  }
 }
 
 /** One host's log bytes as they passed (still JSON-escaped), bounded. */
@@ -259,8 +240,6 @@ export class V2JobLogScanner {
   private host: HostRecord = newHostRecord();
   private readonly ips = new Map<string, string>();
   private readonly scratchHost = newHostRecord();
-  /** IPs and times repeat across hosts and steps: one string each, found by their bytes. */
-  private readonly smallStrings = new AsciiStringCache();
 
   // Host-log capture (hostLog option).
   private stepIdKnown = false;
@@ -894,15 +873,32 @@ export class V2JobLogScanner {
     if (buf[p] !== 0x7d) {
       for (;;) {
         if (buf[p] !== 0x22) return -1;
-        // Key: short and plain, else the general path.
-        let q = p + 1;
-        for (; q < len; q++) {
-          const b = buf[q] ?? 0;
-          if (b === 0x22) break;
-          if (b === 0x5c || b < 0x20) return -1;
+        // Key: a known one is recognised by its bytes and the quote right after them.
+        let id = 0;
+        let q = -1;
+        const candidates = HOST_KEYS_BY_FIRST_BYTE[buf[p + 1] ?? 0];
+        if (candidates !== undefined) {
+          for (const candidate of candidates) {
+            const end = p + 1 + candidate.length;
+            if (end >= len || buf[end] !== 0x22) continue;
+            let i = 1;
+            while (i < candidate.length && buf[p + 1 + i] === candidate[i]) i++;
+            if (i === candidate.length) {
+              id = candidate.id;
+              q = end;
+              break;
+            }
+          }
         }
-        if (q >= len) return -1;
-        const id = matchKey(buf, p + 1, q);
+        if (q < 0) {
+          // Unknown key: short and plain, else the general path.
+          for (q = p + 1; q < len; q++) {
+            const b = buf[q] ?? 0;
+            if (b === 0x22) break;
+            if (b === 0x5c || b < 0x20) return -1;
+          }
+          if (q >= len) return -1;
+        }
         p = q + 1;
         while (p < len && WS[buf[p] ?? 0] === 1) p++;
         if (p >= len || buf[p] !== 0x3a) return -1;
@@ -936,7 +932,7 @@ export class V2JobLogScanner {
               if (b >= 0x80) ascii = false;
             }
             if (e >= len) return -1;
-            value = ascii ? this.smallStrings.get(buf, p + 1, e) : buf.toString('utf8', p + 1, e);
+            value = ascii ? (buf as LatinSlicing).latin1Slice(p + 1, e) : buf.toString('utf8', p + 1, e);
             p = e + 1;
           }
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {

@@ -20,7 +20,7 @@ import { V2JobLogScanner } from '../../src/bkjob/v2stream';
 import { type RenderOptions, renderJobSummary } from '../../src/blocks/jobSummary';
 import { buildJobSummary } from '../../src/summary/build';
 import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../../dev/generate';
-import { APP_SECRET, USER, expectNoSecrets, failure, transport } from '../helpers/bk';
+import { APP_SECRET, USER, expectNoSecrets, failure, transport, useNock } from '../helpers/bk';
 
 const REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
 const OPTIONS = { defaultOffsetMinutes: 480 };
@@ -266,6 +266,9 @@ function randomResponse(seed: number): string {
 }
 
 // ---- tests ------------------------------------------------------------------------------------
+
+// nock hooks http when imported: unhook it after this file, as the other BlueKing tests do.
+useNock();
 
 describe('the streamed summary equals the tree-parsed one', () => {
   it.each([
