@@ -17,7 +17,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { V2JobLogSource } from '../src/bkjob/source';
 import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../dev/generate';
 import { BkTransport, parseEnvelope } from '../src/bkjob/transport';
-import { extractV2HostLog, parseV2JobInstanceLog } from '../src/bkjob/v2';
+import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from '../src/bkjob/v2';
 import { type RenderOptions, renderJobSummary } from '../src/blocks/jobSummary';
 import { buildJobSummary } from '../src/summary/build';
 import type { JobSummary } from '../src/summary/types';
@@ -309,6 +309,9 @@ async function stream(params: StreamParams): Promise<StreamResult> {
     renderJobSummary(buildJobSummary(await warm.getJobInstance(actor, REF)), RENDER_OPTIONS);
     if (params.hostLog) await warm.getHostLog(actor, tinyRef).catch(() => undefined);
   }
+  // The previous bot: the whole body as text through axios (BkTransport.call), JSON.parse, the tree parser.
+  const t = transport(base);
+  const bufferedCall = () => t.call({ method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: REF.bizId, job_instance_id: REF.jobInstanceId } });
   const runPath = async () => {
     const job = await source.getJobInstance(actor, REF);
     const summary = buildJobSummary(job);
@@ -343,6 +346,7 @@ async function stream(params: StreamParams): Promise<StreamResult> {
     stream: [],
     streamCpu: [],
     transfer: [],
+    bufferedHttp: [],
     hostLog: null,
   };
   if (!params.file) return result;
@@ -387,10 +391,15 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       timeBare();
     }
     await timeTransfer();
+    forceGc();
+    const start = performance.now();
+    const job = parseV2JobInstanceLog((await bufferedCall()).data, REF, PARSE_OPTIONS);
+    renderJobSummary(buildJobSummary(job), RENDER_OPTIONS);
+    result.bufferedHttp.push(performance.now() - start);
   }
   if (params.hostLog) {
     const ref = { job: REF, ...params.hostLog };
-    const clicks = { streamMs: [] as number[], todayMs: [] as number[], bytes: 0 };
+    const clicks = { streamMs: [] as number[], todayMs: [] as number[], todayHttpMs: [] as number[], bytes: 0 };
     for (let r = 0; r < params.hostLogReps; r++) {
       forceGc();
       let start = performance.now();
@@ -401,6 +410,10 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       const today = extractV2HostLog(parseEnvelope(fakeResponse(text)).data, ref, PARSE_OPTIONS);
       clicks.todayMs.push(performance.now() - start);
       if (today.content !== streamed.content) throw new Error('host log differs between the paths');
+      forceGc();
+      start = performance.now();
+      extractV2HostLog((await bufferedCall()).data, ref, PARSE_OPTIONS);
+      clicks.todayHttpMs.push(performance.now() - start);
       clicks.bytes = Buffer.byteLength(streamed.content);
     }
     result.hostLog = clicks;
@@ -429,7 +442,9 @@ export interface StreamResult {
   readonly streamCpu: number[];
   /** Receiving the same response without reading it, ms: the loopback transfer alone. */
   readonly transfer: number[];
-  hostLog: { readonly streamMs: number[]; readonly todayMs: number[]; bytes: number } | null;
+  /** The previous bot end to end on the same loopback: axios text → JSON.parse → tree parser → message, ms. */
+  readonly bufferedHttp: number[];
+  hostLog: { readonly streamMs: number[]; readonly todayMs: number[]; readonly todayHttpMs: number[]; bytes: number } | null;
 }
 
 serveRpc({ direct, stream });

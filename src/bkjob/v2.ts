@@ -1,6 +1,12 @@
 /**
  * BlueKing JOB v2 ESB API: `get_job_instance_log` returns every step with every host's log.
  * Parsing keeps only what the summary needs; logs are read for one host on demand.
+ *
+ * The bot reads these responses as they arrive with the streaming scanner (v2stream.ts), which
+ * validates through the shared pieces here (`readV2GroupHeader`, `parseV2Host`, `assembleV2Step`,
+ * `assembleV2Job`). The tree parsers below (`parseV2JobInstanceLog`, `extractV2HostLog`) take an
+ * already parsed body: they are the reference the scanner is tested against and the buffered path
+ * the benchmark compares with.
  */
 import { BkJobError } from './errors';
 import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';

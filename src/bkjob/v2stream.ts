@@ -1135,4 +1135,12 @@ export function scanV2JobInstanceLog(chunks: Iterable<Buffer>, ref: JobRef, opti
  * V8 drops a class's optimised code once no instance of it survives a full GC, and the next big
  * response then runs 3–6× slower until it is re-optimised: keep one instance alive.
  */
-export const KEEP_WARM = [new V2JobLogScanner({ bizId: 0, jobInstanceId: 0 }, { defaultOffsetMinutes: 0 }), new Frame(), newHostRecord()];
+export const KEEP_WARM: readonly unknown[] = keepWarm();
+
+/** A scanner that read a tiny response (holding its records) and the job it built (holding the result shapes). */
+function keepWarm(): unknown[] {
+  const scanner = new V2JobLogScanner({ bizId: 0, jobInstanceId: 0 }, { defaultOffsetMinutes: 0 });
+  const host = '{"ip":"10.0.0.1","bk_cloud_id":0,"exit_code":0,"error_code":0,"start_time":"2024-06-11 10:00:00","end_time":"2024-06-11 10:00:01","total_time":1,"retry_count":0,"log_content":"ok"}';
+  scanner.push(Buffer.from(`{"result":true,"code":0,"data":[{"step_instance_id":1,"name":"a","status":3,"step_results":[{"ip_status":9,"tag":"","ip_logs":[${host},${host}]}]}]}`));
+  return [scanner, scanner.finish(), new Frame()];
+}
