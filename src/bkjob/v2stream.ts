@@ -365,6 +365,11 @@ export class V2JobLogScanner {
             if (end >= len && !final) return pos;
             this.deliver(this.number(buf, pos, end));
             pos = end;
+          } else if (c === 0xef && this.base + pos === 0 && this.depth === 0) {
+            // A UTF-8 byte-order mark, which axios strips from text bodies: skip it too.
+            if (len - pos < 3 && !final) return pos;
+            if (buf[pos + 1] !== 0xbb || buf[pos + 2] !== 0xbf) this.syntax(buf, pos);
+            pos += 3;
           } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
             const word = c === 0x74 ? TRUE : c === 0x66 ? FALSE : NULL;
             const available = Math.min(word.length, len - pos);
@@ -421,7 +426,8 @@ export class V2JobLogScanner {
     const frame = this.depth > 0 ? (this.frames[this.depth - 1] as Frame) : null;
     const role = frame ? frame.role : Role.Skip;
     const mode = role === Role.Build ? 1 : frame ? (keysOf(role)[frame.key] ?? 0) : 0;
-    if (mode !== 1 || this.failure !== null && role >= Role.Data && role <= Role.Host) {
+    // Roles Data … Host are `data`'s: after a shape error there, nothing in it is kept.
+    if (mode !== 1 || (this.failure !== null && role >= Role.Data && role <= Role.Host)) {
       // Log text and unknown values: find the closing quote, keep nothing (but the one host's log).
       this.capture = mode === 2 && this.failure === null ? this.captureFor() : null;
       if (mode === 2 && role === Role.Host) this.host.log_content = '';

@@ -308,6 +308,14 @@ describe('the streamed summary equals the tree-parsed one', () => {
     expect(hostsSeen).toBeGreaterThan(750);
   });
 
+  it('skips a UTF-8 byte-order mark, as axios does for text bodies', () => {
+    const text = generateV2Response({ hosts: 3, steps: 2, logBytes: 100, failingHosts: 1, seed: 2 });
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    const tree = viaTree(text);
+    for (const size of [1, 2, 3, 4, 65_536]) expectSame(viaStream(chunked(body, size)), tree, `BOM, chunks of ${size}`);
+    expectSame(viaStream([Buffer.from([0xef, 0xbb, 0x00]), Buffer.from(text)]), viaTree('\u00ef'), 'a broken BOM');
+  });
+
   it('every chunk size over responses dense with escapes at every position', () => {
     for (let seed = 5000; seed < 5040; seed++) {
       const text = randomResponse(seed);
