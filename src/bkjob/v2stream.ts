@@ -301,7 +301,11 @@ export class V2JobLogScanner {
     return assembleV2Job(this.steps, this.ref);
   }
 
-  /** `finish`, then the host asked for in `options.hostLog` (not_found when absent). */
+  /**
+   * `finish`, then the host asked for in `options.hostLog` (not_found when absent). The whole
+   * response is validated as for a summary (the buffered `extractV2HostLog` looked only at what
+   * came before the host), so a click fails exactly when the job's summary would.
+   */
   hostLog(): HostLog {
     const job = this.finish();
     const wanted = this.options.hostLog;
