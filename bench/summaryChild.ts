@@ -5,20 +5,20 @@
  *   direct     reads the generated v2 response from a file into a string (as axios hands it to
  *              parseEnvelope), then: one cold run of the bot's path with a peak-memory reading,
  *              then timed repetitions of bare JSON.parse against the whole path.
- *   transport  serves the file over loopback HTTP and runs the real BkTransport (axios) →
- *              V2JobLogSource → JobService.summarize → renderJobSummary, for its peak memory.
+ *   stream     the bot's path today: the response streamed over loopback HTTP by the server child
+ *              (summaryServer.ts) into BkTransport → V2JobLogSource (v2stream.ts) → summary →
+ *              message; its peak memory, then timings against a bare JSON.parse, and host-log
+ *              clicks against the buffered JSON.parse + extractV2HostLog.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
-import type { AddressInfo } from 'node:net';
-import type { AxiosResponse } from 'axios';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosResponse } from 'axios';
 import { V2JobLogSource } from '../src/bkjob/source';
-import { generateV2Response } from '../dev/generate';
+import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../dev/generate';
 import { BkTransport, parseEnvelope } from '../src/bkjob/transport';
-import { parseV2JobInstanceLog } from '../src/bkjob/v2';
+import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from '../src/bkjob/v2';
 import { type RenderOptions, renderJobSummary } from '../src/blocks/jobSummary';
-import { JobService } from '../src/jobService';
 import { buildJobSummary } from '../src/summary/build';
 import type { JobSummary } from '../src/summary/types';
 import { type ProfileSummary, forceGc, procStatus, profiled, resetPeakRss, serveRpc } from './lib';
@@ -72,13 +72,6 @@ export interface DirectResult {
   /** validate+build+render on an already GC-settled parse tree, ms. */
   readonly afterSettledParse: number[];
   profile: ProfileSummary | null;
-}
-
-export interface TransportResult {
-  readonly bytes: number;
-  readonly memory: Omit<MemoryReading, 'loadedRss'>;
-  readonly ms: number;
-  readonly check: PathCheck;
 }
 
 const heapNow = () => {
@@ -279,44 +272,179 @@ async function direct(params: DirectParams): Promise<DirectResult> {
   return result;
 }
 
-async function transport(params: { readonly file: string }): Promise<TransportResult> {
-  const size = statSync(params.file).size;
-  const tiny = generateV2Response({ hosts: 3, steps: 3, logBytes: 128, failingHosts: 1, seed: 3 });
-  const server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/warm/')) {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(tiny)) });
-      res.end(tiny);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(size) });
-    createReadStream(params.file, { highWaterMark: 64 * 1024 }).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const service = (base: string) =>
-    new JobService(
-      new V2JobLogSource(new BkTransport({ baseUrl: base, credentials: { appCode: 'bench', appSecret: 'bench' }, timeoutMs: 600_000, maxResponseBytes: 4 * 1024 ** 3, auth: 'esb' }), PARSE_OPTIONS),
-    );
+/** Heap in use (JS heap + external + array buffers), sampled every millisecond while the event loop runs. */
+class HeapSampler {
+  max = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.max = heapNow();
+    this.timer = setInterval(() => {
+      const now = heapNow();
+      if (now > this.max) this.max = now;
+    }, 1);
+  }
+
+  stop(): number {
+    if (this.timer) clearInterval(this.timer);
+    return Math.max(this.max, heapNow());
+  }
+}
+
+/**
+ * The streaming path as the bot runs it: BkTransport (axios stream) → V2JobLogSource (scanner)
+ * → buildJobSummary → renderJobSummary, the bytes coming from the server child over loopback.
+ * One cold run for memory first (nothing else loaded), then, when the response also exists as a
+ * file, timed repetitions paired with a bare JSON.parse of its text, and host-log clicks against
+ * today's JSON.parse + extractV2HostLog.
+ */
+async function stream(params: StreamParams): Promise<StreamResult> {
+  const transport = (base: string) => new BkTransport({ baseUrl: base, credentials: { appCode: 'bench', appSecret: 'bench' }, timeoutMs: 600_000, maxResponseBytes: 64 * 1024 ** 3, auth: 'esb' });
+  const base = `http://127.0.0.1:${params.port}`;
+  const source = new V2JobLogSource(transport(base), PARSE_OPTIONS);
+  const warm = new V2JobLogSource(transport(`${base}/warm`), PARSE_OPTIONS);
   const actor = { kind: 'username', username: 'alice' } as const;
-  const warm = service(`http://127.0.0.1:${port}/warm`);
-  for (let i = 0; i < 50; i++) renderJobSummary(await warm.summarize(actor, REF), RENDER_OPTIONS);
-  const jobs = service(`http://127.0.0.1:${port}`);
+  const tinyRef = { job: REF, stepInstanceId: GENERATED_FIRST_STEP_INSTANCE_ID + 2, ip: generatedHostIp(0), bkCloudId: 0 };
+  for (let i = 0; i < 200; i++) {
+    renderJobSummary(buildJobSummary(await warm.getJobInstance(actor, REF)), RENDER_OPTIONS);
+    if (params.hostLog) await warm.getHostLog(actor, tinyRef).catch(() => undefined);
+  }
+  // The previous bot: the whole body as text through axios (BkTransport.call), JSON.parse, the tree parser.
+  const t = transport(base);
+  const bufferedCall = () => t.call({ method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: REF.bizId, job_instance_id: REF.jobInstanceId } });
+  const runPath = async () => {
+    const job = await source.getJobInstance(actor, REF);
+    const summary = buildJobSummary(job);
+    const message = renderJobSummary(summary, RENDER_OPTIONS);
+    return check(summary, message.blocks.length, JSON.stringify(message).length);
+  };
+
+  // Cold run, alone, for the memory peak.
   const sampler = new RssSampler();
   await sampler.start();
   forceGc();
   const baselineRss = procStatus().rss;
   const baselineHeap = heapNow();
+  const heap = new HeapSampler();
   const hwmReset = resetPeakRss();
   sampler.reset();
-  const start = performance.now();
-  const summary = await jobs.summarize(actor, REF);
-  const message = renderJobSummary(summary, RENDER_OPTIONS);
-  const ms = performance.now() - start;
-  const peakHeap = heapNow();
+  heap.start();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const pathCheck = await runPath();
+  const coldMs = performance.now() - t0;
+  const coldCpu = process.cpuUsage(cpu0);
+  const peakHeap = heap.stop();
   const peakRss = hwmReset ? procStatus().hwm : sampler.max;
   await sampler.stop();
-  server.close();
-  return { bytes: size, memory: { baselineRss, peakRss, peakSource: hwmReset ? 'VmHWM' : 'sampled', baselineHeap, peakHeapAtStages: peakHeap }, ms, check: check(summary, message.blocks.length, JSON.stringify(message).length) };
+  const result: StreamResult = {
+    memory: { baselineRss, peakRss, peakSource: hwmReset ? 'VmHWM' : 'sampled', baselineHeap, peakHeapAtStages: peakHeap },
+    coldMs,
+    coldCpuMs: (coldCpu.user + coldCpu.system) / 1000,
+    check: pathCheck,
+    bareParse: [],
+    stream: [],
+    streamCpu: [],
+    transfer: [],
+    bufferedHttp: [],
+    hostLog: null,
+  };
+  if (!params.file) return result;
+
+  const text = readFileSync(params.file, 'utf8');
+  forceGc();
+  for (let r = 0; r < params.reps; r++) {
+    const timeBare = () => {
+      forceGc();
+      const start = performance.now();
+      const parsed: unknown = JSON.parse(text);
+      result.bareParse.push(performance.now() - start);
+      if (parsed === null) throw new Error('unexpected null');
+    };
+    const timeStream = async () => {
+      forceGc();
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      await runPath();
+      result.stream.push(performance.now() - start);
+      const used = process.cpuUsage(cpu);
+      result.streamCpu.push((used.user + used.system) / 1000);
+    };
+    // The floor: the same bytes over the same loopback, only received (no scanning).
+    const timeTransfer = async () => {
+      forceGc();
+      const start = performance.now();
+      const response = await axios.get<Readable>(`${base}/raw`, { responseType: 'stream', maxContentLength: Infinity });
+      await new Promise<void>((resolve, reject) => {
+        response.data.on('data', () => undefined);
+        response.data.once('end', resolve);
+        response.data.once('error', reject);
+      });
+      result.transfer.push(performance.now() - start);
+    };
+    // Alternate the order so drift does not favour one side.
+    if (r % 2 === 0) {
+      timeBare();
+      await timeStream();
+    } else {
+      await timeStream();
+      timeBare();
+    }
+    await timeTransfer();
+    forceGc();
+    const start = performance.now();
+    const job = parseV2JobInstanceLog((await bufferedCall()).data, REF, PARSE_OPTIONS);
+    renderJobSummary(buildJobSummary(job), RENDER_OPTIONS);
+    result.bufferedHttp.push(performance.now() - start);
+  }
+  if (params.hostLog) {
+    const ref = { job: REF, ...params.hostLog };
+    const clicks = { streamMs: [] as number[], todayMs: [] as number[], todayHttpMs: [] as number[], bytes: 0 };
+    for (let r = 0; r < params.hostLogReps; r++) {
+      forceGc();
+      let start = performance.now();
+      const streamed = await source.getHostLog(actor, ref);
+      clicks.streamMs.push(performance.now() - start);
+      forceGc();
+      start = performance.now();
+      const today = extractV2HostLog(parseEnvelope(fakeResponse(text)).data, ref, PARSE_OPTIONS);
+      clicks.todayMs.push(performance.now() - start);
+      if (today.content !== streamed.content) throw new Error('host log differs between the paths');
+      forceGc();
+      start = performance.now();
+      extractV2HostLog((await bufferedCall()).data, ref, PARSE_OPTIONS);
+      clicks.todayHttpMs.push(performance.now() - start);
+      clicks.bytes = Buffer.byteLength(streamed.content);
+    }
+    result.hostLog = clicks;
+  }
+  return result;
 }
 
-serveRpc({ direct, transport });
+export interface StreamParams {
+  readonly port: number;
+  /** The same response as a file, for the bare JSON.parse reference; null for the 2 GB run (memory and time only). */
+  readonly file: string | null;
+  readonly reps: number;
+  /** A host to click (its log), and how many times. */
+  readonly hostLog: { readonly stepInstanceId: number; readonly ip: string; readonly bkCloudId: number } | null;
+  readonly hostLogReps: number;
+}
+
+export interface StreamResult {
+  readonly memory: Omit<MemoryReading, 'loadedRss'>;
+  readonly coldMs: number;
+  readonly coldCpuMs: number;
+  readonly check: PathCheck;
+  readonly bareParse: number[];
+  readonly stream: number[];
+  /** CPU time of this process (all its threads: GC helpers, libuv) during each streamed run, ms. */
+  readonly streamCpu: number[];
+  /** Receiving the same response without reading it, ms: the loopback transfer alone. */
+  readonly transfer: number[];
+  /** The previous bot end to end on the same loopback: axios text → JSON.parse → tree parser → message, ms. */
+  readonly bufferedHttp: number[];
+  hostLog: { readonly streamMs: number[]; readonly todayMs: number[]; readonly todayHttpMs: number[]; bytes: number } | null;
+}
+
+serveRpc({ direct, stream });

@@ -107,10 +107,10 @@ async function main(): Promise<void> {
     await h.slash(`${biz} ${SCENARIO_JOB_IDS.mentions}`, { userId: ALICE, channelId: CHANNEL });
     await showNew(h, before, 'Mentions stay inert', { calls: 1 });
 
-    step(`/joblog ${biz} ${SCENARIO_JOB_IDS.huge}: 10,000 hosts × 20 steps; the v2 API answers with ≈ 450 MB of logs`);
+    step(`/joblog ${biz} ${SCENARIO_JOB_IDS.huge}: 10,000 hosts × 20 steps; the v2 API answers with ≈ 450 MB of logs, summarised as they arrive`);
     before = mark(h);
     await h.slash(`${biz} ${SCENARIO_JOB_IDS.huge}`, { userId: ALICE, channelId: CHANNEL });
-    await showNew(h, before, 'A huge job through v2', { responses: 1 });
+    await showNew(h, before, 'A huge job through v2', { calls: 1 });
 
     step(`The same with BK_JOB_API_VERSION=v3: status without logs, a host's log only when clicked`);
     const v3 = await startHarness({ slack, esb, env: { BK_JOB_WEB_URL: 'https://job.example.com', LOG_LEVEL: 'silent', BK_JOB_API_VERSION: 'v3' }, overrides: { now: () => clock } });

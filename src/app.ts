@@ -71,8 +71,7 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
   // v4 answers status questions (containers included); host logs stay on v3's ip_log, which v4 has no twin of here.
   return config.bk.apiVersion !== 'v2'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport, statusApi: config.bk.apiVersion, ...(logger ? { logger } : {}) })
-    : // Polls use up to POLL_CONCURRENCY slots; two more keep clicks and commands from queueing behind them.
-      new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes, maxInFlight: config.watch.pollConcurrency + 2 });
+    : new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes });
 }
 
 const SLACK_CALL_TIMEOUT_MS = 15_000;

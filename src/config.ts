@@ -70,7 +70,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_TIMEOUT_MS: 'timeout of one BlueKing call in milliseconds (default 10000)',
   BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
   BK_V3_TRANSPORT: 'esb (default) or gateway: how v3 APIs are reached',
-  BK_MAX_RESPONSE_MB: 'largest BlueKing response accepted, in MB (default 200)',
+  BK_MAX_RESPONSE_MB: 'runaway guard: largest BlueKing response read, in MB (default 4096)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
   DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
   POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
@@ -205,8 +205,9 @@ export function loadConfig(env: Env): Config {
       timeoutMs: r.int('BK_TIMEOUT_MS', 10_000, 100, 600_000),
       apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3', 'v4'] as const, 'v2'),
       v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway'] as const, 'esb'),
-      // V8 strings top out near 512 MB: a bigger response could never be read as text.
-      maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 200, 1, 500) * 1024 * 1024,
+      // v2 responses are read as they arrive and cost about their summary in memory, not their
+      // size, so this only stops a runaway answer. (v3 answers are read as text, but carry no logs.)
+      maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 4096, 1, 65_536) * 1024 * 1024,
       timezoneOffsetMinutes: offset ?? 480,
     },
     databaseUrl,

@@ -52,7 +52,7 @@ describe('loadConfig: defaults', () => {
         timeoutMs: 10_000,
         apiVersion: 'v2',
         v3Transport: 'esb',
-        maxResponseBytes: 200 * 1024 * 1024,
+        maxResponseBytes: 4096 * 1024 * 1024,
         timezoneOffsetMinutes: 480,
       },
       databaseUrl: 'sqlite:./data/joblog.db',
@@ -68,7 +68,7 @@ describe('loadConfig: defaults', () => {
       lang: 'en',
     };
     expect(loadConfig(MINIMAL)).toEqual(expected);
-    expect(loadConfig(MINIMAL).bk.maxResponseBytes).toBe(209_715_200);
+    expect(loadConfig(MINIMAL).bk.maxResponseBytes).toBe(4_294_967_296);
     expect(loadConfig(MINIMAL).watch.maxAgeMs).toBe(604_800_000);
   });
 
@@ -206,7 +206,7 @@ describe('loadConfig: invalid variables', () => {
     ['BK_TIMEOUT_MS=50', { BK_TIMEOUT_MS: '50' }, 'BK_TIMEOUT_MS must be a whole number from 100 to 600000 (got "50"): timeout of one BlueKing call in milliseconds (default 10000)'],
     ['BK_JOB_API_VERSION=v5', { BK_JOB_API_VERSION: 'v5' }, 'BK_JOB_API_VERSION must be one of v2, v3, v4 (got "v5"): v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)'],
     ['BK_V3_TRANSPORT=apigw', { BK_V3_TRANSPORT: 'apigw' }, 'BK_V3_TRANSPORT must be one of esb, gateway (got "apigw"): esb (default) or gateway: how v3 APIs are reached'],
-    ['BK_MAX_RESPONSE_MB=0', { BK_MAX_RESPONSE_MB: '0' }, 'BK_MAX_RESPONSE_MB must be a whole number from 1 to 500 (got "0"): largest BlueKing response accepted, in MB (default 200)'],
+    ['BK_MAX_RESPONSE_MB=0', { BK_MAX_RESPONSE_MB: '0' }, 'BK_MAX_RESPONSE_MB must be a whole number from 1 to 65536 (got "0"): runaway guard: largest BlueKing response read, in MB (default 4096)'],
     ['POLL_CRON=nonsense', { POLL_CRON: 'nonsense' }, 'POLL_CRON is not a valid cron expression (got "nonsense"): node-cron schedule of the watch poller, with seconds (default */30 * * * * *)'],
     ['POLL_CONCURRENCY=0', { POLL_CONCURRENCY: '0' }, 'POLL_CONCURRENCY must be a whole number from 1 to 256 (got "0"): most BlueKing calls in flight while polling (default 8)'],
     ['WATCH_MAX_PER_CHANNEL=many', { WATCH_MAX_PER_CHANNEL: 'many' }, 'WATCH_MAX_PER_CHANNEL must be a whole number from 1 to 10000 (got "many"): most active watches in one channel (default 50)'],

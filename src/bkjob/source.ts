@@ -5,9 +5,9 @@
  */
 import { BkJobError } from './errors';
 import type { BkActor, HostLog, HostLogRef, JobInstance, JobRef } from './model';
-import { type Limiter, createLimiter } from '../util/limit';
-import type { BkTransport } from './transport';
-import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from './v2';
+import type { BkRequest, BkTransport } from './transport';
+import { V2_JOB_INSTANCE_LOG_PATH } from './v2';
+import { v2HostLogReader, v2JobReader } from './v2stream';
 
 export interface JobLogSource {
   /** Steps and host results of a job instance (no log text). */
@@ -18,44 +18,36 @@ export interface JobLogSource {
 
 export interface V2SourceOptions {
   readonly defaultOffsetMinutes: number;
-  /** Most v2 responses downloaded and parsed at once (default 2); see `limit`. Bounds memory to about 3 × BK_MAX_RESPONSE_MB per slot. */
-  readonly maxInFlight?: number;
+  /** Longest host log kept for a log click, in bytes of its JSON text (default 128 MiB); longer logs are cut to their start. */
+  readonly maxHostLogBytes?: number;
 }
 
-export class V2JobLogSource implements JobLogSource {
-  /**
-   * v2 answers carry every host's log, up to BK_MAX_RESPONSE_MB each, and are parsed on the main
-   * thread: unbounded, eight polls and a few clicks on a huge job would multiply memory and stall
-   * every Slack ack.
-   */
-  private readonly limit: Limiter;
+/** Below V8's string limit with room for decoding: a host log is decoded into one string. */
+export const DEFAULT_MAX_HOST_LOG_BYTES = 128 * 1024 * 1024;
 
+/**
+ * v2 has one API for everything: every step with every host's whole log. Responses are read as
+ * they arrive (v2stream.ts) and logs skipped as their bytes pass, so a response costs about its
+ * summary in memory, not its size: no limit on responses in flight is needed.
+ */
+export class V2JobLogSource implements JobLogSource {
   constructor(
     private readonly transport: BkTransport,
     private readonly options: V2SourceOptions,
-  ) {
-    this.limit = createLimiter(options.maxInFlight ?? 2);
+  ) {}
+
+  async getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
+    return this.transport.callStreaming(this.request(actor, ref), v2JobReader(ref, this.options));
   }
 
-  getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance> {
-    return this.limit(async () => parseV2JobInstanceLog((await this.fetch(actor, ref)).data, ref, this.options));
-  }
-
-  getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
+  async getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog> {
     // v2 has no per-host API: the whole job's logs come back and one host's is kept.
-    return this.limit(async () => extractV2HostLog((await this.fetch(actor, ref.job)).data, ref, this.options));
+    return this.transport.callStreaming(this.request(actor, ref.job), v2HostLogReader(ref, this.options.maxHostLogBytes ?? DEFAULT_MAX_HOST_LOG_BYTES, this.options));
   }
 
-  private fetch(actor: BkActor, ref: JobRef) {
+  private request(actor: BkActor, ref: JobRef): BkRequest {
     // v2 takes a business id only (a legacy 8000000+ id is JOB's way of naming a business set).
-    if (ref.scopeType === 'biz_set') {
-      return Promise.reject(new BkJobError(`Business sets (set:${ref.bizId}) need JOB's v3 or v4 API: set BK_JOB_API_VERSION=v3`, { kind: 'unsupported' }));
-    }
-    return this.transport.call({
-      method: 'GET',
-      path: V2_JOB_INSTANCE_LOG_PATH,
-      actor,
-      params: { bk_biz_id: ref.bizId, job_instance_id: ref.jobInstanceId },
-    });
+    if (ref.scopeType === 'biz_set') throw new BkJobError(`Business sets (set:${ref.bizId}) need JOB's v3 or v4 API: set BK_JOB_API_VERSION=v3`, { kind: 'unsupported' });
+    return { method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: ref.bizId, job_instance_id: ref.jobInstanceId } };
   }
 }

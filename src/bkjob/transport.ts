@@ -4,7 +4,8 @@
  * (`result`, `code`, `message`, `data`; for v4 calls JOB's v4 `data`/`error`) and turns every failure into a `BkJobError` whose message
  * is safe to show: axios errors (which carry the URL and the app secret) never escape this file.
  */
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { createRedactor } from '../redact';
 import { BkJobError, parameterInMessage } from './errors';
 import type { BkActor } from './model';
@@ -60,12 +61,44 @@ export class BkTransport {
     this.http = options.http ?? axios.create();
   }
 
-  async call(request: BkRequest): Promise<BkEnvelopeData> {
+  call(request: BkRequest): Promise<BkEnvelopeData> {
+    return this.measured(request, async () => {
+      const response = await this.send<string>(request, 'text');
+      return request.envelope === 'v4' ? parseV4Envelope(response) : parseEnvelope(response);
+    });
+  }
+
+  /**
+   * Like `call`, but hands a 2xx body to a reader chunk by chunk as it arrives, so no response is
+   * ever held whole: the reader checks the envelope itself (see `checkEnvelope`). The timeout
+   * also applies between chunks; bodies over `maxResponseBytes` are cut off as `too_large`.
+   */
+  callStreaming<T>(request: BkRequest, openReader: (headerRequestId: string | undefined) => BodyReader<T>): Promise<T> {
+    return this.measured(request, async () => {
+      const response = await this.send<Readable>(request, 'stream');
+      const headerRequestId = headerValue(response, 'x-bkapi-request-id');
+      if (response.status < 200 || response.status >= 300) {
+        // Error pages are small: read (a bounded prefix of) the body and map it as `call` does.
+        const text = (await readBody(response.data, Math.min(ERROR_BODY_MAX_BYTES, this.options.maxResponseBytes), this.options, false)).toString('utf8');
+        throw httpStatusError(response, parseJsonOrUndefined(text), headerRequestId);
+      }
+      const declared = Number(headerValue(response, 'content-length') ?? Number.NaN);
+      if (declared > this.options.maxResponseBytes) {
+        response.data.destroy();
+        throw tooLarge(this.options);
+      }
+      const reader = openReader(headerRequestId);
+      await pumpBody(response.data, reader, this.options);
+      return reader.finish();
+    });
+  }
+
+  /** Runs one call: every failure becomes a scrubbed BkJobError, and `onCall` hears the outcome. */
+  private async measured<T>(request: BkRequest, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const response = await this.send(request);
-      return request.envelope === 'v4' ? parseV4Envelope(response) : parseEnvelope(response);
+      return await run();
     } catch (err) {
       outcome = err instanceof BkJobError ? err.kind : 'internal';
       throw err instanceof BkJobError ? this.scrub(err, request.actor) : err;
@@ -85,7 +118,7 @@ export class BkTransport {
     return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId: err.requestId, missingPermissions: err.missingPermissions, bkCode: err.bkCode, parameter, username: err.username });
   }
 
-  private async send(request: BkRequest): Promise<AxiosResponse<string>> {
+  private async send<T>(request: BkRequest, responseType: 'text' | 'stream'): Promise<AxiosResponse<T>> {
     const { options } = this;
     const actorParams = actorToParams(request.actor);
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -101,27 +134,110 @@ export class BkTransport {
       if (request.method === 'GET') params = all;
       else body = all;
     }
+    const config: AxiosRequestConfig = {
+      baseURL: options.baseUrl,
+      url: request.path,
+      method: request.method,
+      params,
+      data: body,
+      headers,
+      timeout: options.timeoutMs,
+      // Streamed bodies are counted by consumeBody; axios's own check would wrap the stream in an async generator.
+      maxContentLength: responseType === 'stream' ? -1 : options.maxResponseBytes,
+      maxBodyLength: options.maxResponseBytes,
+      responseType,
+      // Keep the raw text: we parse it ourselves to tell "not JSON" apart from other failures.
+      transformResponse: [(raw: unknown) => raw],
+      validateStatus: () => true,
+      maxRedirects: 0,
+    };
     try {
-      return await this.http.request<string>({
-        baseURL: options.baseUrl,
-        url: request.path,
-        method: request.method,
-        params,
-        data: body,
-        headers,
-        timeout: options.timeoutMs,
-        maxContentLength: options.maxResponseBytes,
-        maxBodyLength: options.maxResponseBytes,
-        responseType: 'text',
-        // Keep the raw text: we parse it ourselves to tell "not JSON" apart from other failures.
-        transformResponse: [(raw: unknown) => raw],
-        validateStatus: () => true,
-        maxRedirects: 0,
-      });
+      return await this.http.request<T>(config);
     } catch (err) {
       throw toTransportError(err, options);
     }
   }
+}
+
+/** A consumer of a streamed 2xx body (see `BkTransport.callStreaming`). */
+export interface BodyReader<T> {
+  /** Takes the next chunk; throws a BkJobError to stop the download. */
+  push(chunk: Buffer): void;
+  /** The body is complete: the result, or the BkJobError the whole body amounts to. */
+  finish(): T;
+}
+
+/** Most of a non-2xx body kept for its error message (HTML error pages, gateway JSON errors). */
+const ERROR_BODY_MAX_BYTES = 1024 * 1024;
+
+function tooLarge(options: TransportOptions): BkJobError {
+  return new BkJobError(`BlueKing JOB's response is larger than the ${Math.round(options.maxResponseBytes / 1048576)} MB limit (BK_MAX_RESPONSE_MB)`, { kind: 'too_large' });
+}
+
+function timedOut(options: TransportOptions): BkJobError {
+  return new BkJobError(`BlueKing JOB did not answer within ${formatSeconds(options.timeoutMs)}`, { kind: 'timeout' });
+}
+
+/**
+ * Feeds a body stream to `onChunk` until it ends. Fails (and destroys the stream, freeing the
+ * socket) on a reader error, more than `maxBytes`, `timeoutMs` without a chunk, or a broken
+ * connection; stream errors are mapped like request errors, so no URL or secret escapes.
+ */
+function consumeBody(stream: Readable, maxBytes: number, options: TransportOptions, onChunk: (chunk: Buffer) => void, onOversize: 'fail' | 'stop'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let bytes = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      stream.off('data', onData);
+      if (err === undefined) resolve();
+      else {
+        stream.destroy();
+        reject(err instanceof Error ? err : new Error("BlueKing response reader failed"));
+      }
+    };
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => settle(timedOut(options)), options.timeoutMs);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      bytes += buffer.length;
+      if (bytes > maxBytes) {
+        if (onOversize === 'stop') {
+          onChunk(buffer.subarray(0, buffer.length - (bytes - maxBytes)));
+          settle();
+          stream.destroy();
+        } else settle(tooLarge(options));
+        return;
+      }
+      arm();
+      try {
+        onChunk(buffer);
+      } catch (err) {
+        settle(err);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => settle());
+    stream.once('error', (err) => settle(toTransportError(err, options)));
+    // A connection closed before the end of the body ('aborted' without an error on some versions).
+    stream.once('close', () => settle(new BkJobError('BlueKing JOB closed the connection before the response was complete', { kind: 'network' })));
+    arm();
+  });
+}
+
+function pumpBody<T>(stream: Readable, reader: BodyReader<T>, options: TransportOptions): Promise<void> {
+  return consumeBody(stream, options.maxResponseBytes, options, (chunk) => reader.push(chunk), 'fail');
+}
+
+async function readBody(stream: Readable, maxBytes: number, options: TransportOptions, failOversize: boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await consumeBody(stream, maxBytes, options, (chunk) => chunks.push(chunk), failOversize ? 'fail' : 'stop');
+  return Buffer.concat(chunks);
 }
 
 function actorToParams(actor: BkActor): Record<string, string> {
@@ -168,20 +284,29 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
   const text = typeof response.data === 'string' ? response.data : '';
   const body = parseJsonOrUndefined(text);
   const headerRequestId = headerValue(response, 'x-bkapi-request-id');
-  if (response.status < 200 || response.status >= 300) {
-    // Gateway errors carry a JSON body and X-Bkapi-Error-* headers; ESB/nginx errors may be HTML.
-    const bkMessage = (isRecord(body) ? stringField(body, 'message') : undefined) ?? decodeHeaderText(headerValue(response, 'x-bkapi-error-message'));
-    const bkCode = isRecord(body) && typeof body.code === 'number' ? body.code : undefined;
-    const detail = bkMessage ? `: ${bkMessage}${bkCode !== undefined ? ` (code ${bkCode})` : ''}` : '';
-    // JOB's own answers (EsbResp) keep their code for the hint, e.g. 1247002 with HTTP 401; the API
-    // gateway's bodies carry a `code_name`, and their 16xxxxx code is only reported in the message.
-    const jobCode = isRecord(body) && !('code_name' in body) ? bkCode : undefined;
-    return failWith(
-      new BkJobError(`BlueKing JOB answered HTTP ${response.status}${detail}`, { kind: 'http', code: response.status, bkMessage, requestId: headerRequestId, bkCode: jobCode, parameter: parameterInMessage(bkMessage) }),
-    );
-  }
+  if (response.status < 200 || response.status >= 300) return failWith(httpStatusError(response, body, headerRequestId));
+  return checkEnvelope(body, headerRequestId);
+}
+
+/** A non-2xx answer: gateway errors carry a JSON body and X-Bkapi-Error-* headers; ESB/nginx errors may be HTML. */
+function httpStatusError(response: AxiosResponse, body: unknown, headerRequestId: string | undefined): BkJobError {
+  const bkMessage = (isRecord(body) ? stringField(body, 'message') : undefined) ?? decodeHeaderText(headerValue(response, 'x-bkapi-error-message'));
+  const bkCode = isRecord(body) && typeof body.code === 'number' ? body.code : undefined;
+  const detail = bkMessage ? `: ${bkMessage}${bkCode !== undefined ? ` (code ${bkCode})` : ''}` : '';
+  // JOB's own answers (EsbResp) keep their code for the hint, e.g. 1247002 with HTTP 401; the API
+  // gateway's and ESB's own codes (16xxxxx, with or without a `code_name`) are only reported in the message.
+  const jobCode = isRecord(body) && !('code_name' in body) && bkCode !== undefined && Math.floor(bkCode / 100_000) !== 16 ? bkCode : undefined;
+  return new BkJobError(`BlueKing JOB answered HTTP ${response.status}${detail}`, { kind: 'http', code: response.status, bkMessage, requestId: headerRequestId, bkCode: jobCode, parameter: parameterInMessage(bkMessage) });
+}
+
+/**
+ * Checks a 2xx answer's parsed envelope and returns its `data`, or throws the matching
+ * BkJobError (`undefined` = the body was not JSON). Shared by `parseEnvelope` and the streaming
+ * readers, which pass a record of the envelope's small fields.
+ */
+export function checkEnvelope(body: unknown, headerRequestId: string | undefined): BkEnvelopeData {
   if (body === undefined) {
-    return failWith(new BkJobError('BlueKing JOB answered with something that is not JSON', { kind: 'bad_response', requestId: headerRequestId }));
+    return failWith(new BkJobError(NOT_JSON_MESSAGE, { kind: 'bad_response', requestId: headerRequestId }));
   }
   if (!isRecord(body) || typeof body.result !== 'boolean') {
     return failWith(new BkJobError('BlueKing JOB answered JSON without the expected `result` field', { kind: 'bad_response', requestId: headerRequestId }));
@@ -203,6 +328,11 @@ export function parseEnvelope(response: AxiosResponse<string>): BkEnvelopeData {
   }
   return { data: body.data, requestId };
 }
+
+/** The envelope fields `checkEnvelope` reads besides `data`: all a streaming reader needs to keep. */
+export const ENVELOPE_FIELDS = ['result', 'code', 'message', 'request_id', 'job_request_id', 'permission'] as const;
+
+export const NOT_JSON_MESSAGE = 'BlueKing JOB answered with something that is not JSON';
 
 /**
  * v4 error codes (`V4ErrorCodeEnum`: semantic names, JOB's numeric code is not sent) mapped to

@@ -1,6 +1,12 @@
 /**
  * BlueKing JOB v2 ESB API: `get_job_instance_log` returns every step with every host's log.
  * Parsing keeps only what the summary needs; logs are read for one host on demand.
+ *
+ * The bot reads these responses as they arrive with the streaming scanner (v2stream.ts), which
+ * validates through the shared pieces here (`readV2GroupHeader`, `parseV2Host`, `assembleV2Step`,
+ * `assembleV2Job`). The tree parsers below (`parseV2JobInstanceLog`, `extractV2HostLog`) take an
+ * already parsed body: they are the reference the scanner is tested against and the buffered path
+ * the benchmark compares with.
  */
 import { BkJobError } from './errors';
 import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost } from './model';
@@ -13,14 +19,32 @@ export interface V2ParseOptions {
   readonly defaultOffsetMinutes: number;
 }
 
-function parseHost(log: Json, at: PathRef, ipStatus: number, tag: string, options: V2ParseOptions): HostResult {
+/** What a `step_results` group says about all of its hosts. */
+export interface V2GroupHeader {
+  readonly ipStatus: number;
+  readonly tag: string;
+}
+
+/**
+ * Validates one `step_results` group's own fields (not its hosts). Shared by the tree parser and
+ * the streaming scanner (v2stream.ts), which hands it a record of the group's small fields.
+ */
+export function readV2GroupHeader(group: Json, at: PathRef): V2GroupHeader {
+  return { ipStatus: readInt(group.ip_status, at, 'ip_status'), tag: readOptionalString(group.tag, at, 'tag') ?? '' };
+}
+
+/**
+ * Validates and normalises one `ip_logs` entry. Reads only the small fields, never `log_content`,
+ * so the streaming scanner can pass a record without the log. Shared by both parsers.
+ */
+export function parseV2Host(log: Json, at: PathRef, group: V2GroupHeader, options: V2ParseOptions): HostResult {
   const totalSeconds = readOptionalNumber(log.total_time, at, 'total_time');
   return {
     // v2 names hosts by address only; a host JOB sent without one is shown as an unknown host.
     ip: readOptionalString(log.ip, at, 'ip') ?? '',
     bkCloudId: readOptionalInt(log.bk_cloud_id, at, 'bk_cloud_id') ?? 0,
-    ipStatus,
-    tag,
+    ipStatus: group.ipStatus,
+    tag: group.tag,
     exitCode: readOptionalInt(log.exit_code, at, 'exit_code'),
     errorCode: readOptionalInt(log.error_code, at, 'error_code'),
     startTime: parseBkTime(log.start_time, at, options.defaultOffsetMinutes, 'start_time'),
@@ -31,23 +55,11 @@ function parseHost(log: Json, at: PathRef, ipStatus: number, tag: string, option
   };
 }
 
-function parseStep(value: unknown, i: number, options: V2ParseOptions, precise: boolean): StepInstance {
-  const path = `data[${i}]`;
-  const step = readRecord(value, path);
-  const hosts: HostResult[] = [];
-  const groups = readOptionalArray(step.step_results, path, 'step_results');
-  for (let g = 0; g < groups.length; g++) {
-    const groupPath = () => `${path}.step_results[${g}]`;
-    const group = readRecord(groups[g], groupPath);
-    const ipStatus = readInt(group.ip_status, groupPath, 'ip_status');
-    const tag = readOptionalString(group.tag, groupPath, 'tag') ?? '';
-    const logs = readOptionalArray(group.ip_logs, groupPath, 'ip_logs');
-    for (let h = 0; h < logs.length; h++) {
-      // The fast pass allocates nothing per host for error paths; the precise pass names them.
-      const at = precise ? () => `${groupPath()}.ip_logs[${h}]` : FAST_PASS;
-      hosts.push(parseHost(readRecord(logs[h], at), at, ipStatus, tag, options));
-    }
-  }
+/**
+ * Builds a step from its small fields (`step_instance_id`, `name`, `status`; `step_results` is
+ * not read) and its already parsed hosts. Shared by both parsers.
+ */
+export function assembleV2Step(step: Json, hosts: HostResult[], path: string): StepInstance {
   // v2 has no step times: a step spans its hosts' times.
   let startTime: number | null = null;
   let endTime: number | null = null;
@@ -72,6 +84,25 @@ function parseStep(value: unknown, i: number, options: V2ParseOptions, precise: 
   };
 }
 
+function parseStep(value: unknown, i: number, options: V2ParseOptions, precise: boolean): StepInstance {
+  const path = `data[${i}]`;
+  const step = readRecord(value, path);
+  const hosts: HostResult[] = [];
+  const groups = readOptionalArray(step.step_results, path, 'step_results');
+  for (let g = 0; g < groups.length; g++) {
+    const groupPath = () => `${path}.step_results[${g}]`;
+    const group = readRecord(groups[g], groupPath);
+    const header = readV2GroupHeader(group, groupPath);
+    const logs = readOptionalArray(group.ip_logs, groupPath, 'ip_logs');
+    for (let h = 0; h < logs.length; h++) {
+      // The fast pass allocates nothing per host for error paths; the precise pass names them.
+      const at = precise ? () => `${groupPath()}.ip_logs[${h}]` : FAST_PASS;
+      hosts.push(parseV2Host(readRecord(logs[h], at), at, header, options));
+    }
+  }
+  return assembleV2Step(step, hosts, path);
+}
+
 /** Stands in for host paths in the fast pass; never shown (a failure re-runs the precise pass). */
 const FAST_PASS = '';
 
@@ -90,20 +121,24 @@ export function parseV2JobInstanceLog(data: unknown, ref: JobRef, options: V2Par
 }
 
 function parseJob(data: unknown, ref: JobRef, options: V2ParseOptions, precise: boolean): JobInstance {
-  const steps = readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, i, options, precise));
+  return assembleV2Job(
+    readArray(data, 'data').map((stepValue, i) => parseStep(stepValue, i, options, precise)),
+    ref,
+  );
+}
+
+/** The job from its steps (v2 has no job-level fields). Shared by both parsers. */
+export function assembleV2Job(steps: StepInstance[], ref: JobRef): JobInstance {
   if (steps.length === 0) {
     throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
   }
-  const started = steps.map((s) => s.startTime).filter((t): t is number => t !== null);
-  const ended = steps.map((s) => s.endTime).filter((t): t is number => t !== null);
-  return {
-    ref,
-    name: null,
-    status: null,
-    startTime: started.length ? Math.min(...started) : null,
-    endTime: ended.length ? Math.max(...ended) : null,
-    steps,
-  };
+  let startTime: number | null = null;
+  let endTime: number | null = null;
+  for (const step of steps) {
+    if (step.startTime !== null && (startTime === null || step.startTime < startTime)) startTime = step.startTime;
+    if (step.endTime !== null && (endTime === null || step.endTime > endTime)) endTime = step.endTime;
+  }
+  return { ref, name: null, status: null, startTime, endTime, steps };
 }
 
 const HTML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
@@ -136,7 +171,7 @@ export function extractV2HostLog(data: unknown, ref: HostLogRef, options: V2Pars
         const host = readRecord(hostValue, path);
         const cloud = readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0;
         if (sameHost({ ip: readOptionalString(host.ip, `${path}.ip`) ?? '', bkCloudId: cloud }, ref)) {
-          const result = parseHost(host, path, readInt(group.ip_status, groupPath, 'ip_status'), readOptionalString(group.tag, groupPath, 'tag') ?? '', options);
+          const result = parseV2Host(host, path, readV2GroupHeader(group, groupPath), options);
           return {
             ref,
             content: decodeHtmlEntities(readOptionalString(host.log_content, `${path}.log_content`) ?? ''),

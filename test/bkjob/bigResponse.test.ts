@@ -1,5 +1,6 @@
 /**
- * BK_MAX_RESPONSE_MB: a v2 `get_job_instance_log` response over the limit is refused as
+ * BK_MAX_RESPONSE_MB (a runaway guard since v2 responses are read as they stream in: the download
+ * is cut off once it passes the limit): a v2 `get_job_instance_log` response over the limit is refused as
  * `too_large` with a message that names the setting and carries no secret, the process (and the
  * in-process fake BlueKing) carries on, and responses up to the limit pass. Checked against nock
  * (a generated 3 MB response, exact byte boundaries) and against the FakeBkJob streaming a big job
