@@ -4,7 +4,7 @@
  * the steps that matter, failing groups and host lists are capped with "and N more".
  */
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { jobConsoleUrl } from '../bkjob/console';
+import { jobConsoleUrl, stepConsoleUrl } from '../bkjob/console';
 import { type JobRef, formatHostAddress, scopeText } from '../bkjob/model';
 import { STEP_STATUS, isHostPending, meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
@@ -32,6 +32,8 @@ export interface RenderOptions {
   readonly watching: boolean | null;
   /** Per-host log buttons under the failing groups (default true). */
   readonly hostButtons?: boolean;
+  /** Link to a step's page in the JOB console, for the failed or waiting step; absent or null: no link. */
+  readonly stepUrl?: (stepInstanceId: number) => string | null;
 }
 
 const STATE_EMOJI: Readonly<Record<JobState, string>> = {
@@ -85,7 +87,7 @@ export function jobTitle(summary: JobSummary, lang: Lang): string {
   return escapeText(messages(lang).jobTitle(summary.name, summary.ref.jobInstanceId));
 }
 
-function stepLine(step: StepSummary, lang: Lang, highlight: boolean): string {
+function stepLine(step: StepSummary, lang: Lang, highlight: boolean, stepUrl?: (stepInstanceId: number) => string | null): string {
   const m = messages(lang);
   const parts = [`${stepEmoji(step.status)} ${highlight ? '*' : ''}${step.position}. ${safeText(step.name || '—', 200)}${highlight ? '*' : ''}`, stepStatusLabel(step.status, lang)];
   if (step.failedHostCount > 0) parts.push(m.hostsFailed(step.failedHostCount, step.hostCount));
@@ -96,6 +98,9 @@ function stepLine(step: StepSummary, lang: Lang, highlight: boolean): string {
   if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
   const waiting = waitKindOf(step);
   if (waiting) parts.push(`_${m.waitNeeds[waiting]}_`);
+  // The step someone has to look at next links to its own page in JOB.
+  const url = highlight || waiting ? stepUrl?.(step.stepInstanceId) : null;
+  if (url) parts.push(`<${url}|${m.openStep}>`);
   return parts.join(' · ');
 }
 
@@ -110,8 +115,8 @@ function omittedBreakdown(steps: readonly StepSummary[], lang: Lang): string {
   return [...counts].map(([status, count]) => `${count} ${stepStatusLabel(status, lang)}`).join(', ');
 }
 
-function stepLines(summary: JobSummary, lang: Lang): string[] {
-  const all = summary.steps.map((step, i) => stepLine(step, lang, i === summary.firstFailingStep));
+function stepLines(summary: JobSummary, lang: Lang, stepUrl?: (stepInstanceId: number) => string | null): string[] {
+  const all = summary.steps.map((step, i) => stepLine(step, lang, i === summary.firstFailingStep, stepUrl));
   if (packLines(all, LIMITS.sectionText).length <= BUDGET.stepSections) return all;
   // Too many steps: keep the notable ones and fold each run of the rest into one line.
   const m = messages(lang);
@@ -206,7 +211,7 @@ export function renderJobSummary(summary: JobSummary, options: RenderOptions): S
   };
   const context: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(contextText(summary, options), LIMITS.sectionText) }] };
   const blocks: KnownBlock[] = [header, context];
-  for (const text of packLines(stepLines(summary, lang), LIMITS.sectionText)) {
+  for (const text of packLines(stepLines(summary, lang, options.stepUrl), LIMITS.sectionText)) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
   }
   const failing = failingSectionTexts(summary, lang);
@@ -233,5 +238,12 @@ export interface RenderSettings {
 
 /** The one builder of render options: the listeners and the watch notifier both come here. */
 export function renderOptionsFor(settings: RenderSettings, ref: JobRef, now: number, watching: boolean | null): RenderOptions {
-  return { lang: settings.lang, offsetMinutes: settings.offsetMinutes, jobUrl: jobConsoleUrl(settings.jobWebUrl, ref), now, watching };
+  return {
+    lang: settings.lang,
+    offsetMinutes: settings.offsetMinutes,
+    jobUrl: jobConsoleUrl(settings.jobWebUrl, ref),
+    stepUrl: (stepInstanceId) => stepConsoleUrl(settings.jobWebUrl, ref, stepInstanceId),
+    now,
+    watching,
+  };
 }

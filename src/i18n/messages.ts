@@ -30,6 +30,8 @@ export interface Messages {
   moreGroups(groups: number, hosts: number): string;
   moreFailingSteps(count: number): string;
   openInJob: string;
+  /** Link text to a step's page in the JOB console. */
+  openStep: string;
   watch: string;
   stopWatching: string;
   fallbackFailedAt(position: number, name: string, failed: number, total: number): string;
@@ -144,6 +146,7 @@ function en(): Messages {
     moreGroups: (g, h) => `… ${n(g, 'more group')} (${n(h, 'host')})`,
     moreFailingSteps: (c) => `… ${n(c, 'more step')} with failing hosts`,
     openInJob: 'Open in JOB',
+    openStep: 'open step in JOB',
     watch: 'Watch this job',
     stopWatching: 'Stop watching',
     fallbackFailedAt: (p, name, f, t) => `step ${p} "${name}": ${f.toLocaleString('en-US')} of ${n(t, 'host')} failed`,
@@ -271,6 +274,7 @@ function zh(): Messages {
     moreGroups: (g, h) => `… 另有 ${g} 组（${h} 台主机）`,
     moreFailingSteps: (c) => `… 另有 ${c} 个步骤有失败主机`,
     openInJob: '在作业平台中查看',
+    openStep: '在作业平台中查看该步骤',
     watch: '关注此作业',
     stopWatching: '取消关注',
     fallbackFailedAt: (p, name, f, t) => `步骤 ${p}「${name}」：${t} 台主机中 ${f} 台失败`,

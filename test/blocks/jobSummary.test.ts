@@ -1,12 +1,19 @@
 import type { KnownBlock } from '@slack/types';
 import { ACTION } from '../../src/blocks/actions';
 import { type RenderOptions, renderJobSummary } from '../../src/blocks/jobSummary';
-import { jobConsoleUrl } from '../../src/bkjob/console';
+import { jobConsoleUrl, stepConsoleUrl } from '../../src/bkjob/console';
 import { LIMITS } from '../../src/blocks/text';
 import { buildJobSummary } from '../../src/summary/build';
 import { FAILED_FIXTURE_MESSAGE, host, hosts, job, step, v2FixtureJob } from '../helpers/jobs';
 
-const OPTIONS: RenderOptions = { lang: 'en', offsetMinutes: 480, jobUrl: 'https://job.example.com/api_execute/2001893471', now: Date.UTC(2024, 5, 11, 4), watching: false };
+const OPTIONS: RenderOptions = {
+  lang: 'en',
+  offsetMinutes: 480,
+  jobUrl: 'https://job.example.com/api_execute/2001893471',
+  stepUrl: (step) => stepConsoleUrl('https://job.example.com', { bizId: 3, jobInstanceId: 2001893471 }, step),
+  now: Date.UTC(2024, 5, 11, 4),
+  watching: false,
+};
 
 /** Every Block Kit limit the bot promises to hold. */
 function expectWithinLimits(blocks: readonly KnownBlock[]): void {
@@ -113,6 +120,14 @@ describe('renderJobSummary', () => {
     const message = renderJobSummary(buildJobSummary(job([step(1, 'n'.repeat(10_000), 2, [])], undefined, 'j'.repeat(10_000))), OPTIONS);
     expectWithinLimits(message.blocks);
     expect(message.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+  });
+});
+
+describe('stepConsoleUrl', () => {
+  it('links the failed or waiting step as JOB does, with any site path prefix kept', () => {
+    expect(stepConsoleUrl('https://paas.example.com/o/bk_job/', { bizId: 3, jobInstanceId: 7 }, 9)).toBe('https://paas.example.com/o/bk_job/api_execute_step/7/9');
+    expect(stepConsoleUrl(null, { bizId: 3, jobInstanceId: 7 }, 9)).toBeNull();
+    expect(stepConsoleUrl('https://job.example.com/biz/{bk_biz_id}/execute/task/{job_instance_id}', { bizId: 3, jobInstanceId: 7 }, 9)).toBeNull();
   });
 });
 

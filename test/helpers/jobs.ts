@@ -88,7 +88,7 @@ export const FAILED_FIXTURE_MESSAGE = {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: ':white_check_mark: 1. Distribute nginx.conf · Success · 8 hosts · 6s\n:x: *2. Reload nginx* · Failed · 3 of 8 hosts failed · 10m\n:white_circle: 3. Health check · Pending',
+        text: ':white_check_mark: 1. Distribute nginx.conf · Success · 8 hosts · 6s\n:x: *2. Reload nginx* · Failed · 3 of 8 hosts failed · 10m · <https://job.example.com/api_execute_step/2001893471/2003771002|open step in JOB>\n:white_circle: 3. Health check · Pending',
       },
     },
     { type: 'divider' },
