@@ -46,6 +46,9 @@ export const ERROR_WORDS: readonly string[] = [
   'couldn’t',
   'unable to',
   'segmentation fault',
+  'aborted',
+  'panic',
+  'not recognized',
 ];
 
 /** Words that end exception class names: `ValueError`, `IOError`, `NullPointerException`. */
@@ -65,13 +68,20 @@ const WORD = new RegExp(`(?<![\\p{L}\\p{N}])(?:${[...ERROR_WORDS].sort(byLengthD
 const CLASS_NAME = new RegExp(`(?<=\\p{L})(?:${CLASS_NAME_SUFFIXES.map(escapeRegExp).join('|')})s?(?![\\p{L}\\p{N}])`, 'gu');
 const WORD_ZH = new RegExp(ERROR_WORDS_ZH.map(escapeRegExp).join('|'), 'u');
 
+/** Just before a word: what may precede "no", "0" or a count (so "v1.2 failed" is not "2 failed"). */
+const BEFORE = String.raw`[\s(,;|[]`;
+/** "no errors", "without error", "zero failures", "0 failed": the word is denied, not reported. */
+const NEGATED_BEFORE = new RegExp(`${BEFORE}(?:no|zero|without|0)\\s+$`, 'iu');
+/** A number just before: with a noun, a count ("3 errors generated", "(2 failures)"). */
+const NUMBER_BEFORE = new RegExp(`${BEFORE}\\d+\\s+$`, 'u');
+/** Nouns among the words; "step 3 failed" reports a failure, "3 failures" counts them. */
+const COUNTED_NOUNS: ReadonlySet<string> = new Set(['error', 'errors', 'failure', 'failures', 'exception', 'exceptions', 'timeout', 'timeouts']);
 /**
- * "0 errors", "no errors", "without errors", "zero failures" just before a word (the 0 or word
- * itself after a space or bracket, so "warnings=0 errors=2" is not "0 errors")…
+ * A number just after: a counter or setting, whatever the number: `failed=1` (Ansible's recap),
+ * `errors=3`, `timeout=30`, `failed: 0` (a colon only when the number ends the item, so
+ * "Error: 3 files missing" is still an error).
  */
-const NEGATED_BEFORE = /[\s(,;](?:0|no|zero|without)\s+$/iu;
-/** …or "errors=0", "failed: 0" (Ansible's recap, rsync and test-runner counters) just after. */
-const ZERO_AFTER = /^\s*[=:]\s*0(?![\p{L}\p{N}.])/u;
+const COUNT_AFTER = /^(?:\s*=\s*\d+(?![\p{L}\p{N}.])|\s*:\s*\d+\s*(?:$|[,;)\]|]))/u;
 
 /** `[2024-05-01 03:00:01][PID:12345]`: the prefix of the lines JOB's script templates print. */
 const JOB_MARKER_PREFIX = String.raw`\[[^[\]]+\]\s*\[PID:\s*\d+\]\s*`;
@@ -84,21 +94,30 @@ const JOB_BOOKKEEPING = new RegExp(`^${JOB_MARKER_PREFIX}job_(?:start|success|fa
 
 /** A command echoed by `set -x` (`+ cp a b`, nested `++ …`): its words are arguments, not outcomes. */
 const XTRACE = /^\++\s/;
-/** A stack frame: Java/JavaScript `\tat pkg.Class.method(File.java:10)` or Java's `... 5 more`. */
-const STACK_FRAME = /^\s+(?:at\s|\.\.\.\s+\d+\s+more\s*$)/;
+/**
+ * Where an error happened, not what: an indented stack frame (Java/JavaScript `\tat pkg.f(F.java:10)`,
+ * Java's `... 5 more`, Python's `  File "x.py", line 3, in fail_over`) or PowerShell's
+ * `    + CategoryInfo : …ItemNotFoundException` / `+ FullyQualifiedErrorId : …` detail lines.
+ */
+const STACK_FRAME = /^\s+(?:at\s|\.\.\.\s+\d+\s+more\s*$|File\s+".*",\s+line\s+\d+|\+\s+(?:CategoryInfo|FullyQualifiedErrorId)\s*:)/;
 
 // Terminal colour and cursor codes (CSI sequences), which would otherwise glue onto words.
 // eslint-disable-next-line no-control-regex
 const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]/g;
 
-function hasUnnegatedMatch(line: string, pattern: RegExp): boolean {
+/**
+ * A match of `pattern` in `line` that reports an error: not denied ("no errors"), not a count or
+ * setting ("errors=3", "3 errors generated"). Counts are statistics; the reason is on another line.
+ */
+function reportsError(line: string, pattern: RegExp, isNoun: (word: string) => boolean): boolean {
   pattern.lastIndex = 0;
   for (let m = pattern.exec(line); m !== null; m = pattern.exec(line)) {
     // Small windows around the match, not the rest of the line: a 1 MB line may have many matches.
     const from = Math.max(0, m.index - 16);
     const before = `${from === 0 ? ' ' : ''}${line.slice(from, m.index)}`;
     const after = line.slice(m.index + m[0].length, m.index + m[0].length + 16);
-    if (!NEGATED_BEFORE.test(before) && !ZERO_AFTER.test(after)) return true;
+    const counted = COUNT_AFTER.test(after) || (NUMBER_BEFORE.test(before) && isNoun(m[0]));
+    if (!counted && !NEGATED_BEFORE.test(before)) return true;
   }
   return false;
 }
@@ -106,7 +125,7 @@ function hasUnnegatedMatch(line: string, pattern: RegExp): boolean {
 /** The line (ANSI codes already stripped, not trimmed) says an error happened. */
 export function isErrorLike(line: string): boolean {
   if (XTRACE.test(line) || STACK_FRAME.test(line)) return false;
-  return WORD_ZH.test(line) || hasUnnegatedMatch(line, WORD) || hasUnnegatedMatch(line, CLASS_NAME);
+  return WORD_ZH.test(line) || reportsError(line, WORD, (word) => COUNTED_NOUNS.has(word.toLowerCase())) || reportsError(line, CLASS_NAME, () => true);
 }
 
 /** The line (trimmed) is one of JOB's `[time][PID:n] job_start`-style markers. */

@@ -129,6 +129,34 @@ describe('pickErrorLine: real failures', () => {
     expect(pickErrorLine(log('连接数据库超时', '完成'))).toBe('连接数据库超时');
   });
 
+  it('clang: the compiler error, not "1 error generated."', () => {
+    const raw = log('main.c:3:10: error: use of undeclared identifier \'x\'', '    return x;', '           ^', '1 error generated.');
+    expect(pickErrorLine(raw)).toBe("main.c:3:10: error: use of undeclared identifier 'x'");
+  });
+
+  it('Ansible: the fatal task, not the recap counters', () => {
+    const raw = log(
+      'TASK [copy config] *************************************************************',
+      'fatal: [web-01]: FAILED! => {"changed": false, "msg": "Destination /etc/app not writable"}',
+      '',
+      'PLAY RECAP *********************************************************************',
+      'web-01                     : ok=2    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0',
+    );
+    expect(pickErrorLine(raw)).toBe('fatal: [web-01]: FAILED! => {"changed": false, "msg": "Destination /etc/app not writable"}');
+  });
+
+  it('PowerShell: the message, not its CategoryInfo detail', () => {
+    const raw = log(
+      "Get-Item : Cannot find path 'C:\\app\\conf' because it does not exist.",
+      'At C:\\deploy.ps1:3 char:1',
+      '+ Get-Item C:\\app\\conf',
+      '+ ~~~~~~~~~~~~~~~~~~~~',
+      "    + CategoryInfo          : ObjectNotFound: (C:\\app\\conf:String) [Get-Item], ItemNotFoundException",
+      '    + FullyQualifiedErrorId : PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand',
+    );
+    expect(pickErrorLine(raw)).toBe("Get-Item : Cannot find path 'C:\\app\\conf' because it does not exist.");
+  });
+
   it('a job_fail marker with a message is the author\'s reason, and is picked', () => {
     const raw = log('[2024-05-01 03:00:01][PID:12345] job_start', 'checking disk', '[2024-05-01 03:00:02][PID:12345] job_fail:[disk /data is 98% full]');
     expect(pickErrorLine(raw)).toBe('[2024-05-01 03:00:02][PID:12345] job_fail:[disk /data is 98% full]');
@@ -181,8 +209,6 @@ describe('isErrorLike: words and boundaries', () => {
   it.each([
     'Error: x',
     'ERROR something',
-    '3 errors',
-    'errors=3',
     'the build errored',
     'fail',
     'Failed to start nginx.service',
@@ -194,7 +220,6 @@ describe('isErrorLike: words and boundaries', () => {
     'bash: foo: command not found',
     'ls: cannot access /x: No such file or directory',
     'TIMEOUT after 30s',
-    'read timeouts: 4',
     'ssh: connect to host web-01 port 22: Connection timed out',
     'Killed',
     "can't open file",
@@ -203,6 +228,12 @@ describe('isErrorLike: words and boundaries', () => {
     "couldn't resolve host",
     'unable to lock /var/lib/dpkg',
     'Segmentation fault (core dumped)',
+    'Aborted (core dumped)',
+    'panic: assignment to entry in nil map',
+    "'deploy' is not recognized as an internal or external command,",
+    'step 3 failed',
+    'Error: 3 files missing',
+    'make: *** [all] Error 2',
     'job_fail:[x]',
     'ERR_FAILED',
     'see /var/log/error.log',
@@ -241,21 +272,33 @@ describe('isErrorLike: words and boundaries', () => {
     ['Java frame', '\tat com.example.ErrorHandler.handleError(ErrorHandler.java:12)'],
     ['JavaScript frame', '    at failHard (/srv/app.js:3:9)'],
     ['Java "... n more"', '\t... 12 more'],
-    ['timeout ten, not zero', 'total: 10 rows'],
+    ['no word at all', 'total: 10 rows'],
+    ['a count before a noun', '3 errors'],
+    ['a count in brackets', 'tests done (2 failures)'],
+    ["clang's count", '1 error generated.'],
+    ['a counter', 'errors=3'],
+    ['a counter with a colon', 'read timeouts: 4'],
+    ['counters only', 'warnings=0 errors=2'],
+    ['a setting', 'timeout=30'],
+    ['Ansible recap with a failure', 'web-01 : ok=2 changed=0 unreachable=0 failed=1 skipped=0'],
+    ['Python frame', '  File "/srv/deploy.py", line 30, in fail_over'],
+    ['PowerShell category', '    + CategoryInfo          : ObjectNotFound: (C:\\x:String) [Get-Item], ItemNotFoundException'],
+    ['PowerShell error id', '    + FullyQualifiedErrorId : PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand'],
   ])('%s → not error-like', (_name, line) => {
     expect(isErrorLike(line)).toBe(false);
   });
 
-  it('a line with a zero count and a real error is error-like', () => {
-    expect(isErrorLike('warnings=0 errors=2')).toBe(true);
-    expect(isErrorLike('0 errors, 1 failure')).toBe(true);
+  it('a line with counts and a real error is error-like', () => {
     expect(isErrorLike('failed=0 error: disk full')).toBe(true);
+    expect(isErrorLike('2 errors; fatal: out of memory')).toBe(true);
+    expect(isErrorLike('0 errors, 1 job failed')).toBe(true);
   });
 
-  it('a non-zero count that starts with 0 is not a zero count', () => {
+  it('numbers that are not counts', () => {
     expect(isErrorLike('errors=0.5%')).toBe(true);
     expect(isErrorLike('errors: 0x1f')).toBe(true);
-    expect(isErrorLike('10 errors')).toBe(true);
+    expect(isErrorLike('release v1.2 failed')).toBe(true);
+    expect(isErrorLike('exit 10 failed')).toBe(true);
   });
 
   it('the exported word lists are what README cites', () => {
