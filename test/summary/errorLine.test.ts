@@ -358,7 +358,7 @@ describe('pickErrorLine: the 150-character cut', () => {
     const line = `Error: ${'abc '.repeat(MB / 4)}`;
     const started = Date.now();
     const picked = pickErrorLine(line);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(picked).toBe(`Error: ${'abc '.repeat(35)}ab…`);
     expect(codePoints(picked!)).toBe(150);
   });
