@@ -212,6 +212,11 @@ describe('loadConfig: invalid variables', () => {
     ['WATCH_MAX_PER_CHANNEL=many', { WATCH_MAX_PER_CHANNEL: 'many' }, 'WATCH_MAX_PER_CHANNEL must be a whole number from 1 to 10000 (got "many"): most active watches in one channel (default 50)'],
     ['WATCH_MAX_AGE=7x', { WATCH_MAX_AGE: '7x' }, 'WATCH_MAX_AGE must be a duration like 7d, 12h or 30m (got "7x"): how long a watch lives, e.g. 7d, 12h, 30m (default 7d)'],
     ['WATCH_MAX_AGE=0d', { WATCH_MAX_AGE: '0d' }, 'WATCH_MAX_AGE must be a duration like 7d, 12h or 30m (got "0d"): how long a watch lives, e.g. 7d, 12h, 30m (default 7d)'],
+    [
+      'WATCH_RESUME_WINDOW=soon',
+      { WATCH_RESUME_WINDOW: 'soon' },
+      'WATCH_RESUME_WINDOW must be a duration like 24h or 90m, or 0 (got "soon"): how long a watch follows a failed, stopped or abnormal job for retries on the same instance, e.g. 24h; 0 ends the watch at once (default 24h)',
+    ],
     ['WATCH_MAX_ERRORS=1001', { WATCH_MAX_ERRORS: '1001' }, 'WATCH_MAX_ERRORS must be a whole number from 1 to 1000 (got "1001"): consecutive poll errors after which a watch pauses (default 10)'],
     ['BK_TIMEZONE_OFFSET=+25:00', { BK_TIMEZONE_OFFSET: '+25:00' }, 'BK_TIMEZONE_OFFSET must look like +08:00 (got "+25:00"): UTC offset of BlueKing times without one, e.g. +08:00 (default)'],
     ['BK_TIMEZONE_OFFSET=8', { BK_TIMEZONE_OFFSET: '8' }, 'BK_TIMEZONE_OFFSET must look like +08:00 (got "8"): UTC offset of BlueKing times without one, e.g. +08:00 (default)'],
