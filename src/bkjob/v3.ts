@@ -6,11 +6,12 @@
  * Unlike v2, times are epoch ms, durations ms, and log text is raw (no HTML escaping).
  */
 import { BK_INTERNAL_ERROR, BkJobError, isBkJobError } from './errors';
-import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress, sameHost, scopeText } from './model';
+import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type JobInstance, type JobRef, formatHostAddress, sameHost, scopeText } from './model';
 import { scopeParams } from './scope';
+import { type StatusDialect, readJobStatusData } from './statusData';
 import type { JobLogSource } from './source';
 import type { BkRequest, BkTransport, QueryValue } from './transport';
-import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readInt, readRecord } from './validate';
+import { type Json, readOptionalArray, readOptionalInt, readOptionalString, readRecord } from './validate';
 import { fetchV4JobInstance } from './v4';
 
 export type V3Via = 'esb' | 'gateway';
@@ -125,66 +126,25 @@ function jobKey(ref: JobRef): string {
 }
 
 
-function parseHost(value: unknown, path: string, retryCount: number): HostResult {
-  const host = readRecord(value, path);
+/** Where a v3 result ran: a host by address and CMDB id. */
+function readV3Host(host: Json, path: string): HostAddress {
   const bkHostId = readOptionalInt(host.bk_host_id, `${path}.bk_host_id`);
   const ipv6 = readOptionalString(host.ipv6, `${path}.ipv6`);
   // IPv6-only hosts come with `ip` null or "" and their bk_host_id (v3 has no ipv6 field): they
   // are named and looked up by that id, never merged with each other.
-  const address: HostAddress = {
+  return {
     ip: readOptionalString(host.ip, `${path}.ip`) ?? '',
     bkCloudId: readOptionalInt(host.bk_cloud_id, `${path}.bk_cloud_id`) ?? 0,
     ...(bkHostId !== null ? { bkHostId } : {}),
     ...(ipv6 ? { ipv6 } : {}),
   };
-  return {
-    ...address,
-    ipStatus: readInt(host.status, `${path}.status`),
-    tag: readOptionalString(host.tag, `${path}.tag`) ?? '',
-    exitCode: readOptionalInt(host.exit_code, `${path}.exit_code`),
-    errorCode: readOptionalInt(host.error_code, `${path}.error_code`),
-    startTime: readOptionalInt(host.start_time, `${path}.start_time`),
-    endTime: readOptionalInt(host.end_time, `${path}.end_time`),
-    totalTimeMs: readOptionalInt(host.total_time, `${path}.total_time`),
-    // v3 reports the retry count per step only; every host result is for the step's latest run.
-    retryCount,
-  };
 }
 
-function parseStep(value: unknown, path: string): StepInstance {
-  const step = readRecord(value, path);
-  const executeCount = readOptionalInt(step.execute_count, `${path}.execute_count`) ?? 0;
-  return {
-    stepInstanceId: readInt(step.step_instance_id, `${path}.step_instance_id`),
-    name: readOptionalString(step.name, `${path}.name`) ?? '',
-    status: readInt(step.status, `${path}.status`),
-    type: readOptionalInt(step.type, `${path}.type`),
-    // Unstarted steps have null times; a running step has a start but no end or total.
-    startTime: readOptionalInt(step.start_time, `${path}.start_time`),
-    endTime: readOptionalInt(step.end_time, `${path}.end_time`),
-    totalTimeMs: readOptionalInt(step.total_time, `${path}.total_time`),
-    executeCount,
-    hosts: readOptionalArray(step.step_ip_result_list, `${path}.step_ip_result_list`).map((host, h) => parseHost(host, `${path}.step_ip_result_list[${h}]`, executeCount)),
-  };
-}
+const V3_STATUS: StatusDialect = { resultList: 'step_ip_result_list', readWhere: readV3Host };
 
 /** Validates and normalises the `data` of a v3 `get_job_instance_status` response (`return_ip_result=true`). */
 export function parseV3JobInstanceStatus(data: unknown, ref: JobRef): JobInstance {
-  const root = readRecord(data, 'data');
-  const job = readRecord(root.job_instance, 'data.job_instance');
-  const steps = readArray(root.step_instance_list, 'data.step_instance_list').map((step, i) => parseStep(step, `data.step_instance_list[${i}]`));
-  // JOB answers 1244007 for a job without steps; an empty list here means a broken response.
-  if (steps.length === 0) {
-    throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
-  }
-  return {
-    ref,
-    name: readOptionalString(job.name, 'data.job_instance.name'),
-    status: readInt(job.status, 'data.job_instance.status'),
-    startTime: readOptionalInt(job.start_time, 'data.job_instance.start_time'),
-    endTime: readOptionalInt(job.end_time, 'data.job_instance.end_time'),
-    steps,
-  };
+  return readJobStatusData(data, ref, V3_STATUS);
 }
 
 /**

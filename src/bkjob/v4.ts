@@ -7,10 +7,11 @@
  * Times are epoch ms, durations ms, as in v3. Host logs still come from v3 `get_job_instance_ip_log`.
  */
 import { BkJobError } from './errors';
-import type { BkActor, ContainerRef, HostAddress, HostResult, JobInstance, JobRef, StepInstance } from './model';
+import type { BkActor, ContainerRef, HostAddress, JobInstance, JobRef } from './model';
 import { scopeParams } from './scope';
+import { type StatusDialect, readJobStatusData } from './statusData';
 import type { BkRequest, BkTransport } from './transport';
-import { readArray, readInt, readOptionalArray, readOptionalInt, readOptionalString, readRecord } from './validate';
+import { readInt, readOptionalInt, readOptionalString, readRecord } from './validate';
 
 interface V4Endpoint {
   readonly method: BkRequest['method'];
@@ -72,54 +73,12 @@ function parseExecuteObject(value: unknown, path: string): HostAddress {
   };
 }
 
-function parseExecuteObjectResult(value: unknown, path: string, retryCount: number): HostResult {
-  const result = readRecord(value, path);
-  return {
-    ...parseExecuteObject(result.execute_object, `${path}.execute_object`),
-    ipStatus: readInt(result.status, `${path}.status`),
-    tag: readOptionalString(result.tag, `${path}.tag`) ?? '',
-    exitCode: readOptionalInt(result.exit_code, `${path}.exit_code`),
-    errorCode: readOptionalInt(result.error_code, `${path}.error_code`),
-    startTime: readOptionalInt(result.start_time, `${path}.start_time`),
-    endTime: readOptionalInt(result.end_time, `${path}.end_time`),
-    totalTimeMs: readOptionalInt(result.total_time, `${path}.total_time`),
-    // Like v3, results are for the step's latest run.
-    retryCount,
-  };
-}
-
-function parseStep(value: unknown, path: string): StepInstance {
-  const step = readRecord(value, path);
-  const executeCount = readOptionalInt(step.execute_count, `${path}.execute_count`) ?? 0;
-  const listPath = `${path}.step_execute_object_result_list`;
-  return {
-    stepInstanceId: readInt(step.step_instance_id, `${path}.step_instance_id`),
-    name: readOptionalString(step.name, `${path}.name`) ?? '',
-    status: readInt(step.status, `${path}.status`),
-    type: readOptionalInt(step.type, `${path}.type`),
-    startTime: readOptionalInt(step.start_time, `${path}.start_time`),
-    endTime: readOptionalInt(step.end_time, `${path}.end_time`),
-    totalTimeMs: readOptionalInt(step.total_time, `${path}.total_time`),
-    executeCount,
-    // Nulls are dropped in v4: a step without results (a confirmation) may have no list at all.
-    hosts: readOptionalArray(step.step_execute_object_result_list, listPath).map((result, i) => parseExecuteObjectResult(result, `${listPath}[${i}]`, executeCount)),
-  };
-}
+const V4_STATUS: StatusDialect = {
+  resultList: 'step_execute_object_result_list',
+  readWhere: (result, path) => parseExecuteObject(result.execute_object, `${path}.execute_object`),
+};
 
 /** Validates and normalises the `data` of a v4 `get_job_instance_status` answer (`return_execute_object_result=true`). */
 export function parseV4JobInstanceStatus(data: unknown, ref: JobRef): JobInstance {
-  const root = readRecord(data, 'data');
-  const job = readRecord(root.job_instance, 'data.job_instance');
-  const steps = readArray(root.step_instance_list, 'data.step_instance_list').map((step, i) => parseStep(step, `data.step_instance_list[${i}]`));
-  if (steps.length === 0) {
-    throw new BkJobError(`BlueKing JOB returned no steps for job ${ref.jobInstanceId}`, { kind: 'bad_response' });
-  }
-  return {
-    ref,
-    name: readOptionalString(job.name, 'data.job_instance.name'),
-    status: readInt(job.status, 'data.job_instance.status'),
-    startTime: readOptionalInt(job.start_time, 'data.job_instance.start_time'),
-    endTime: readOptionalInt(job.end_time, 'data.job_instance.end_time'),
-    steps,
-  };
+  return readJobStatusData(data, ref, V4_STATUS);
 }
