@@ -9,13 +9,13 @@
  * delivers them before anything else. Nothing is lost, and an event key is enqueued only once.
  */
 import { isBkJobError } from '../bkjob/errors';
-import type { BkActor } from '../bkjob/model';
+import type { ActorResolution, UnmappedWhy } from '../bkjob/identity';
 import { type Lang, escapeText, formatDuration, messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
 import type { JobSummary } from '../summary/types';
 import { isRecord } from '../util/json';
-import { mapLimit } from '../util/limit';
+import { forEachPipelined } from '../util/limit';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
 import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch, WatchSnapshot } from './types';
@@ -24,7 +24,11 @@ export interface PollerDeps {
   readonly store: WatchStore;
   readonly jobs: JobService;
   readonly notifier: WatchNotifier;
-  readonly actorFor: (slackUserId: string) => BkActor;
+  /**
+   * Who polls a watch: its stored BlueKing user (`Watch.bkUsername`), else the subscriber's
+   * resolution (fixed mode, older watches). Never another user.
+   */
+  readonly actorFor: (watch: Watch) => Promise<ActorResolution>;
   readonly now: () => number;
   readonly logger: AppLogger;
   readonly metrics?: PollMetrics;
@@ -104,6 +108,19 @@ function asEvent(entry: OutboxEntry): WatchEvent | null {
 
 type PollOutcome = { readonly sent: number; readonly error: boolean };
 
+/** The watch's subscriber has no BlueKing user now (and the watch stored none): the poll fails without asking BlueKing. */
+class UnmappedSubscriberError extends Error {
+  constructor(readonly why: UnmappedWhy) {
+    super(`the subscriber has no BlueKing user (${why})`);
+    this.name = 'UnmappedSubscriberError';
+  }
+
+  /** Slack or bk-user may answer next time; a missing mapping needs a person. */
+  get transient(): boolean {
+    return this.why === 'lookup_failed';
+  }
+}
+
 /**
  * What delivering a watch's pending events came to. `paused` carries the reason when a
  * watch_paused event reached the channel: the watch must then really pause. `attempts` is the
@@ -134,25 +151,25 @@ export class WatchPoller {
   async pollOnce(): Promise<PollReport> {
     const report = { claimed: 0, polled: 0, errors: 0, eventsSent: 0 };
     const cycleStart = this.deps.now();
-    for (;;) {
-      // Claims only watches due at the cycle's start; every poll below moves nextPollAt past it.
+    // Claims only watches due at the cycle's start (every poll moves nextPollAt past it), the next
+    // batch while the current one is still being polled, so no worker waits on the database.
+    const claim = async () => {
       const batch = await this.deps.store.claimDue(cycleStart, this.batchSize, this.options.owner, this.leaseMs);
-      if (batch.length === 0) break;
       report.claimed += batch.length;
-      await mapLimit(batch, this.options.concurrency, async (watch) => {
-        try {
-          const outcome = await this.pollWatch(watch);
-          report.polled++;
-          report.eventsSent += outcome.sent;
-          if (outcome.error) report.errors++;
-        } catch (err) {
-          // A bug or a store failure for one watch must not stop the others; its lease expires and it is retried.
-          report.errors++;
-          this.deps.logger.error({ err, watchId: watch.id }, 'watch poll crashed');
-        }
-      });
-      if (batch.length < this.batchSize) break;
-    }
+      return batch;
+    };
+    await forEachPipelined(claim, this.batchSize, this.options.concurrency, async (watch) => {
+      try {
+        const outcome = await this.pollWatch(watch);
+        report.polled++;
+        report.eventsSent += outcome.sent;
+        if (outcome.error) report.errors++;
+      } catch (err) {
+        // A bug or a store failure for one watch must not stop the others; its lease expires and it is retried.
+        report.errors++;
+        this.deps.logger.error({ err, watchId: watch.id }, 'watch poll crashed');
+      }
+    });
     return report;
   }
 
@@ -180,7 +197,10 @@ export class WatchPoller {
     }
     let summary: JobSummary;
     try {
-      summary = await this.deps.jobs.summarize(this.deps.actorFor(watch.subscriberId), watch.ref);
+      const who = await this.deps.actorFor(watch);
+      // No BlueKing user: counted as a failed poll (the watch pauses after enough), nothing is fetched.
+      if (who.kind === 'unmapped') throw new UnmappedSubscriberError(who.reason.why);
+      summary = await this.deps.jobs.summarize(who.actor, watch.ref);
     } catch (err) {
       await this.pollFailed(watch, err, now, log);
       return { sent: leftover.sent, error: true };
@@ -360,12 +380,13 @@ export class WatchPoller {
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {
     const m = messages(this.options.lang);
     const errors = watch.consecutiveErrors + 1;
-    const description = isBkJobError(err) ? m.bkError(err) : m.pollInternalError;
-    this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : 'internal');
+    const description = isBkJobError(err) ? m.bkError(err) : err instanceof UnmappedSubscriberError ? m.reasonUnmapped : m.pollInternalError;
+    this.deps.metrics?.pollDone('error', isBkJobError(err) ? err.kind : err instanceof UnmappedSubscriberError ? 'unmapped' : 'internal');
     log.warn({ err, consecutiveErrors: errors }, 'poll failed');
     const base: WatchPatch = { consecutiveErrors: errors, lastError: description, lastPolledAt: now, nextPollAt: now + retryDelayMs(errors, this.retryBaseMs, this.retryMaxMs) };
     // Waiting cannot fix a missing permission or a wrong job id: give up sooner on those.
-    const limit = isBkJobError(err) && !err.transient ? Math.min(PERMANENT_ERROR_LIMIT, this.options.maxErrors) : this.options.maxErrors;
+    const permanent = (isBkJobError(err) || err instanceof UnmappedSubscriberError) && !err.transient;
+    const limit = permanent ? Math.min(PERMANENT_ERROR_LIMIT, this.options.maxErrors) : this.options.maxErrors;
     if (errors < limit) {
       await this.deps.store.release(watch.id, this.options.owner, base);
       return;

@@ -1,7 +1,7 @@
 /**
  * The one concurrency limiter: bounded, FIFO, frees its slot on failure.
  */
-import { createLimiter, mapLimit } from '../../src/util/limit';
+import { createLimiter, forEachPipelined, mapLimit } from '../../src/util/limit';
 
 describe('createLimiter', () => {
   it('runs at most its limit of tasks at once, in arrival order, and frees its slot on failure', async () => {
@@ -48,5 +48,39 @@ describe('mapLimit', () => {
     await mapLimit([1, 2], 8, (i) => Promise.resolve(void seen.push(i)));
     await mapLimit([], 8, () => Promise.reject(new Error('never called')));
     expect(seen).toEqual([1, 2]);
+  });
+});
+
+describe('forEachPipelined', () => {
+  it('asks for the next batch while the workers still have work, never exceeds the concurrency, and stops after a short batch', async () => {
+    const batches = [[1, 2, 3, 4], [5, 6, 7, 8], [9]];
+    const log: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const next = () => {
+      const batch = batches.shift() ?? [];
+      log.push(`batch ${batch.join(',')}`);
+      return Promise.resolve(batch);
+    };
+    await forEachPipelined(next, 4, 2, async (item) => {
+      running++;
+      peak = Math.max(peak, running);
+      log.push(`start ${item}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+    });
+    expect(peak).toBe(2);
+    // The second batch is asked for once only 2 items (the concurrency) are left, before they run out.
+    expect(log.indexOf('batch 5,6,7,8')).toBeLessThan(log.indexOf('start 4'));
+    expect(log.filter((line) => line.startsWith('start')).map((line) => Number(line.slice(6)))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(log.filter((line) => line.startsWith('batch'))).toEqual(['batch 1,2,3,4', 'batch 5,6,7,8', 'batch 9']);
+  });
+
+  it('rejects when a batch cannot be had, after the items already taken are done', async () => {
+    const done: number[] = [];
+    let calls = 0;
+    const next = () => (++calls === 1 ? Promise.resolve([1, 2]) : Promise.reject(new Error('database down')));
+    await expect(forEachPipelined(next, 2, 2, (item) => Promise.resolve(void done.push(item)))).rejects.toThrow('database down');
+    expect(done).toEqual([1, 2]);
   });
 });
