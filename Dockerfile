@@ -37,6 +37,9 @@ VOLUME /app/data
 # Slack requests (/slack/events) and /healthz; unused for Slack traffic in Socket Mode.
 EXPOSE 3000
 # The slim image has no curl: ask node itself. /healthz must answer on PORT in both HTTP and Socket Mode.
+# /healthz is liveness only (the process serves): a BlueKing or database outage must not get the
+# container restarted. Readiness (database write round trip, SQLite file still in place, BlueKing
+# reachable) is /readyz: use it for a Kubernetes readinessProbe or a load balancer, not here.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # node runs as PID 1 (exec-form CMD, no shell in between), so `docker stop`'s SIGTERM reaches it

@@ -59,7 +59,7 @@ interface StoreTimes {
   readonly ms: Record<string, number>;
 }
 
-function timedStore(store: WatchStore): { store: WatchStore; take: () => StoreTimes } {
+function timedStore<S extends WatchStore>(store: S): { store: S; take: () => StoreTimes } {
   let calls: Record<string, number> = {};
   let ms: Record<string, number> = {};
   const wrapped = new Proxy(store, {

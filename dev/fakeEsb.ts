@@ -48,7 +48,13 @@ export type FakeFailureKind =
   /** HTTP 200 with `result:false`, code 1240002 (JOB internal error). */
   | 'result_false'
   /** Destroy the connection without answering. */
-  | 'reset';
+  | 'reset'
+  /**
+   * HTTP 200, `result:false` 9900403 echoing the credentials back, as a careless ESB plugin might:
+   * the query string (URL-encoded) in the message, the decoded app secret in `job_request_id`
+   * and the permission action's name, JSON-escaped in its id.
+   */
+  | 'echo_credentials';
 
 /** IAM action JOB reports as missing: business access (checked first) or history view (per job). */
 export type FakePermissionAction = 'access_business' | 'view_history';
@@ -233,7 +239,7 @@ export class FakeBkJob {
 
     const lang = this.language(request);
     const failure = this.takeFailure(request.path);
-    if (failure) return this.fail(failure, lang, res);
+    if (failure) return this.fail(failure, lang, res, request);
 
     const gateway = GATEWAY_PATH.exec(request.path);
     const reply = gateway ? this.handleGateway(gateway[1] ?? '', request, parsedBody, lang) : this.handleEsb(request, parsedBody, lang);
@@ -385,7 +391,7 @@ export class FakeBkJob {
     return failure.kind;
   }
 
-  private fail(kind: FakeFailureKind, lang: FakeLanguage, res: http.ServerResponse): void {
+  private fail(kind: FakeFailureKind, lang: FakeLanguage, res: http.ServerResponse, request: FakeRequest): void {
     switch (kind) {
       case 'http500':
         sendText(res, 500, '<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n', {
@@ -404,6 +410,17 @@ export class FakeBkJob {
       case 'reset':
         res.socket?.destroy();
         return;
+      case 'echo_credentials': {
+        const secret = request.query.get('bk_app_secret') ?? '';
+        sendJson(res, 200, {
+          code: BK_CODES.PERMISSION_DENIED,
+          result: false,
+          job_request_id: `req-${secret}`,
+          message: `denied for ${request.query.toString()}`,
+          permission: { actions: [{ id: `access_business:${JSON.stringify(secret)}`, name: `Access ${secret}` }] },
+        });
+        return;
+      }
     }
   }
 

@@ -71,6 +71,8 @@ export interface FakeSlackUser {
   readonly tzLabel: string;
   readonly tzOffset: number;
   readonly isBot: boolean;
+  /** Profile email (Slack shows it with users:read.email); the default profile has none. */
+  readonly email: string;
 }
 
 export interface FakeSlackOptions {
@@ -489,7 +491,7 @@ export class FakeSlackApi {
       tz: o.tz ?? 'Asia/Shanghai',
       tz_label: o.tzLabel ?? 'China Standard Time',
       tz_offset: o.tzOffset ?? 28_800,
-      profile: { real_name: realName, display_name: name },
+      profile: { real_name: realName, display_name: name, ...(o.email === undefined ? {} : { email: o.email }) },
     };
   }
 

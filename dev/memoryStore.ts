@@ -12,6 +12,7 @@ import { type JobRef, sameJob } from '../src/bkjob/model';
 import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
 import type { JobSummary } from '../src/summary/types';
 import type { CreateWatchResult, WatchStore } from '../src/watch/ports';
+import type { RequestGuard } from '../src/util/requestGuard';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../src/watch/types';
 
 interface WatchRow {
@@ -41,6 +42,8 @@ export class MemoryDatabase {
   migrated = false;
   readonly watches = new Map<string, WatchRow>();
   readonly outbox: OutboxRow[] = [];
+  /** Slack request signature → expiry (epoch ms). */
+  readonly signatures = new Map<string, number>();
   private counter = 0;
 
   /** Ids sort in creation order, so ties in `claimDue` are stable and readable in tests. */
@@ -61,7 +64,7 @@ const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', '
 /** Integer columns: SQLite STRICT tables and PostgreSQL BIGINT refuse NaN, fractions and the like. */
 const INT_FIELDS = ['lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'expiresAt'] as const satisfies readonly (keyof WatchPatch)[];
 
-export class MemoryWatchStore implements WatchStore {
+export class MemoryWatchStore implements WatchStore, RequestGuard {
   private closed = false;
 
   /** @param db shared state; pass the same one to several stores to act as replicas. */
@@ -87,6 +90,7 @@ export class MemoryWatchStore implements WatchStore {
         channelId: input.channelId,
         ref: { bizId: checkInt(input.ref.bizId, 'ref.bizId'), jobInstanceId: checkInt(input.ref.jobInstanceId, 'ref.jobInstanceId') },
         subscriberId: input.subscriberId,
+        bkUsername: input.bkUsername ?? null,
         notifyOn: input.notifyOn,
         status: 'active',
         statusReason: null,
@@ -131,6 +135,15 @@ export class MemoryWatchStore implements WatchStore {
 
   countActiveInChannel(channelId: string): Promise<number> {
     return this.run(() => this.watchList().filter((w) => w.status === 'active' && w.channelId === channelId).length);
+  }
+
+  seenSignature(signature: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.run(() => {
+      for (const [key, expiresAt] of this.db.signatures) if (expiresAt <= now) this.db.signatures.delete(key);
+      if (this.db.signatures.has(signature)) return true;
+      this.db.signatures.set(signature, now + ttlMs);
+      return false;
+    });
   }
 
   countActive(): Promise<number> {

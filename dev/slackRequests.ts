@@ -198,18 +198,27 @@ export interface EventCallbackInput {
   readonly teamId: string;
   /** The inner event, e.g. `{ type: 'app_home_opened', user, channel, tab: 'home' }`. */
   readonly event: Readonly<Record<string, unknown>>;
+  /** Slack's id of the delivery; default a new one per call. */
+  readonly eventId?: string;
 }
 
-/** The JSON body of an Events API `event_callback` (POST with content-type application/json). */
+let eventCounter = 0;
+
+/**
+ * The JSON body of an Events API `event_callback` (POST with content-type application/json).
+ * Without an `eventId` each body gets its own, as from Slack: two events in one second must not
+ * be the same signed bytes (the bot answers a replay without acting on it).
+ */
 export function eventCallbackBody(input: EventCallbackInput): string {
   const now = Math.floor(Date.now() / 1000);
+  eventCounter += 1;
   return JSON.stringify({
     token: FAKE_SLACK_VERIFICATION_TOKEN,
     team_id: input.teamId,
     api_app_id: FAKE_SLACK_APP_ID,
     event: { event_ts: `${now}.000100`, ...input.event },
     type: 'event_callback',
-    event_id: `Ev${now.toString(36).toUpperCase()}`,
+    event_id: input.eventId ?? `Ev${now.toString(36).toUpperCase()}${eventCounter.toString(36).toUpperCase().padStart(4, '0')}`,
     event_time: now,
     authorizations: [{ enterprise_id: null, team_id: input.teamId, user_id: 'U0FAKEBOT', is_bot: true, is_enterprise_install: false }],
     is_ext_shared_channel: false,

@@ -5,14 +5,15 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { App } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import { createTask, type ScheduledTask } from 'node-cron';
-import type { BkActor } from './bkjob/model';
+import { type ActorResolution, actorOfStored } from './bkjob/identity';
 import { type JobLogSource, V2JobLogSource } from './bkjob/source';
 import { BkTransport } from './bkjob/transport';
 import { V3JobLogSource } from './bkjob/v3';
-import { type Config, secretsOf } from './config';
+import { type ActorResolver, UserMapFileError, createActorResolver } from './bkuser';
+import { type Config, ConfigError, secretsOf } from './config';
 import { JobService } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
 import { Metrics } from './metrics';
@@ -20,17 +21,21 @@ import { createRedactor } from './redact';
 import type { ListenerDeps } from './slack/context';
 import { registerListeners } from './slack/listeners';
 import { registerRequestLog } from './slack/requestLog';
+import { guardSlackRequests } from './slack/requestHygiene';
+import { slackEmailLookup } from './slack/userEmail';
 import { SlackWatchNotifier } from './slack/watchNotifier';
 import { WatchCommands } from './slack/watchCommands';
-import { openWatchStore } from './store';
-import type { WatchStore } from './watch/ports';
+import { type BotStore, openWatchStore } from './store';
+import { pickErrorLine } from './summary/errorLine';
+import type { StorageCheck } from './util/requestGuard';
 import { type PollReport, WatchPoller } from './watch/poller';
 import { WatchService } from './watch/service';
+import type { Watch } from './watch/types';
 
 export interface BotOverrides {
   /** Clock for watches (tests move time forward). */
   readonly now?: () => number;
-  readonly store?: WatchStore;
+  readonly store?: BotStore;
   readonly logger?: AppLogger;
   /** Lease owner name of this replica. */
   readonly owner?: string;
@@ -42,11 +47,13 @@ export interface BotOverrides {
   readonly pollBatchSize?: number;
   /** Node process metrics in /metrics (tests running many bots turn them off). */
   readonly defaultMetrics?: boolean;
+  /** Seconds between real /readyz checks (answers in between are cached); default 10. */
+  readonly readinessIntervalSeconds?: number;
 }
 
 export interface Bot {
   readonly app: App;
-  readonly store: WatchStore;
+  readonly store: BotStore;
   readonly poller: WatchPoller;
   readonly logger: AppLogger;
   /** Starts serving (HTTP on config.port, or Socket Mode) and the poll schedule; resolves to the HTTP server in HTTP mode. */
@@ -71,10 +78,72 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
   // v4 answers status questions (containers included); host logs stay on v3's ip_log, which v4 has no twin of here.
   return config.bk.apiVersion !== 'v2'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport, statusApi: config.bk.apiVersion, ...(logger ? { logger } : {}) })
-    : new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes });
+    : // Each failing host keeps only its error line while the v2 response streams past, not its 8 KiB tail.
+      new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes, reduceLogTail: pickErrorLine });
 }
 
 const SLACK_CALL_TIMEOUT_MS = 15_000;
+
+/** BlueKing call outcomes (see BkTransport's onCall) that mean it could not be reached at all. */
+const UNREACHABLE_OUTCOMES = new Set(['network', 'timeout']);
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not ready, in words safe to show anyone (no URLs, no secrets). */
+  readonly problems: readonly string[];
+}
+
+export interface ReadinessDeps {
+  readonly store: BotStore;
+  readonly now: () => number;
+  readonly logger: AppLogger;
+  /** The outcome of the last BlueKing call, or undefined before the first. */
+  readonly lastBkOutcome: () => string | undefined;
+  readonly intervalMs: number;
+}
+
+function hasStorageCheck(store: BotStore): store is BotStore & StorageCheck {
+  return typeof (store as Partial<StorageCheck>).storageProblem === 'function';
+}
+
+/**
+ * Readiness, for /readyz: a write round trip to the store (a throwaway row in the replay table,
+ * pruned like the others) and BlueKing's reachability as the last call found it. The store is
+ * checked at most once per `intervalMs`, later calls get the cached answer, so a probe storm
+ * cannot load the database. Problems are logged once per real check.
+ */
+export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readiness> {
+  let cached: { at: number; problems: readonly string[] } | null = null;
+  let running: Promise<readonly string[]> | null = null;
+  const checkStore = async (): Promise<readonly string[]> => {
+    const problems: string[] = [];
+    const fileProblem = hasStorageCheck(deps.store) ? deps.store.storageProblem() : null;
+    if (fileProblem !== null) {
+      problems.push(fileProblem);
+      deps.logger.error({ problem: fileProblem }, 'database file problem: later writes would be lost; restart the bot');
+    }
+    try {
+      await deps.store.seenSignature(`readyz:${randomUUID()}`, deps.now(), 60_000);
+    } catch (err) {
+      problems.push('the database did not answer a write');
+      deps.logger.error({ err }, 'readiness: database write failed');
+    }
+    return problems;
+  };
+  return async () => {
+    const at = deps.now();
+    if (cached === null || at - cached.at >= deps.intervalMs) {
+      running ??= checkStore().finally(() => {
+        running = null;
+      });
+      cached = { at, problems: await running };
+    }
+    const problems = [...cached.problems];
+    const outcome = deps.lastBkOutcome();
+    if (outcome !== undefined && UNREACHABLE_OUTCOMES.has(outcome)) problems.push(`BlueKing JOB could not be reached on the last call (${outcome})`);
+    return { ready: problems.length === 0, problems };
+  };
+}
 
 /**
  * A lease must outlast one watch's poll: a BlueKing call (v3 host logs make two), the status
@@ -84,15 +153,53 @@ export function leaseFor(config: Config): number {
   return Math.max(5 * 60_000, 4 * config.bk.timeoutMs + 8 * SLACK_CALL_TIMEOUT_MS);
 }
 
+type CustomRoutes = NonNullable<ConstructorParameters<typeof HTTPReceiver>[0]['customRoutes']>;
+
+/** HTTP mode: our own receiver, so its request listener can be wrapped by the replay and shape gate. */
+function guardedReceiver(signingSecret: string, customRoutes: CustomRoutes, deps: { guard: BotStore; now: () => number; logger: AppLogger }): HTTPReceiver {
+  const receiver = new HTTPReceiver({ signingSecret, customRoutes, logger: boltLogger(deps.logger) });
+  receiver.requestListener = guardSlackRequests(receiver.requestListener, { signingSecret, ...deps });
+  return receiver;
+}
+
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, redact: createRedactor(secretsOf(config)) });
   // A dropped idle PostgreSQL connection is replaced by the pool; it is worth a log line, not a crash.
+  // Before the store opens: a bad BK_USER_MAP_FILE stops the start, naming the entry.
+  let resolver: ActorResolver;
+  try {
+    resolver = createActorResolver(config.identity, {
+      fixedActor: config.bk.actor,
+      esbBaseUrl: config.bk.apiBaseUrl,
+      appCode: config.bk.appCode,
+      appSecret: config.bk.appSecret,
+      timeoutMs: config.bk.timeoutMs,
+      // `app` is built below; the look-up only runs once requests arrive.
+      emailOf: (slackUserId) => slackEmailLookup(app.client)(slackUserId),
+      logger,
+      now,
+    });
+  } catch (err) {
+    if (err instanceof UserMapFileError) throw new ConfigError([`BK_USER_MAP_FILE ${err.message}`]);
+    throw err;
+  }
+  if (config.identity.mode === 'fixed') logger.warn('BK_USER_MAPPING=fixed: every Slack user acts as the one configured BlueKing user (BK_USERNAME/BK_TOKEN) and sees what it may see');
   const store = overrides.store ?? (await openWatchStore(config.databaseUrl, { onIdleClientError: (err) => logger.warn({ err }, 'database connection lost while idle') }));
   const metrics = new Metrics({ defaultMetrics: overrides.defaultMetrics ?? true, activeWatches: () => store.countActive() });
-  const jobs = new JobService(createJobSource(config, (api, outcome, seconds) => metrics.bkRequest(api, outcome, seconds), logger), now);
+  let lastBkOutcome: string | undefined;
+  const onBkCall = (api: string, outcome: string, seconds: number): void => {
+    lastBkOutcome = outcome;
+    metrics.bkRequest(api, outcome, seconds);
+  };
+  const jobs = new JobService(createJobSource(config, onBkCall, logger), now, {
+    diagnosisBudgetMs: config.bk.diagnosisBudgetMs,
+    // A group without its error line is not a problem: say why at debug only.
+    onDiagnosisMiss: (ref, reason, err) => logger.debug({ jobInstanceId: ref.job.jobInstanceId, stepInstanceId: ref.stepInstanceId, reason, err }, 'error line left out'),
+  });
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
-  const actorFor = (_slackUserId: string): BkActor => config.bk.actor;
+  // A watch polls as the BlueKing user stored with it; fixed-mode and older watches as their subscriber resolves.
+  const actorForWatch = (watch: Watch): Promise<ActorResolution> => (watch.bkUsername !== null ? Promise.resolve(actorOfStored(watch.bkUsername)) : resolver.resolve(watch.subscriberId));
 
   const clientOptions: WebClientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.endsWith('/') ? config.slack.apiUrl : `${config.slack.apiUrl}/` } : {}),
@@ -106,6 +213,25 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     handler: (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'ok' }));
+    },
+  };
+  // Wall-clock time here and in the gate: `now` is the watches' clock, which tests move at will.
+  const readiness = createReadinessCheck({ store, now: Date.now, logger, lastBkOutcome: () => lastBkOutcome, intervalMs: (overrides.readinessIntervalSeconds ?? 10) * 1000 });
+  // Readiness (take traffic?), unlike /healthz (liveness: is the process serving at all?).
+  const readyz = {
+    path: '/readyz',
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      readiness()
+        .then(({ ready, problems }) => {
+          res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(ready ? { status: 'ready' } : { status: 'not ready', problems }));
+        })
+        .catch((err: unknown) => {
+          logger.error({ err }, 'readiness check failed');
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'not ready', problems: ['the readiness check failed'] }));
+        });
     },
   };
   const metricsRoute = {
@@ -125,11 +251,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         });
     },
   };
+  const customRoutes = [healthz, readyz, metricsRoute];
+  const appToken = config.slack.appToken;
   const app = new App({
     token: config.slack.botToken,
-    signingSecret: config.slack.signingSecret,
-    ...(config.slack.appToken ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } } : {}),
-    customRoutes: [healthz, metricsRoute],
+    ...(appToken
+      ? { signingSecret: config.slack.signingSecret, socketMode: true, appToken, installerOptions: { port: config.port }, customRoutes }
+      : { receiver: guardedReceiver(config.slack.signingSecret, customRoutes, { guard: store, now: Date.now, logger }) }),
     clientOptions,
     logger: boltLogger(logger),
   });
@@ -138,7 +266,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     return Promise.resolve();
   });
 
-  const listenerDeps: ListenerDeps = { jobs, actorFor, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
+  const listenerDeps: ListenerDeps = { jobs, resolveActor: resolver.resolve, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
   const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
   const watches = new WatchCommands(watchService, listenerDeps);
@@ -146,7 +274,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   registerListeners(app, { ...listenerDeps, watches, watchService });
 
   const poller = new WatchPoller(
-    { store, jobs, notifier, actorFor, now, logger: logger.child({ component: 'poller' }), metrics },
+    { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics },
     {
       owner: overrides.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       concurrency: config.watch.pollConcurrency,

@@ -3,6 +3,7 @@
  * typed `Config`. A bad start-up names every missing or invalid variable and what it is for.
  */
 import { validate as validateCron } from 'node-cron';
+import { USER_MAPPING_MODES, type UserMappingMode } from './bkjob/identity';
 import type { BkActor } from './bkjob/model';
 import type { Lang } from './i18n';
 
@@ -30,6 +31,22 @@ export interface Config {
     readonly maxResponseBytes: number;
     /** Offset in minutes for BlueKing times that come without one (v2). */
     readonly timezoneOffsetMinutes: number;
+    /** v3/v4: how long a summary waits for the failing hosts' logs its error lines come from (0: never fetch them). */
+    readonly diagnosisBudgetMs: number;
+  };
+  /** Who each Slack user acts as in BlueKing (BK_USER_MAPPING and friends). */
+  readonly identity: {
+    readonly mode: UserMappingMode;
+    /** email mode: BK_USER_EMAIL_PATTERN (one capture group); null: the email's local part. */
+    readonly emailPattern: RegExp | null;
+    /** bkuser mode: v2 (ESB usermanage, at BK_API_BASE_URL) or v3 (multi-tenant bk-user gateway). */
+    readonly userApi: 'v2' | 'v3';
+    /** bkuser v3: the bk-user API gateway stage URL and the tenant (`X-Bk-Tenant-Id`). */
+    readonly userApiUrl: string | null;
+    readonly tenantId: string | null;
+    /** file mode: BK_USER_MAP_FILE. */
+    readonly mapFile: string | null;
+    readonly cacheTtlMs: number;
   };
   readonly databaseUrl: string;
   readonly watch: {
@@ -71,6 +88,14 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
   BK_V3_TRANSPORT: 'esb (default) or gateway: how v3 APIs are reached',
   BK_MAX_RESPONSE_MB: 'runaway guard: largest BlueKing response read, in MB (default 4096)',
+  BK_DIAGNOSIS_BUDGET_MS: 'v3/v4: how long a summary waits for one log per failing group, for its error line, in milliseconds; 0 turns it off (default 1500)',
+  BK_USER_MAPPING: 'how Slack users become BlueKing users: email (profile email\'s local part), bkuser (email looked up in bk-user), file (BK_USER_MAP_FILE) or fixed (default: everyone acts as BK_USERNAME)',
+  BK_USER_EMAIL_PATTERN: 'email mode: a regular expression with one capture group taking the BlueKing username from the email, e.g. ^([^@]+)@corp\\.example\\.com$ (default: the part before @)',
+  BK_USER_API: 'bkuser mode: v2 (ESB usermanage list_users, default) or v3 (multi-tenant bk-user 3.x)',
+  BK_USER_API_URL: 'bkuser mode with BK_USER_API=v3: the bk-user API gateway stage URL, e.g. https://bkapi.example.com/api/bk-user/prod',
+  BK_TENANT_ID: 'bkuser mode with BK_USER_API=v3: the tenant id sent as X-Bk-Tenant-Id',
+  BK_USER_MAP_FILE: 'file mode: YAML file `users: { U0123ABCD: alice, bob@example.com: bob }` (Slack user id or email → BlueKing username), reloaded when it changes',
+  BK_USER_CACHE_TTL: 'how long a Slack email or bk-user look-up is reused, e.g. 1h, 30m (default 1h)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
   DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
   POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
@@ -180,6 +205,8 @@ export function loadConfig(env: Env): Config {
   const offset = parseOffset(offsetText);
   if (offset === null) r.fail('BK_TIMEZONE_OFFSET', `must look like +08:00 (got "${offsetText}")`);
 
+  const identity = readIdentity(r);
+
   const databaseUrl = r.raw('DATABASE_URL') ?? 'sqlite:./data/joblog.db';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) r.fail('DATABASE_URL', 'must start with sqlite: or postgres://');
 
@@ -209,7 +236,9 @@ export function loadConfig(env: Env): Config {
       // size, so this only stops a runaway answer. (v3 answers are read as text, but carry no logs.)
       maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 4096, 1, 65_536) * 1024 * 1024,
       timezoneOffsetMinutes: offset ?? 480,
+      diagnosisBudgetMs: r.int('BK_DIAGNOSIS_BUDGET_MS', 1500, 0, 10_000),
     },
+    identity,
     databaseUrl,
     watch: {
       pollCron,
@@ -224,6 +253,35 @@ export function loadConfig(env: Env): Config {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** BK_USER_* settings: each is checked only in the mode that uses it, and named when wrong. */
+function readIdentity(r: Reader): Config['identity'] {
+  const mode = r.oneOf('BK_USER_MAPPING', USER_MAPPING_MODES, 'fixed');
+  let emailPattern: RegExp | null = null;
+  const patternText = r.raw('BK_USER_EMAIL_PATTERN');
+  if (patternText !== undefined) {
+    try {
+      emailPattern = new RegExp(patternText, 'i');
+      // One capture group exactly: the username is "the" group, never a guess among several.
+      const groups = new RegExp(`${patternText}|`).exec('')!.length - 1;
+      if (groups !== 1) {
+        r.fail('BK_USER_EMAIL_PATTERN', `must have exactly one capture group (got ${groups})`);
+        emailPattern = null;
+      }
+    } catch {
+      r.fail('BK_USER_EMAIL_PATTERN', `is not a valid regular expression (got "${patternText}")`);
+    }
+  }
+  const userApi = r.oneOf('BK_USER_API', ['v2', 'v3'] as const, 'v2');
+  const v3 = mode === 'bkuser' && userApi === 'v3';
+  const userApiUrl = r.url('BK_USER_API_URL', v3);
+  const tenantId = v3 ? r.required('BK_TENANT_ID') : (r.raw('BK_TENANT_ID') ?? null);
+  const mapFile = mode === 'file' ? r.required('BK_USER_MAP_FILE') : (r.raw('BK_USER_MAP_FILE') ?? null);
+  const ttlText = r.raw('BK_USER_CACHE_TTL') ?? '1h';
+  const cacheTtlMs = parseDuration(ttlText);
+  if (cacheTtlMs === null || cacheTtlMs <= 0) r.fail('BK_USER_CACHE_TTL', `must be a duration like 1h, 30m or 90s (got "${ttlText}")`);
+  return { mode, emailPattern, userApi, userApiUrl, tenantId: tenantId || null, mapFile: mapFile || null, cacheTtlMs: cacheTtlMs ?? 3_600_000 };
 }
 
 /** The secrets a redactor must scrub from anything the bot logs or says. */

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const bot = await createBot(config);
+  // A bad BK_USER_MAP_FILE is found when the bot is built: a settings problem like the others.
+  const bot = await createBot(config).catch((err: unknown) => {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  });
   // Last-resort handlers: log through pino (secrets scrubbed) instead of Node's raw dump.
   process.on('unhandledRejection', (reason) => bot.logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {

@@ -15,17 +15,42 @@ export const REDACTED = '[REDACTED]';
 
 export type Redactor = (text: string) => string;
 
+/** Parts of a secret split at `,` shorter than this are not redacted alone (too likely innocent). */
+const MIN_PART_LENGTH = 6;
+
 /**
- * Builds a redactor that removes the given literal secrets (and their URL-encoded forms),
- * secret-looking query/JSON parameters and anything shaped like a Slack token.
+ * Every form in which a secret leaves the bot, so an echo of any of them is recognised:
+ * as is; encodeURIComponent; URLSearchParams (`+` for spaces, `!'()~` encoded, as axios
+ * serialises query params into its own URLSearchParams); axios's buildURL (`:`, `$`, `,`, `[`, `]`
+ * left as is, `+` for spaces); and JSON-escaped (the gateway's X-Bkapi-Authorization header and
+ * JSON bodies). Percent-encodings are added in upper and lower case.
+ */
+function encodedForms(secret: string): string[] {
+  const uri = encodeURIComponent(secret);
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  const axiosUrl = uri.replace(/%3A/gi, ':').replace(/%24/g, '$').replace(/%2C/gi, ',').replace(/%20/g, '+').replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+  const json = JSON.stringify(secret).slice(1, -1);
+  const forms = [secret, uri, form, axiosUrl, uri.replace(/%20/g, '+'), json];
+  return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()))];
+}
+
+/**
+ * Builds a redactor that removes the given literal secrets (in every encoding above, and the
+ * parts of a secret that BlueKing may split at `,` as if it were a list), secret-looking
+ * query/JSON parameters and anything shaped like a Slack token.
  */
 export function createRedactor(secrets: readonly (string | undefined)[]): Redactor {
   const literals = new Set<string>();
   for (const secret of secrets) {
     // Very short values would redact innocent text; real secrets are long.
     if (!secret || secret.length < 4) continue;
-    literals.add(secret);
-    literals.add(encodeURIComponent(secret));
+    for (const form of encodedForms(secret)) literals.add(form);
+    if (secret.includes(',')) {
+      for (const part of secret.split(',')) {
+        const trimmed = part.trim();
+        if (trimmed.length >= MIN_PART_LENGTH) for (const form of encodedForms(trimmed)) literals.add(form);
+      }
+    }
   }
   const ordered = [...literals].sort((a, b) => b.length - a.length);
   return (text: string): string => {

@@ -14,6 +14,7 @@ const LAYERS: LayerRules = {
   main: ['app', 'config', 'redact'],
   app: '*',
   slack: ['blocks', 'watch', 'jobService', 'i18n', 'summary', 'bkjob', 'logger', 'util'],
+  bkuser: ['bkjob', 'logger', 'util'],
   store: ['watch', 'summary', 'bkjob', 'util'],
   metrics: ['watch'],
   blocks: ['watch', 'summary', 'bkjob', 'i18n', 'util'],

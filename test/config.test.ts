@@ -54,7 +54,9 @@ describe('loadConfig: defaults', () => {
         v3Transport: 'esb',
         maxResponseBytes: 4096 * 1024 * 1024,
         timezoneOffsetMinutes: 480,
+        diagnosisBudgetMs: 1500,
       },
+      identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
       databaseUrl: 'sqlite:./data/joblog.db',
       watch: {
         pollCron: '*/30 * * * * *',
@@ -117,7 +119,9 @@ describe('loadConfig: defaults', () => {
         v3Transport: 'gateway',
         maxResponseBytes: 50 * 1024 * 1024,
         timezoneOffsetMinutes: -330,
+        diagnosisBudgetMs: 1500,
       },
+      identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
       databaseUrl: 'postgres://joblog:pw@db:5432/joblog',
       watch: { pollCron: '*/10 * * * * *', pollConcurrency: 4, maxPerChannel: 5, maxAgeMs: 12 * 3_600_000, maxErrors: 3, resumeWindowMs: 90 * 60_000 },
       logLevel: 'debug',
@@ -247,6 +251,42 @@ describe('loadConfig: invalid variables', () => {
       'PORT must be a whole number from 0 to 65535 (got "abc"): HTTP port for Slack requests and /healthz (default 3000)',
       "BOT_LANG must be one of en, zh-CN (got \"fr\"): en (default) or zh-CN: language of the bot's messages",
     ]);
+  });
+});
+
+describe('loadConfig: BK_USER_MAPPING', () => {
+  const problemsOf = (overrides: Record<string, string | undefined>) => configError(env(overrides)).problems.map((p) => p.slice(0, p.indexOf(':')));
+
+  it('reads each mode with what it needs', () => {
+    expect(loadConfig(env({ BK_USER_MAPPING: 'email', BK_USER_EMAIL_PATTERN: '^([^@]+)@corp\\.com$', BK_USER_CACHE_TTL: '30m' })).identity).toEqual({
+      mode: 'email',
+      emailPattern: /^([^@]+)@corp\.com$/i,
+      userApi: 'v2',
+      userApiUrl: null,
+      tenantId: null,
+      mapFile: null,
+      cacheTtlMs: 30 * 60_000,
+    });
+    expect(loadConfig(env({ BK_USER_MAPPING: 'bkuser', BK_USER_API: 'v3', BK_USER_API_URL: 'https://bkapi.example.com/api/bk-user/prod', BK_TENANT_ID: 'default' })).identity).toMatchObject({
+      mode: 'bkuser',
+      userApi: 'v3',
+      userApiUrl: 'https://bkapi.example.com/api/bk-user/prod',
+      tenantId: 'default',
+    });
+    expect(loadConfig(env({ BK_USER_MAPPING: 'file', BK_USER_MAP_FILE: '/etc/joblog/users.yml' })).identity).toMatchObject({ mode: 'file', mapFile: '/etc/joblog/users.yml' });
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['an unknown mode', { BK_USER_MAPPING: 'ldap' }, ['BK_USER_MAPPING must be one of email, bkuser, file, fixed (got "ldap")']],
+    ['file mode without a file', { BK_USER_MAPPING: 'file' }, ['BK_USER_MAP_FILE is not set']],
+    ['bkuser v3 without its gateway and tenant', { BK_USER_MAPPING: 'bkuser', BK_USER_API: 'v3' }, ['BK_USER_API_URL is not set', 'BK_TENANT_ID is not set']],
+    ['an unknown bk-user API', { BK_USER_MAPPING: 'bkuser', BK_USER_API: 'v4' }, ['BK_USER_API must be one of v2, v3 (got "v4")']],
+    ['a broken pattern', { BK_USER_MAPPING: 'email', BK_USER_EMAIL_PATTERN: '([a-z' }, ['BK_USER_EMAIL_PATTERN is not a valid regular expression (got "([a-z")']],
+    ['a pattern without a group', { BK_USER_MAPPING: 'email', BK_USER_EMAIL_PATTERN: '^[a-z]+@corp' }, ['BK_USER_EMAIL_PATTERN must have exactly one capture group (got 0)']],
+    ['a pattern with two groups', { BK_USER_MAPPING: 'email', BK_USER_EMAIL_PATTERN: '^(a)(b)' }, ['BK_USER_EMAIL_PATTERN must have exactly one capture group (got 2)']],
+    ['a bad TTL', { BK_USER_CACHE_TTL: 'forever' }, ['BK_USER_CACHE_TTL must be a duration like 1h, 30m or 90s (got "forever")']],
+  ])('names the problem with %s', (_label, overrides, problems) => {
+    expect(problemsOf(overrides)).toEqual(problems);
   });
 });
 

@@ -17,6 +17,7 @@ interface Manifest {
   display_information: { name: string; background_color?: string };
   features: {
     slash_commands: { command: string; description: string; usage_hint?: string; url?: string }[];
+    unfurl_domains?: string[];
   };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
@@ -72,7 +73,15 @@ describe('manifest.yml', () => {
   it('enables interactivity and asks for the scopes the bot uses', () => {
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write']));
+    // Per-user BlueKing identity (BK_USER_MAPPING) reads the clicking user's profile email.
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['users:read', 'users:read.email']));
     expect(manifest.settings.event_subscriptions.bot_events).toContain('app_home_opened');
+  });
+
+  it('unfurls JOB links: link_shared, links:read/links:write and an unfurl domain', () => {
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['links:read', 'links:write']));
+    expect(manifest.settings.event_subscriptions.bot_events).toContain('link_shared');
+    expect(manifest.features.unfurl_domains).toEqual(['job.example.com']);
   });
 
   it('points every request URL at the one Bolt endpoint', () => {

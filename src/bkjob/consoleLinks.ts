@@ -1,6 +1,6 @@
 /**
- * Pure: links to the BlueKing JOB web console, both ways: reading a job (and step) out of a
- * console URL someone pasted in Slack, and building the console URL of a job or step.
+ * Pure: reading a job (and step) out of a JOB web console URL someone pasted in Slack. The
+ * builders of console URLs are in console.ts; this file only parses.
  *
  * The console's routes (bk-job frontend, history mode), under its base URL:
  * - `biz/<bizId>/execute/task/<jobInstanceId>`: a job's execution detail;
@@ -54,7 +54,7 @@ function pathSegments(url: URL): string[] {
 /**
  * The path segments every console link starts with. A BK_JOB_WEB_URL that is a link
  * template (`…/biz/{bk_biz_id}/execute/task/{job_instance_id}`, which `jobConsoleUrl` in
- * blocks/jobSummary also accepts) contributes only its path before the route: before the first
+ * bkjob/console.ts also accepts) contributes only its path before the route: before the first
  * placeholder, and before a `biz`/`biz_set`/`api_execute…` segment ahead of it.
  */
 function consolePrefix(base: URL): string[] {
@@ -111,19 +111,4 @@ export function parseJobConsoleLink(link: string, jobWebUrl: string | URL): JobC
   const jobInstanceId = parseId(instance);
   if (jobInstanceId === null) return null;
   return { scope: { type: scoped ? first : 'biz', id: scopeId }, jobInstanceId, stepInstanceId: stepFromQuery };
-}
-
-/** `base` and `path` joined by exactly one "/". */
-function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, '')}/${path}`;
-}
-
-/** The console page of a job: `{base}/api_execute/{jobInstanceId}` (JOB redirects to the right business). */
-export function jobConsoleUrl(base: string, jobInstanceId: number): string {
-  return joinUrl(base, `api_execute/${jobInstanceId}`);
-}
-
-/** The console page of one step of a job: `{base}/api_execute_step/{jobInstanceId}/{stepInstanceId}`. */
-export function stepConsoleUrl(base: string, jobInstanceId: number, stepInstanceId: number): string {
-  return joinUrl(base, `api_execute_step/${jobInstanceId}/${stepInstanceId}`);
 }

@@ -70,6 +70,29 @@ export interface HostResult extends HostAddress {
   readonly endTime: number | null;
   readonly totalTimeMs: number | null;
   readonly retryCount: number;
+  /**
+   * The end of the host's log (at most `LOG_TAIL_BYTES`, whole lines, decoded), for failing
+   * hosts only and only where the source saw it: v2 keeps it as the log streams past (the app
+   * has it reduced to its error line there, `reduceLogTail`), JobService adds it from one fetched
+   * v3 log per failing group. The summary picks the error line from it and drops it
+   * (`addressOf`), so whole logs are never kept.
+   */
+  readonly logTail?: string;
+}
+
+/** How much of a failing host's log is kept for its error line: 8 KiB of its end. */
+export const LOG_TAIL_BYTES = 8 * 1024;
+
+/**
+ * The last `maxChars` characters of `text` from a line start (the cut line is dropped, unless the
+ * text is one huge line, whose end is kept). For logs already in memory (v3); v2 keeps bytes.
+ */
+export function logTailOf(text: string, maxChars: number = LOG_TAIL_BYTES): string {
+  if (text.length <= maxChars) return text;
+  let tail = text.slice(text.length - maxChars);
+  if (/^[\uDC00-\uDFFF]/.test(tail)) tail = tail.slice(1);
+  const newline = tail.indexOf('\n');
+  return newline === -1 || newline === tail.length - 1 ? tail : tail.slice(newline + 1);
 }
 
 export interface StepInstance {

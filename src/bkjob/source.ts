@@ -6,7 +6,7 @@
 import { BkJobError } from './errors';
 import type { BkActor, HostLog, HostLogRef, JobInstance, JobRef } from './model';
 import type { BkRequest, BkTransport } from './transport';
-import { V2_JOB_INSTANCE_LOG_PATH } from './v2';
+import { V2_JOB_INSTANCE_LOG_PATH, type V2ParseOptions } from './v2';
 import { v2HostLogReader, v2JobReader } from './v2stream';
 
 export interface JobLogSource {
@@ -14,10 +14,11 @@ export interface JobLogSource {
   getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance>;
   /** One host's full log for one step, decoded to plain text. */
   getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog>;
+  /** `getJobInstance` fills in failing hosts' `logTail` itself (v2 sees every log); else JobService fetches them. */
+  readonly keepsLogTails?: boolean;
 }
 
-export interface V2SourceOptions {
-  readonly defaultOffsetMinutes: number;
+export interface V2SourceOptions extends V2ParseOptions {
   /** Longest host log kept for a log click, in bytes of its JSON text (default 128 MiB); longer logs are cut to their start. */
   readonly maxHostLogBytes?: number;
 }
@@ -31,6 +32,8 @@ export const DEFAULT_MAX_HOST_LOG_BYTES = 128 * 1024 * 1024;
  * summary in memory, not its size: no limit on responses in flight is needed.
  */
 export class V2JobLogSource implements JobLogSource {
+  readonly keepsLogTails = true;
+
   constructor(
     private readonly transport: BkTransport,
     private readonly options: V2SourceOptions,

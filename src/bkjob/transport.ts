@@ -108,14 +108,24 @@ export class BkTransport {
     }
   }
 
-  /** BlueKing's own words go to Slack: make sure they never echo the credentials we sent. */
+  /**
+   * BlueKing's own words go to Slack and the logs: make sure they never echo the credentials we
+   * sent. Every text field is scrubbed, the request ids (`job_request_id`, X-Bkapi-Request-Id)
+   * and the permission actions included: BlueKing can echo anything back in any of them.
+   */
   private scrub(err: BkJobError, actor: BkActor): BkJobError {
     const redact = createRedactor([this.options.credentials.appSecret, actor.kind === 'token' ? actor.token : undefined]);
+    const optional = (text: string | undefined): string | undefined => (text === undefined ? undefined : redact(text));
     const message = redact(err.message);
-    const bkMessage = err.bkMessage === undefined ? undefined : redact(err.bkMessage);
-    if (message === err.message && bkMessage === err.bkMessage) return err;
-    const parameter = err.parameter === undefined ? undefined : redact(err.parameter);
-    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId: err.requestId, missingPermissions: err.missingPermissions, bkCode: err.bkCode, parameter, username: err.username });
+    const bkMessage = optional(err.bkMessage);
+    const requestId = optional(err.requestId);
+    const parameter = optional(err.parameter);
+    const username = optional(err.username);
+    const missingPermissions = err.missingPermissions.map(redact);
+    const unchanged =
+      message === err.message && bkMessage === err.bkMessage && requestId === err.requestId && parameter === err.parameter && username === err.username && missingPermissions.every((p, i) => p === err.missingPermissions[i]);
+    if (unchanged) return err;
+    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId, missingPermissions, bkCode: err.bkCode, parameter, username });
   }
 
   private async send<T>(request: BkRequest, responseType: 'text' | 'stream'): Promise<AxiosResponse<T>> {
@@ -380,14 +390,20 @@ function failWith(error: BkJobError): never {
   throw error;
 }
 
-/** X-Bkapi-Error-Message may arrive percent-encoded (headers cannot carry every message as is). */
-function decodeHeaderText(value: string | undefined): string | undefined {
+/**
+ * X-Bkapi-Error-Message may arrive percent-encoded (headers cannot carry every message as is).
+ * Each run of %XX is decoded on its own, so a stray `%` (a "100%" in the message) or a broken
+ * sequence leaves the rest decoded instead of the whole message shown encoded.
+ */
+export function decodeHeaderText(value: string | undefined): string | undefined {
   if (value === undefined || !/%[0-9A-Fa-f]{2}/.test(value)) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 function headerValue(response: AxiosResponse, name: string): string | undefined {

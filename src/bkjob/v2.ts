@@ -17,6 +17,12 @@ export const V2_JOB_INSTANCE_LOG_PATH = '/api/c/compapi/v2/job/get_job_instance_
 export interface V2ParseOptions {
   /** Offset (minutes east of UTC) for times that arrive without one. */
   readonly defaultOffsetMinutes: number;
+  /**
+   * The streaming reader: what of a failing host's decoded log tail (≤ 8 KiB) is kept as its
+   * `logTail`. The app passes the error-line picker, so each failing host costs its line (≤ 150
+   * characters) rather than 8 KiB; null keeps nothing (an empty tail). Absent: the whole tail.
+   */
+  readonly reduceLogTail?: (tail: string) => string | null;
 }
 
 /** What a `step_results` group says about all of its hosts. */

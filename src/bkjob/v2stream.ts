@@ -16,7 +16,8 @@
  * JSON"), then the envelope (`result` missing or false), then the first shape error in `data`.
  */
 import { BkJobError } from './errors';
-import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, type StepInstance, formatHostAddress } from './model';
+import { type HostLog, type HostLogRef, type HostResult, type JobInstance, type JobRef, LOG_TAIL_BYTES, type StepInstance, formatHostAddress } from './model';
+import { isHostFailure } from './status';
 import { type BodyReader, ENVELOPE_FIELDS, NOT_JSON_MESSAGE, checkEnvelope } from './transport';
 import { type V2GroupHeader, type V2ParseOptions, assembleV2Job, assembleV2Step, decodeHtmlEntities, parseV2Host, readV2GroupHeader } from './v2';
 import { type Json, readArray, readOptionalArray, readOptionalInt, readOptionalString, readRecord } from './validate';
@@ -173,6 +174,8 @@ interface CapturedLog {
   readonly pieces: Buffer[];
   bytes: number;
   truncated: boolean;
+  /** Keep the last `LOG_TAIL_BYTES` rather than the first bytes (a failing host's tail, for its error line). */
+  readonly tail?: boolean;
 }
 
 interface HostLogMatch {
@@ -816,11 +819,18 @@ export class V2JobLogScanner {
     const record = this.host;
     if (typeof record.ip === 'string') record.ip = this.intern(record.ip);
     if (this.options.hostLog) this.considerHost(record, this.stepHostCount);
+    const captured = this.hostCapture?.tail ? this.hostCapture : null;
+    if (captured) this.hostCapture = null;
     this.stepHostCount++;
     if (this.header) {
       this.hostPathIndex = this.hostIndex;
       try {
-        this.stepHosts.push(parseV2Host(record, this.hostAt, this.header, this.options));
+        const host = parseV2Host(record, this.hostAt, this.header, this.options);
+        // Only a log_content that was a string was captured (null or others are not a log).
+        const tail = captured && record.log_content === '' ? decodeLogTail(captured) : undefined;
+        const reduce = this.options.reduceLogTail;
+        const logTail = tail === undefined || !reduce ? tail : (reduce(tail) ?? '');
+        this.stepHosts.push(logTail === undefined ? host : { ...host, logTail });
       } catch (err) {
         this.guard(() => {
           throw err;
@@ -978,12 +988,23 @@ export class V2JobLogScanner {
 
   /** Whether a host in this step could be the one asked for (then its log may be kept). */
   private mayCapture(): boolean {
-    return this.options.hostLog !== undefined && this.match === null && this.tentative === null && (!this.stepIdKnown || this.stepMatches);
+    if (this.options.hostLog === undefined) return this.tailsWanted();
+    return this.match === null && this.tentative === null && (!this.stepIdKnown || this.stepMatches);
+  }
+
+  /**
+   * A summary keeps the tail of each failing host's log: hosts of a group whose status came
+   * before its hosts (the usual order) and says it failed. Hosts of other groups are still
+   * skipped unlooked-at (a group whose status comes after its hosts gets no tails).
+   */
+  private tailsWanted(): boolean {
+    return this.options.hostLog === undefined && this.header !== null && isHostFailure(this.header.ipStatus);
   }
 
   /** A log worth keeping: the step may be the one asked for and no host matched yet in it. */
   private captureFor(): CapturedLog | null {
-    if (!this.options.hostLog || this.match || this.tentative) return null;
+    if (!this.options.hostLog) return this.tailsWanted() ? { pieces: [], bytes: 0, truncated: false, tail: true } : null;
+    if (this.match || this.tentative) return null;
     if (this.stepIdKnown && !this.stepMatches) return null;
     if (this.host.ip !== undefined && this.host.ip !== this.options.hostLog.ref.ip) return null;
     // ip may come after log_content: keep the log until the host's end says whose it is.
@@ -992,6 +1013,7 @@ export class V2JobLogScanner {
 
   private captureBytes(buf: Buffer, from: number, to: number): void {
     const log = this.capture;
+    if (log?.tail) return keepTail(log, buf, from, to);
     if (!log || log.truncated) return;
     const limit = (this.options.hostLog?.maxBytes ?? 0) + CAPTURE_SLACK;
     const take = Math.min(to - from, limit - log.bytes);
@@ -1069,6 +1091,65 @@ function setHostField(host: HostRecord, key: number, value: unknown): void {
     default:
       break;
   }
+}
+
+/**
+ * Keeps the last `LOG_TAIL_BYTES` of a log's JSON text as it passes: only the end of each piece
+ * is copied, and older pieces are dropped once the newer ones cover the tail, so a failing host
+ * costs at most about twice the tail while its log passes, whatever its size.
+ */
+function keepTail(log: CapturedLog, buf: Buffer, from: number, to: number): void {
+  const start = Math.max(from, to - LOG_TAIL_BYTES);
+  if (start > from) log.truncated = true;
+  if (to > start) {
+    log.pieces.push(Buffer.from(buf.subarray(start, to)));
+    log.bytes += to - start;
+  }
+  while (log.pieces.length > 1 && log.bytes - (log.pieces[0]?.length ?? 0) >= LOG_TAIL_BYTES) {
+    log.bytes -= log.pieces.shift()?.length ?? 0;
+    log.truncated = true;
+  }
+  // Tiny chunks would make many tiny pieces: join them now and then.
+  if (log.pieces.length > 64) {
+    const joined = Buffer.concat(log.pieces);
+    log.pieces.length = 0;
+    log.pieces.push(joined.subarray(Math.max(0, joined.length - LOG_TAIL_BYTES)));
+    log.bytes = log.pieces[0]?.length ?? 0;
+  }
+}
+
+/**
+ * A captured tail as text: JSON-unescaped, HTML entities undone (JOB escapes v2 logs). A tail
+ * cut from a longer log starts after its first whole escaped newline (`\n` not itself escaped),
+ * so it holds whole lines and never starts inside an escape or a UTF-8 character. Undefined when
+ * it does not decode (the bytes of skipped strings are not validated): no line, no error.
+ */
+function decodeLogTail(log: CapturedLog): string | undefined {
+  const raw = log.pieces.length === 1 ? (log.pieces[0] as Buffer) : Buffer.concat(log.pieces);
+  const tail = raw.length > LOG_TAIL_BYTES ? raw.subarray(raw.length - LOG_TAIL_BYTES) : raw;
+  const attempt = (from: number): string | undefined => {
+    try {
+      return decodeHtmlEntities(JSON.parse(`"${tail.toString('utf8', from)}"`) as string);
+    } catch {
+      return undefined;
+    }
+  };
+  if (!log.truncated && tail === raw) return attempt(0);
+  for (let i = tail.indexOf('\\n'), tries = 0; i !== -1 && tries < 32; i = tail.indexOf('\\n', i + 1), tries++) {
+    // A real escape is an odd run of backslashes; a run reaching the tail's start is unknown.
+    let k = i;
+    while (k > 0 && tail[k - 1] === 0x5c) k--;
+    if (k === 0 || ((i - k) & 1) === 1) continue;
+    const text = attempt(i + 2);
+    if (text !== undefined) return text;
+  }
+  // One huge line: the first start that decodes (a whole character, outside an escape).
+  for (let from = 0; from < Math.min(tail.length, 16); from++) {
+    if (((tail[from] ?? 0) & 0xc0) === 0x80) continue;
+    const text = attempt(from);
+    if (text !== undefined) return text;
+  }
+  return undefined;
 }
 
 /** Extra raw bytes captured past the cap, so an escape cut at the cap can still be decoded. */

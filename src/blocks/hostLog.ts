@@ -7,10 +7,11 @@ import { type HostAddress, type HostLog, type JobRef, addressOf, formatHostAddre
 import { meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
+import { hostsForButtons } from '../summary/hostButtons';
 import type { LogTail } from '../summary/logTail';
 import type { JobSummary } from '../summary/types';
 import { ACTION, type ShareTarget, decodeHostLogAction, encodeHostLogRef, encodeJobRef, hostPickerBlockId } from './actions';
-import { LIMITS, escapeText, formatDuration, slackDate, truncate } from './text';
+import { LIMITS, bkMrkdwn, escapeText, formatDuration, slackDate, truncate } from './text';
 
 /** A failing host with what is needed to fetch its log and label it. */
 export interface FailingHost extends HostAddress {
@@ -32,6 +33,21 @@ export function failingHosts(summary: JobSummary): FailingHost[] {
   return ordered.flatMap((step) =>
     step.failingGroups.flatMap((group) => group.hosts.map((h) => ({ ...h, stepInstanceId: step.stepInstanceId, stepPosition: step.position, ipStatus: group.ipStatus, exitCode: group.exitCode }))),
   );
+}
+
+/**
+ * The failing hosts by the rows the summary shows (split by error line when known, then the
+ * groups folded past them), the first failing step first: what the buttons are shared out over.
+ */
+export function failingHostGroups(summary: JobSummary): FailingHost[][] {
+  const steps = summary.steps.filter((s) => s.failedHostCount > 0);
+  const first = summary.firstFailingStep === null ? undefined : summary.steps[summary.firstFailingStep];
+  const ordered = first ? [first, ...steps.filter((s) => s !== first)] : steps;
+  return ordered.flatMap((step) => {
+    const folded = step.errorRows ? step.failingGroups.slice(step.failingGroups.length - step.errorRows.moreGroups) : [];
+    const groups = step.errorRows ? [...step.errorRows.rows, ...folded] : step.failingGroups;
+    return groups.map((group) => group.hosts.map((h) => ({ ...h, stepInstanceId: step.stepInstanceId, stepPosition: step.position, ipStatus: group.ipStatus, exitCode: group.exitCode })));
+  });
 }
 
 function hostLabel(host: FailingHost, lang: Lang, withStep: boolean): string {
@@ -85,7 +101,9 @@ export function renderHostControls(summary: JobSummary, lang: Lang): KnownBlock[
   const listed = all.length <= LIMITS.staticSelectOptions ? named(LIMITS.staticSelectOptions) : null;
   const count = listed ? listed.length : all.length;
   if (count === 0) return [];
-  const withButtons = (listed ?? named(BUTTONS_BEFORE_MENU)).slice(0, count <= MAX_BUTTONS_ALONE ? MAX_BUTTONS_ALONE : BUTTONS_BEFORE_MENU);
+  // Fewer buttons than hosts: the first host of every group (every kind of failure) gets one
+  // before any group gets a second; the menu below still lists every host.
+  const withButtons = count <= MAX_BUTTONS_ALONE ? (listed ?? named(MAX_BUTTONS_ALONE)) : spreadButtons(summary, BUTTONS_BEFORE_MENU);
   const buttons: Button[] = withButtons.map(({ host, value }, i) => ({
     type: 'button',
     action_id: `${ACTION.hostLog}:${i}`,
@@ -101,6 +119,29 @@ export function renderHostControls(summary: JobSummary, lang: Lang): KnownBlock[
     : { type: 'external_select', action_id: ACTION.hostLogSelect, placeholder, min_query_length: 0 };
   blocks.push({ type: 'actions', block_id: hostPickerBlockId(summary.ref), elements: [menu] } satisfies ActionsBlock);
   return blocks;
+}
+
+/** Up to `slots` nameable hosts, shared out over the failing groups round-robin (`hostsForButtons`). */
+function spreadButtons(summary: JobSummary, slots: number): Array<{ host: FailingHost; value: string }> {
+  const groups = failingHostGroups(summary).map((hosts) => ({ hosts }));
+  const picked: Array<{ host: FailingHost; value: string }> = [];
+  const seen = new Set<FailingHost>();
+  const take = (host: FailingHost): void => {
+    if (picked.length === slots || seen.has(host)) return;
+    seen.add(host);
+    const value = controlValue(summary.ref, host);
+    if (value !== null) picked.push({ host, value });
+  };
+  // Spare picks make up for hosts that cannot be named; if still short, the rest in order.
+  for (const host of hostsForButtons(groups, slots * 2)) take(host);
+  for (const group of groups) {
+    if (picked.length === slots) break;
+    for (const host of group.hosts) {
+      if (picked.length === slots) break;
+      take(host);
+    }
+  }
+  return picked;
 }
 
 /** Options for the type-to-search menu: hosts whose address contains the query, at most 100. */
@@ -169,7 +210,8 @@ export function renderHostLog(log: HostLog, tail: LogTail, options: SnippetOptio
   if (tail.shownLines === 0) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.logEmpty }] } satisfies ContextBlock);
   } else {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(preformatted(tail.text), LIMITS.sectionText) } } satisfies SectionBlock);
+    // The log is BlueKing's (see bkMrkdwn for why verbatim).
+    blocks.push({ type: 'section', text: bkMrkdwn(truncate(preformatted(tail.text), LIMITS.sectionText)) } satisfies SectionBlock);
     const showing = `${m.logShowing(tail.shownLines, tail.totalLines, tail.truncatedLine)} · ${kilobytes(tail.totalChars)}`;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: showing }] } satisfies ContextBlock);
   }

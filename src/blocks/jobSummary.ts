@@ -9,11 +9,12 @@ import { type JobRef, formatHostAddress, scopeText } from '../bkjob/model';
 import { STEP_STATUS, isHostPending, meaningfulExitCode } from '../bkjob/status';
 import { type Lang, hostStatusLabel, stepStatusLabel } from '../i18n';
 import { messages } from '../i18n';
+import { cutToCodePoints, ERROR_LINE_MAX_CHARS } from '../summary/errorLine';
 import { waitKindOf } from '../summary/state';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import { ACTION, encodeJobRef } from './actions';
 import { renderHostControls } from './hostLog';
-import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
+import { LIMITS, bkMrkdwn, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
 
 export interface SlackMessage {
   readonly text: string;
@@ -143,6 +144,36 @@ function stepLines(summary: JobSummary, lang: Lang, stepUrl?: (stepInstanceId: n
   return kept === lines.length ? lines : [...lines.slice(0, kept), `_${m.moreSteps(lines.length - kept, '')}_`];
 }
 
+/**
+ * A failing group's error line as its row shows it, under the row: BlueKing's text escaped, in
+ * code style, at most 150 characters; "other hosts differ" when the row's known lines differ.
+ * Empty when the row has no line. Shared by the summary, the watch ping and the unfurl.
+ */
+export function errorLineText(errorLine: string | null | undefined, othersDiffer: boolean | undefined, lang: Lang): string {
+  if (!errorLine) return '';
+  const differ = othersDiffer ? ` _(${messages(lang).otherHostsDiffer})_` : '';
+  return `    ↳ ${inlineCode(cutToCodePoints(errorLine, ERROR_LINE_MAX_CHARS))}${differ}`;
+}
+
+/** The rows under a failing step: its error rows when lines are known, else its groups. */
+function failingRowLines(step: StepSummary, lang: Lang): string[] {
+  const m = messages(lang);
+  const lines: string[] = [];
+  if (step.errorRows) {
+    for (const row of step.errorRows.rows) {
+      lines.push(groupLine(row, lang));
+      const why = errorLineText(row.errorLine, row.othersDiffer, lang);
+      if (why) lines.push(why);
+    }
+    if (step.errorRows.moreHosts > 0) lines.push(`_${m.moreHosts(step.errorRows.moreHosts)}_`);
+    return lines;
+  }
+  for (const group of step.failingGroups.slice(0, BUDGET.groupsPerStep)) lines.push(groupLine(group, lang));
+  const hiddenGroups = step.failingGroups.slice(BUDGET.groupsPerStep);
+  if (hiddenGroups.length) lines.push(`_${m.moreGroups(hiddenGroups.length, hiddenGroups.reduce((sum, g) => sum + g.hosts.length, 0))}_`);
+  return lines;
+}
+
 function groupLine(group: FailingGroup, lang: Lang): string {
   const m = messages(lang);
   const label = `${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus})`;
@@ -163,10 +194,7 @@ function failingSectionTexts(summary: JobSummary, lang: Lang): string[] {
   const texts: string[] = [];
   for (const step of steps.slice(0, BUDGET.failingSteps)) {
     const ignored = step.status === STEP_STATUS.IGNORE_ERROR ? ` _(${m.errorsIgnored})_` : '';
-    const lines = [`*${safeText(m.failingHostsIn(step.position, step.name || '—'), 300)}*${ignored}`];
-    for (const group of step.failingGroups.slice(0, BUDGET.groupsPerStep)) lines.push(groupLine(group, lang));
-    const hiddenGroups = step.failingGroups.slice(BUDGET.groupsPerStep);
-    if (hiddenGroups.length) lines.push(`_${m.moreGroups(hiddenGroups.length, hiddenGroups.reduce((sum, g) => sum + g.hosts.length, 0))}_`);
+    const lines = [`*${safeText(m.failingHostsIn(step.position, step.name || '—'), 300)}*${ignored}`, ...failingRowLines(step, lang)];
     texts.push(...packLines(lines, LIMITS.sectionText));
   }
   if (steps.length > BUDGET.failingSteps) texts.push(`_${m.moreFailingSteps(steps.length - BUDGET.failingSteps)}_`);
@@ -212,12 +240,13 @@ export function renderJobSummary(summary: JobSummary, options: RenderOptions): S
   const context: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(contextText(summary, options), LIMITS.sectionText) }] };
   const blocks: KnownBlock[] = [header, context];
   for (const text of packLines(stepLines(summary, lang, options.stepUrl), LIMITS.sectionText)) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
+    // Step names and host details come from BlueKing (see bkMrkdwn for why verbatim).
+    blocks.push({ type: 'section', text: bkMrkdwn(text) } satisfies SectionBlock);
   }
   const failing = failingSectionTexts(summary, lang);
   if (failing.length) {
     blocks.push({ type: 'divider' });
-    for (const text of failing) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock);
+    for (const text of failing) blocks.push({ type: 'section', text: bkMrkdwn(text) } satisfies SectionBlock);
   }
   if (options.hostButtons ?? true) blocks.push(...renderHostControls(summary, lang).slice(0, BUDGET.hostBlocks));
   const buttons: Button[] = [];

@@ -8,17 +8,23 @@ import { type JobRef, scopeText } from '../bkjob/model';
 import type { Lang } from '../i18n';
 import { messages } from '../i18n';
 import type { SlackMessage } from './jobSummary';
-import { LIMITS, escapeText, inlineCode, packLines, safeText, truncate } from './text';
+import { LIMITS, bkMrkdwn, escapeText, inlineCode, packLines, safeText, truncate } from './text';
 
 function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) } };
+}
+
+/** A section quoting BlueKing (see bkMrkdwn for why verbatim). */
+function bkSection(text: string): SectionBlock {
+  return { type: 'section', text: bkMrkdwn(truncate(text, LIMITS.sectionText)) };
 }
 
 export function renderUsage(lang: Lang, problem?: string): SlackMessage {
   const m = messages(lang);
   const blocks: KnownBlock[] = [];
   if (problem) blocks.push(section(m.usageProblem(escapeText(problem))));
-  blocks.push(section(`${m.usageTitle}\n${m.usageLines.map((line) => `• ${line}`).join('\n')}`));
+  // The lines name their arguments `<bk_biz_id>`: raw, Slack would read that as a link or mention.
+  blocks.push(section(`${m.usageTitle}\n${m.usageLines.map((line) => `• ${escapeText(line)}`).join('\n')}`));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.usageFooter }] } satisfies ContextBlock);
   const text = [problem ? m.usageProblem(escapeText(problem)) : m.usageTitle, ...m.usageLines].join('\n');
   return { text: truncate(text, LIMITS.fallbackText), blocks };
@@ -35,8 +41,8 @@ export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMe
   if (hint) lines.push(m.bkErrorHints[hint](err.parameter === undefined ? undefined : inlineCode(err.parameter)));
   if (err.transient) lines.push(m.transientHint);
   if (err.kind === 'too_large') lines.push(m.tooLargeHint);
-  const blocks: KnownBlock[] = packLines(lines, LIMITS.sectionText).map(section);
-  if (err.requestId) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.requestId(safeText(err.requestId, 100)) }] } satisfies ContextBlock);
+  const blocks: KnownBlock[] = packLines(lines, LIMITS.sectionText).map(bkSection);
+  if (err.requestId) blocks.push({ type: 'context', elements: [bkMrkdwn(m.requestId(safeText(err.requestId, 100)))] } satisfies ContextBlock);
   return { text: truncate(lines.slice(0, 2).join(' '), LIMITS.fallbackText), blocks };
 }
 

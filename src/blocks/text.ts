@@ -3,6 +3,7 @@
  * Every string that comes from BlueKing passes through `escapeText` before it reaches Slack.
  */
 import { tz } from '@date-fns/tz';
+import type { MrkdwnElement } from '@slack/types';
 import { format } from 'date-fns';
 import { escapeText } from '../i18n/format';
 
@@ -24,6 +25,17 @@ export const LIMITS = {
 } as const;
 
 export { escapeText, formatDuration } from '../i18n/format';
+
+/**
+ * A mrkdwn text object for text that carries BlueKing's words. `verbatim: true` because Slack
+ * documents that non-verbatim mrkdwn is pre-processed: bare URLs become links and certain
+ * mentions (`@here`, channel and user names) may be parsed automatically. BlueKing text is
+ * escaped (`escapeText`); verbatim keeps Slack from reinterpreting it after that. The bot's own
+ * explicit `<url|text>` links and `<!date^…>` tokens still render.
+ */
+export function bkMrkdwn(text: string): MrkdwnElement {
+  return { type: 'mrkdwn', text, verbatim: true };
+}
 
 /** Inline code must not contain backticks (they would close it early). */
 export function inlineCode(text: string): string {

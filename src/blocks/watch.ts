@@ -11,7 +11,7 @@ import { waitKindOf } from '../summary/state';
 import type { JobSummary } from '../summary/types';
 import type { KeyedEvent, WatchEvent } from '../watch/rules';
 import type { Watch } from '../watch/types';
-import { type RenderOptions, type SlackMessage, renderJobSummary, stateEmoji } from './jobSummary';
+import { type RenderOptions, type SlackMessage, errorLineText, renderJobSummary, stateEmoji } from './jobSummary';
 import { LIMITS, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
 
 const mention = (userId: string) => `<@${userId}>`;
@@ -59,6 +59,8 @@ function eventText(event: WatchEvent, lang: Lang): string {
         const exit = code !== null ? `*${m.exitCode(code)}* · ` : '';
         const rest = group.count - group.hosts.length;
         lines.push(`• ${exit}${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus}) · ${m.hosts(group.count)}: ${group.hosts.map(inlineCode).join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`);
+        const why = errorLineText(group.errorLine, group.othersDiffer, lang);
+        if (why) lines.push(why);
       }
       return lines.join('\n');
     }

@@ -18,10 +18,32 @@ export function formatDuration(ms: number): string {
   return `${seconds}s`;
 }
 
+/** Control characters (NUL and the rest of C0/C1) except tab, newline and carriage return. */
+const CONTROL_CHARS = /[^\P{Cc}\t\n\r]/gu;
+/** Bidi embeddings, overrides, isolates and marks (U+202E and friends): they make a log line read as something else. */
+const BIDI_CONTROLS = /\p{Bidi_Control}/gu;
+/** Half of a surrogate pair with no other half: not Unicode text, and Slack may reject or mangle it. */
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /**
- * Escapes Slack's three control characters. With them escaped, `<!channel>`, `<@U1>` and
- * `<https://x|y>` in BlueKing text render literally and cannot ping or link anyone.
+ * Bare `@here`, `@channel` and `@everyone`: Slack may turn them into real broadcasts in mrkdwn
+ * that is not `verbatim`. A zero-width joiner after the `@` keeps them readable but inert.
+ */
+const BARE_BROADCASTS = /@(here|channel|everyone)\b/gi;
+
+/**
+ * The one escape for text from BlueKing on its way into Slack mrkdwn:
+ * - Slack's three control characters (`&`, `<`, `>`), so `<!channel>`, `<@U1>` and
+ *   `<https://x|y>` render literally and cannot ping or link anyone;
+ * - bare broadcasts (`@here` …) neutralised (see above);
+ * - control characters and bidi controls removed, lone surrogates replaced with U+FFFD.
  */
 export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(CONTROL_CHARS, '')
+    .replace(BIDI_CONTROLS, '')
+    .replace(LONE_SURROGATES, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(BARE_BROADCASTS, '@\u200D$1');
 }

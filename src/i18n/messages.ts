@@ -3,6 +3,7 @@
  * `bkjob/status.ts`; everything else a user reads comes from here, so the two languages stay in step.
  */
 import type { BkErrorHint, BkJobError } from '../bkjob/errors';
+import type { UnmappedReason } from '../bkjob/identity';
 import type { Lang } from './lang';
 import type { WaitKind } from '../summary/state';
 import type { JobState } from '../summary/types';
@@ -28,6 +29,12 @@ export interface Messages {
   exitCode(code: number): string;
   andMore(count: number): string;
   moreGroups(groups: number, hosts: number): string;
+  /** After a failing group's error line: the group's hosts whose lines are known do not all say it. */
+  otherHostsDiffer: string;
+  /** Failing groups past the rows shown under a step, by their hosts only: "… 12 more hosts". */
+  moreHosts(hosts: number): string;
+  /** Unfurl of a pasted JOB link: the step the job failed at. */
+  unfurlFailedAt(position: number, name: string, failed: number, total: number): string;
   moreFailingSteps(count: number): string;
   openInJob: string;
   /** Link text to a step's page in the JOB console. */
@@ -91,6 +98,13 @@ export interface Messages {
   cannotPostHere: string;
   /** The bot could not open a DM with the user (e.g. DMs with apps turned off in the workspace). */
   cannotDmYou: string;
+  /**
+   * The user has no BlueKing user (BK_USER_MAPPING), so nothing was asked of BlueKing: why, and
+   * how to get one. `email` (the look-up's, when any) and `slackId` come formatted (inline code).
+   */
+  unmapped(reason: Pick<UnmappedReason, 'mode' | 'why'>, email: string | undefined, slackId: string): string;
+  /** A watch's last error when its subscriber has no BlueKing user. */
+  reasonUnmapped: string;
   notWatching(biz: string, jobInstanceId: number): string;
   unwatched(user: string): string;
   unwatchedReply(title: string): string;
@@ -144,6 +158,9 @@ function en(): Messages {
     exitCode: (c) => `exit ${c}`,
     andMore: (c) => `and ${c.toLocaleString('en-US')} more`,
     moreGroups: (g, h) => `… ${n(g, 'more group')} (${n(h, 'host')})`,
+    otherHostsDiffer: 'other hosts differ',
+    moreHosts: (h) => `… ${n(h, 'more host')}`,
+    unfurlFailedAt: (p, name, f, t) => `Failed at step ${p} · ${name}: ${f.toLocaleString('en-US')} of ${n(t, 'host')}`,
     moreFailingSteps: (c) => `… ${n(c, 'more step')} with failing hosts`,
     openInJob: 'Open in JOB',
     openStep: 'open step in JOB',
@@ -220,6 +237,16 @@ function en(): Messages {
     watchResumed: (title) => `:eyes: Watching ${title} again; the paused watch is active.`,
     cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
     cannotDmYou: "I can't send you a direct message, so the full log could not be delivered. Check that messages from apps are allowed for you in this workspace, or use Share in channel.",
+    unmapped: ({ mode, why }, email, id) => {
+      const head = ':no_entry: I don\'t know your BlueKing user, so I asked BlueKing for nothing.';
+      if (why === 'lookup_failed') return `${head} ${mode === 'bkuser' ? 'Slack or bk-user' : 'Slack'} did not answer just now; try again in a minute.`;
+      if (why === 'no_email') return `${head} Your Slack profile shows me no email. Ask the bot's admin to check that the app has the \`users:read.email\` scope${mode === 'file' ? `, or to add your Slack id ${id} to BK_USER_MAP_FILE` : ''}.`;
+      if (mode === 'file') return `${head} You are not in the bot's user map. Ask the bot's admin to add your Slack id ${id}${email ? ` (or your email ${email})` : ''} with your BlueKing username to BK_USER_MAP_FILE.`;
+      if (mode === 'email') return `${head} Your email ${email ?? ''} does not fit the bot's BK_USER_EMAIL_PATTERN. Ask the bot's admin.`;
+      if (why === 'ambiguous') return `${head} Several BlueKing users have your email ${email ?? ''} in bk-user. Ask a BlueKing admin to leave it on your account only.`;
+      return `${head} No BlueKing user has your email ${email ?? ''} in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`;
+    },
+    reasonUnmapped: 'the subscriber has no BlueKing user (BK_USER_MAPPING)',
     notWatching: (biz, id) => `This channel is not watching job instance ${id} in business ${biz}.`,
     unwatched: (user) => `stopped by ${user}`,
     unwatchedReply: (title) => `Stopped watching ${title}.`,
@@ -272,6 +299,9 @@ function zh(): Messages {
     exitCode: (c) => `退出码 ${c}`,
     andMore: (c) => `等另 ${c} 台`,
     moreGroups: (g, h) => `… 另有 ${g} 组（${h} 台主机）`,
+    otherHostsDiffer: '其他主机的报错不同',
+    moreHosts: (h) => `… 另有 ${h} 台主机`,
+    unfurlFailedAt: (p, name, f, t) => `失败于步骤 ${p} · ${name}：${t} 台主机中 ${f} 台`,
     moreFailingSteps: (c) => `… 另有 ${c} 个步骤有失败主机`,
     openInJob: '在作业平台中查看',
     openStep: '在作业平台中查看该步骤',
@@ -363,6 +393,16 @@ function zh(): Messages {
     watchResumed: (title) => `:eyes: 已恢复关注 ${title}。`,
     cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
     cannotDmYou: '我无法给你发私信，完整日志未能送达。请确认工作区允许应用给你发消息，或使用“分享到频道”。',
+    unmapped: ({ mode, why }, email, id) => {
+      const head = ':no_entry: 我不知道你对应的蓝鲸用户，因此没有向蓝鲸查询任何内容。';
+      if (why === 'lookup_failed') return `${head}${mode === 'bkuser' ? 'Slack 或用户管理（bk-user）' : 'Slack'}暂时没有响应，请稍后重试。`;
+      if (why === 'no_email') return `${head}你的 Slack 资料中没有可读取的邮箱。请联系机器人管理员确认应用拥有 \`users:read.email\` 权限${mode === 'file' ? `，或把你的 Slack ID ${id} 加入 BK_USER_MAP_FILE` : ''}。`;
+      if (mode === 'file') return `${head}你不在机器人的用户映射中。请联系机器人管理员把你的 Slack ID ${id}${email ? `（或邮箱 ${email}）` : ''}和你的蓝鲸用户名加入 BK_USER_MAP_FILE。`;
+      if (mode === 'email') return `${head}你的邮箱 ${email ?? ''} 不符合机器人的 BK_USER_EMAIL_PATTERN，请联系机器人管理员。`;
+      if (why === 'ambiguous') return `${head}用户管理（bk-user）中有多个蓝鲸用户使用你的邮箱 ${email ?? ''}，请联系蓝鲸管理员只在你的账号上保留该邮箱。`;
+      return `${head}用户管理（bk-user）中没有邮箱为 ${email ?? ''} 的蓝鲸用户。请联系蓝鲸管理员在你的蓝鲸账号上设置该邮箱后重试。`;
+    },
+    reasonUnmapped: '订阅者没有对应的蓝鲸用户（BK_USER_MAPPING）',
     notWatching: (biz, id) => `本频道没有关注业务 ${biz} 的作业实例 ${id}。`,
     unwatched: (user) => `已由 ${user} 取消`,
     unwatchedReply: (title) => `已取消关注 ${title}。`,

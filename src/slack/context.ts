@@ -4,19 +4,47 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
-import { isBkJobError } from '../bkjob/errors';
-import type { BkActor, JobRef } from '../bkjob/model';
+import { BkJobError, isBkJobError } from '../bkjob/errors';
+import type { ActorResolution, ResolveActor } from '../bkjob/identity';
+import type { JobRef } from '../bkjob/model';
 import { type RenderOptions, type RenderSettings, type SlackMessage, renderOptionsFor } from '../blocks/jobSummary';
 import { renderBkError, renderInternalError } from '../blocks/replies';
+import { inlineCode } from '../blocks/text';
+import { messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
 
 export interface ListenerDeps extends RenderSettings {
   readonly jobs: JobService;
-  /** The BlueKing identity a Slack user acts as. Today every user maps to the configured user. */
-  readonly actorFor: (slackUserId: string) => BkActor;
+  /** The BlueKing user a Slack user acts as (BK_USER_MAPPING), or why there is none. */
+  readonly resolveActor: ResolveActor;
   readonly logger: AppLogger;
   readonly now: () => number;
+}
+
+/**
+ * The clicking or typing user's BlueKing actor, resolved before anything is asked of BlueKing.
+ * An unmapped user is told privately why and how to get a mapping; null then, and the caller stops.
+ */
+export async function actorOrExplain(deps: ListenerDeps, slackUserId: string, respond: (message: ReturnType<typeof ephemeral>) => Promise<unknown>): Promise<MappedActor | null> {
+  const resolved = await resolvedActor(deps, slackUserId);
+  if (resolved.kind === 'mapped') return resolved;
+  await respond(ephemeral(unmappedText(deps, resolved, slackUserId)));
+  return null;
+}
+
+export type MappedActor = Extract<ActorResolution, { kind: 'mapped' }>;
+
+/** The resolution, logged when unmapped (the user id and why; never the email). */
+export async function resolvedActor(deps: ListenerDeps, slackUserId: string): Promise<ActorResolution> {
+  const resolved = await deps.resolveActor(slackUserId);
+  if (resolved.kind === 'unmapped') deps.logger.info({ user: slackUserId, mode: resolved.reason.mode, why: resolved.reason.why }, 'Slack user has no BlueKing user; nothing fetched');
+  return resolved;
+}
+
+export function unmappedText(deps: ListenerDeps, resolved: Extract<ActorResolution, { kind: 'unmapped' }>, slackUserId: string): string {
+  const { reason } = resolved;
+  return messages(deps.lang).unmapped(reason, reason.email === undefined ? undefined : inlineCode(reason.email), inlineCode(slackUserId));
 }
 
 /** Render options for a reply about `ref`, as of now. */
@@ -41,14 +69,25 @@ export const CHANNEL_ACCESS_ERRORS: ReadonlySet<string> = new Set(['not_in_chann
  * Turns a failure into the message the user should see: BlueKing's own words for BlueKing
  * errors, an incident reference (logged with the details) for anything else.
  */
-export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, context: Record<string, unknown>): SlackMessage {
+export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, context: Record<string, unknown>, actingAs?: MappedActor): SlackMessage {
   if (isBkJobError(err)) {
     deps.logger.warn({ ...context, err, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'BlueKing call failed');
-    return renderBkError(err, ref, deps.lang);
+    return renderBkError(namingUser(err, actingAs), ref, deps.lang);
   }
   const incident = incidentId(context.requestId);
   deps.logger.error({ ...context, err, incident, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'unexpected failure');
   return renderInternalError(deps.lang, incident);
+}
+
+/**
+ * A user acting as themselves hears whose BlueKing permission is missing ("BlueKing user `alice`
+ * lacks …"); with the shared configured user (bkUsername null) the reply keeps "the bot's user".
+ */
+function namingUser(err: BkJobError, actingAs: MappedActor | undefined): BkJobError {
+  const username = actingAs?.bkUsername;
+  if (!username || err.username !== undefined) return err;
+  const { kind, code, bkMessage, requestId, missingPermissions, bkCode, parameter } = err;
+  return new BkJobError(err.message, { kind, code, bkMessage, requestId, missingPermissions, bkCode, parameter, username });
 }
 
 /** The reference a user is shown: the request's id when there is one, so it finds the request's log lines. */

@@ -10,7 +10,7 @@ import { escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
 import type { NotifyOn } from '../watch/types';
-import { type ListenerDeps, type WebClient, ephemeral, failureMessage, replyRenderOptions } from './context';
+import { type ListenerDeps, type MappedActor, type WebClient, ephemeral, failureMessage, replyRenderOptions, resolvedActor, unmappedText } from './context';
 
 export interface WatchRequest {
   readonly ref: JobRef;
@@ -43,8 +43,13 @@ export class WatchCommands {
   async watch(request: WatchRequest): Promise<void> {
     const m = messages(this.deps.lang);
     const { respond, ref } = request;
+    let acting: MappedActor | undefined;
     try {
-      const result = await this.service.subscribe({ channelId: request.channelId, ref, subscriberId: request.userId, notifyOn: request.notifyOn, actor: this.deps.actorFor(request.userId) });
+      // The watch polls as its creator's BlueKing user (stored with it); an unmapped user cannot create one.
+      const resolved = await resolvedActor(this.deps, request.userId);
+      if (resolved.kind === 'unmapped') return void (await respond(ephemeral(unmappedText(this.deps, resolved, request.userId))));
+      acting = resolved;
+      const result = await this.service.subscribe({ channelId: request.channelId, ref, subscriberId: request.userId, notifyOn: request.notifyOn, actor: resolved.actor, bkUsername: resolved.bkUsername });
       switch (result.kind) {
         case 'created':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
@@ -69,7 +74,7 @@ export class WatchCommands {
           return;
       }
     } catch (err) {
-      await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch', requestId: request.requestId }) });
+      await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch', requestId: request.requestId }, acting) });
     }
   }
 

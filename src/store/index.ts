@@ -9,6 +9,10 @@ import { resolve } from 'node:path';
 import { PostgresWatchStore } from './postgres';
 import { SqliteWatchStore } from './sqlite';
 import type { WatchStore } from '../watch/ports';
+import type { RequestGuard } from '../util/requestGuard';
+
+/** What the bot needs from its database: the watches, and the Slack replay guard shared by replicas. */
+export type BotStore = WatchStore & RequestGuard;
 
 export { PostgresWatchStore, type PostgresWatchStoreOptions } from './postgres';
 export { SqliteWatchStore } from './sqlite';
@@ -33,7 +37,7 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
 }
 
 /** Opens and migrates the store; the caller owns it and must close() it on shutdown. */
-export async function openWatchStore(databaseUrl: string, options: { onIdleClientError?: (error: Error) => void } = {}): Promise<WatchStore> {
+export async function openWatchStore(databaseUrl: string, options: { onIdleClientError?: (error: Error) => void } = {}): Promise<BotStore> {
   const target = parseDatabaseUrl(databaseUrl);
   const store = target.kind === 'sqlite' ? new SqliteWatchStore(target.filename) : new PostgresWatchStore(target.connectionString, options);
   try {

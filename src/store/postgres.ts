@@ -15,6 +15,7 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from '../watch/ports';
+import type { RequestGuard } from '../util/requestGuard';
 
 export interface PostgresWatchStoreOptions {
   /** Schema holding the tables (lower-case letters, digits, underscores); default: the server's search_path. */
@@ -100,6 +101,22 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('active', 'paused');
     `,
   },
+  {
+    version: 4,
+    // Signatures of recent Slack requests, shared by the replicas: a replay inside the 5-minute window is answered, not acted on.
+    sql: `
+      CREATE TABLE slack_request_signatures (
+        signature  TEXT   PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX slack_request_signatures_expiry ON slack_request_signatures (expires_at);
+    `,
+  },
+  {
+    version: 5,
+    // The BlueKing user a watch polls as (its creator's); NULL for the configured user and older watches.
+    sql: `ALTER TABLE watches ADD COLUMN bk_username TEXT;`,
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
@@ -107,7 +124,7 @@ const ROWS = rowReaders({ int: readBigInt, json: (value) => value });
 /** JSON goes to pg as text cast to JSONB (pg would turn a JS array into a PostgreSQL array). */
 const JSONB = { jsonCast: '::jsonb' };
 
-export class PostgresWatchStore implements WatchStore {
+export class PostgresWatchStore implements WatchStore, RequestGuard {
   private readonly pool: Pool;
   private readonly schema: string | null;
   private closed = false;
@@ -187,6 +204,17 @@ export class PostgresWatchStore implements WatchStore {
 
   async countActiveInChannel(channelId: string): Promise<number> {
     return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = $1 AND status = 'active'`, [channelId]);
+  }
+
+  async seenSignature(signature: string, now: number, ttlMs: number): Promise<boolean> {
+    await this.pool.query('DELETE FROM slack_request_signatures WHERE expires_at <= $1', [now]);
+    // One statement, so two replicas receiving the same bytes at once cannot both see "new".
+    const result = await this.pool.query(
+      `INSERT INTO slack_request_signatures (signature, expires_at) VALUES ($1, $2)
+       ON CONFLICT (signature) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE slack_request_signatures.expires_at <= $3`,
+      [signature, now + ttlMs, now],
+    );
+    return result.rowCount === 0;
   }
 
   async countActive(): Promise<number> {

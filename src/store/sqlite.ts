@@ -5,7 +5,7 @@
  * transactions start with BEGIN IMMEDIATE so that a second process on the same file (say, a
  * one-off admin script) waits on `busy_timeout` instead of failing half-way.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -15,6 +15,7 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from '../watch/ports';
+import type { RequestGuard, StorageCheck } from '../util/requestGuard';
 
 /** How long a statement waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -82,6 +83,22 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('active', 'paused');
     `,
   },
+  {
+    version: 4,
+    // Signatures of recent Slack requests: a replay inside the 5-minute window is answered, not acted on.
+    sql: `
+      CREATE TABLE slack_request_signatures (
+        signature  TEXT    PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX slack_request_signatures_expiry ON slack_request_signatures (expires_at);
+    `,
+  },
+  {
+    version: 5,
+    // The BlueKing user a watch polls as (its creator's); NULL for the configured user and older watches.
+    sql: `ALTER TABLE watches ADD COLUMN bk_username TEXT;`,
+  },
 ];
 
 /** SQLite hands back INTEGER columns as numbers and keeps JSON as TEXT. */
@@ -90,8 +107,10 @@ const ROWS = rowReaders({
   json: (value, path) => parseJson(readText(value, path), path),
 });
 
-export class SqliteWatchStore implements WatchStore {
+export class SqliteWatchStore implements WatchStore, RequestGuard, StorageCheck {
   private readonly db: Database.Database;
+  /** The file's identity at open (null in memory): a file deleted or replaced underneath is noticed by storageProblem(). */
+  private readonly fileIdentity: { readonly filename: string; readonly dev: number; readonly ino: number } | null = null;
   /** Prepared lazily: statements on tables cannot be prepared before migrate() created them. */
   private readonly statements = new Map<string, Database.Statement<SqlValue[], unknown>>();
 
@@ -105,6 +124,40 @@ export class SqliteWatchStore implements WatchStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    if (filename !== ':memory:') {
+      const stat = statSync(filename);
+      this.fileIdentity = { filename, dev: stat.dev, ino: stat.ino };
+    }
+  }
+
+  /**
+   * SQLite keeps writing to the open (possibly unlinked) inode, so a database file deleted or
+   * replaced while running loses every later write on restart: compare the path with the file we opened.
+   */
+  storageProblem(): string | null {
+    const opened = this.fileIdentity;
+    if (opened === null) return null;
+    try {
+      const now = statSync(opened.filename);
+      return now.dev === opened.dev && now.ino === opened.ino ? null : 'the SQLite database file was replaced while the bot was running';
+    } catch {
+      return 'the SQLite database file was deleted while the bot was running';
+    }
+  }
+
+  seenSignature(signature: string, now: number, ttlMs: number): Promise<boolean> {
+    return promised(() => {
+      this.run('DELETE FROM slack_request_signatures WHERE expires_at <= ?', now);
+      // An expired row (not pruned yet by a racing writer) counts as unseen and is renewed.
+      const changes = this.run(
+        `INSERT INTO slack_request_signatures (signature, expires_at) VALUES (?, ?)
+         ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at WHERE slack_request_signatures.expires_at <= ?`,
+        signature,
+        now + ttlMs,
+        now,
+      );
+      return changes === 0;
+    });
   }
 
   migrate(): Promise<void> {

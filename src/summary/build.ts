@@ -3,6 +3,8 @@
  */
 import { type HostAddress, type JobInstance, type StepInstance, addressOf, hostKey } from '../bkjob/model';
 import { STEP_STATUS, isHostFailure } from '../bkjob/status';
+import { groupByErrorLine } from './errorGroups';
+import { pickErrorLine } from './errorLine';
 import { isResumableStatus, stateOfStatus } from './state';
 import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
 import { TERMINAL_STATES } from './types';
@@ -10,6 +12,8 @@ import { TERMINAL_STATES } from './types';
 function summariseStep(step: StepInstance, index: number): StepSummary {
   const counts = new Map<number, number>();
   const groups = new Map<string, { ipStatus: number; exitCode: number | null; hosts: HostAddress[] }>();
+  // Each failing host's error line from its log tail, when the source saw one (the tail itself is dropped here).
+  const errorLines = new Map<string, string | null>();
   let failed = 0;
   for (const host of step.hosts) {
     counts.set(host.ipStatus, (counts.get(host.ipStatus) ?? 0) + 1);
@@ -22,9 +26,12 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
       groups.set(key, group);
     }
     group.hosts.push(addressOf(host));
+    const identity = hostKey(host);
+    if (host.logTail !== undefined && identity !== null) errorLines.set(identity, pickErrorLine(host.logTail));
   }
   const hostCounts: HostStatusCount[] = [...counts].map(([ipStatus, count]) => ({ ipStatus, count })).sort((a, b) => b.count - a.count || a.ipStatus - b.ipStatus);
   const failingGroups: FailingGroup[] = [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length || a.ipStatus - b.ipStatus || (a.exitCode ?? -1) - (b.exitCode ?? -1));
+  const errorRows = [...errorLines.values()].some((line) => line !== null) ? groupByErrorLine(failingGroups, errorLines) : undefined;
   const durationMs = step.totalTimeMs ?? (step.startTime !== null && step.endTime !== null ? step.endTime - step.startTime : null);
   return {
     position: index + 1,
@@ -40,6 +47,7 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
     hostCounts,
     failingGroups,
     failedHostCount: failed,
+    ...(errorRows ? { errorRows } : {}),
   };
 }
 

@@ -3,8 +3,7 @@
  * rows a summary shows under the step, each with the line that says why its hosts failed.
  * Plain data, no Slack: the renderer words and escapes it.
  */
-import type { HostAddress } from '../bkjob/model';
-import { hostKey } from '../bkjob/hostKey';
+import { type HostAddress, hostKey } from '../bkjob/model';
 import type { FailingGroup } from './types';
 
 /** Most rows shown per step; the failing groups past it are folded into "N more hosts". */
@@ -44,6 +43,12 @@ export function sameReasonKey(line: string): string {
   return line.replace(/\d+/g, '#');
 }
 
+/** A host's known line; a host JOB named neither way (hostKey null) has none. */
+function lineOf(host: HostAddress, errorLines: ReadonlyMap<string, string | null>): string | null {
+  const key = hostKey(host);
+  return key === null ? null : (errorLines.get(key) ?? null);
+}
+
 interface LinePart {
   readonly line: string;
   readonly hosts: HostAddress[];
@@ -54,7 +59,7 @@ function partsByLine(hosts: readonly HostAddress[], errorLines: ReadonlyMap<stri
   const byReason = new Map<string, LinePart>();
   const unknown: HostAddress[] = [];
   for (const host of hosts) {
-    const line = errorLines.get(hostKey(host)) ?? null;
+    const line = lineOf(host, errorLines);
     if (line === null) {
       unknown.push(host);
       continue;
@@ -99,7 +104,7 @@ export function groupByErrorLine(groups: readonly FailingGroup[], errorLines: Re
       continue;
     }
     const first = group.hosts[0];
-    const firstLine = first === undefined ? null : (errorLines.get(hostKey(first)) ?? null);
+    const firstLine = first === undefined ? null : lineOf(first, errorLines);
     rows.push({ ...base, hosts: group.hosts, errorLine: firstLine ?? known[0]?.line ?? null, othersDiffer: known.length >= 2, splitByLine: false });
   }
   return { rows, moreGroups: folded.length, moreHosts: folded.reduce((sum, g) => sum + g.hosts.length, 0) };

@@ -3,6 +3,7 @@
  * nothing they don't (no log text). Plain JSON-serialisable data, so it can be stored too.
  */
 import type { HostAddress, JobRef, StepInstance } from '../bkjob/model';
+import type { StepErrorGroups } from './errorGroups';
 
 export type JobState = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'stopped' | 'abnormal';
 
@@ -31,6 +32,13 @@ export interface StepSummary extends Pick<StepInstance, 'stepInstanceId' | 'name
   /** Failing hosts grouped by (host status, exit code), biggest group first. */
   readonly failingGroups: readonly FailingGroup[];
   readonly failedHostCount: number;
+  /**
+   * Why it failed: the failing groups as rows with each row's error line (split by line, at most
+   * 5 rows, the rest counted). Present when at least one failing host's line is known; absent in
+   * summaries stored before error lines, and where no log was seen (renderers fall back to
+   * `failingGroups`).
+   */
+  readonly errorRows?: StepErrorGroups;
 }
 
 export interface JobSummary {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { formatHostAddress } from '../bkjob/model';
 import { STEP_STATUS } from '../bkjob/status';
 import { stateOfStatus } from '../summary/state';
-import type { JobState, JobSummary, StepSummary } from '../summary/types';
+import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
 import type { NotifyOn, StepSnapshot, WatchSnapshot } from './types';
 
 export interface FailingGroupBrief {
@@ -16,6 +16,10 @@ export interface FailingGroupBrief {
   readonly count: number;
   /** The first few hosts, formatted (cloud:ip when not in cloud area 0). */
   readonly hosts: readonly string[];
+  /** The line of the group's first host that says why it failed (plain BlueKing text); absent when unknown or stored before. */
+  readonly errorLine?: string;
+  /** The group's known lines differ ("other hosts differ"). */
+  readonly othersDiffer?: boolean;
 }
 
 export interface StepBrief {
@@ -97,12 +101,16 @@ function brief(step: StepSummary): StepBrief {
   return { stepInstanceId: step.stepInstanceId, position: step.position, name: step.name, status: step.status, type: step.type, executeCount: step.executeCount, failedHostCount: step.failedHostCount, hostCount: step.hostCount };
 }
 
+/** The step's rows as the summary shows them: split by error line when lines are known. */
 function groupsOf(step: StepSummary): FailingGroupBrief[] {
-  return step.failingGroups.slice(0, GROUPS_IN_EVENT).map((g) => ({
+  const rows: ReadonlyArray<FailingGroup & { readonly errorLine?: string | null; readonly othersDiffer?: boolean }> = step.errorRows?.rows ?? step.failingGroups;
+  return rows.slice(0, GROUPS_IN_EVENT).map((g) => ({
     ipStatus: g.ipStatus,
     exitCode: g.exitCode,
     count: g.hosts.length,
     hosts: g.hosts.slice(0, GROUP_SAMPLE).map(formatHostAddress),
+    ...(g.errorLine ? { errorLine: g.errorLine } : {}),
+    ...(g.othersDiffer ? { othersDiffer: true } : {}),
   }));
 }
 
@@ -156,6 +164,8 @@ export function fingerprint(summary: JobSummary): string {
   for (const step of summary.steps) {
     hash.update(`${step.stepInstanceId}:${step.status}:${step.executeCount}:${step.durationMs}:${step.hostCounts.map((c) => `${c.ipStatus}=${c.count}`).join(',')}:`);
     for (const group of step.failingGroups) hash.update(`${group.ipStatus}/${group.exitCode}=${group.hosts.length};`);
+    // Error lines may come a poll later (a v3 log late for its budget): the message then changes.
+    for (const row of step.errorRows?.rows ?? []) hash.update(`${row.hosts.length}:${row.othersDiffer ? 1 : 0}:${row.errorLine ?? ''};`);
     hash.update('\n');
   }
   return hash.digest('hex').slice(0, 32);

@@ -25,6 +25,8 @@ export interface SubscribeRequest {
   readonly subscriberId: string;
   readonly notifyOn: NotifyOn;
   readonly actor: BkActor;
+  /** Stored with the watch, which polls as it (null: the configured user, see `Watch.bkUsername`). */
+  readonly bkUsername?: string | null;
 }
 
 export type SubscribeResult =
@@ -71,6 +73,7 @@ export class WatchService {
       channelId: request.channelId,
       ref: request.ref,
       subscriberId: request.subscriberId,
+      bkUsername: request.bkUsername ?? null,
       notifyOn: request.notifyOn,
       status: 'active',
       statusReason: null,
@@ -96,6 +99,7 @@ export class WatchService {
       channelId: draft.channelId,
       ref: draft.ref,
       subscriberId: draft.subscriberId,
+      bkUsername: draft.bkUsername,
       notifyOn: draft.notifyOn,
       createdAt: draft.createdAt,
       expiresAt: draft.expiresAt,
@@ -170,5 +174,15 @@ export class WatchService {
 
   async isWatching(channelId: string, ref: JobRef): Promise<boolean> {
     return (await this.store.findOpen(channelId, ref)) !== null;
+  }
+
+  /**
+   * The job a channel watches with this instance id (its business or business set), for links
+   * that name no business (`/api_execute/<id>`); null when none, or when two scopes claim it.
+   */
+  async watchedRef(channelId: string, jobInstanceId: number): Promise<JobRef | null> {
+    const refs = (await this.store.listOpenByChannel(channelId)).map((w) => w.ref).filter((r) => r.jobInstanceId === jobInstanceId);
+    const first = refs[0];
+    return first && refs.every((r) => r.bizId === first.bizId && r.scopeType === first.scopeType) ? first : null;
   }
 }

@@ -40,6 +40,12 @@ export interface Watch {
   readonly ref: JobRef;
   /** Slack user who subscribed: mentioned on failures. */
   readonly subscriberId: string;
+  /**
+   * The subscriber's BlueKing user when the watch was created: the poller acts as it, with no
+   * look-up per poll. Null: the configured user (BK_USER_MAPPING=fixed) or a watch from before
+   * per-user identity, which polls as whatever the subscriber resolves to.
+   */
+  readonly bkUsername: string | null;
   readonly notifyOn: NotifyOn;
   readonly status: WatchStatus;
   /** Why the watch is paused/ended/expired, for `/joblog list`: mrkdwn, already escaped where it quotes BlueKing. */
@@ -63,6 +69,8 @@ export interface NewWatch {
   readonly channelId: string;
   readonly ref: JobRef;
   readonly subscriberId: string;
+  /** See `Watch.bkUsername`; absent means null. */
+  readonly bkUsername?: string | null;
   readonly notifyOn: NotifyOn;
   readonly createdAt: number;
   readonly expiresAt: number;

@@ -1,9 +1,11 @@
 /**
  * JOB console links: every URL form parsed to exact results (biz, biz_set, pre-scope appId,
  * api_execute, api_execute_step), base URLs with a path prefix, trailing slashes, query strings,
- * fragments, Slack's &amp;; rejected: other hosts, other prefixes, bad ids; and the builders.
+ * fragments, Slack's &amp;; rejected: other hosts, other prefixes, bad ids; and console.ts's
+ * builders (the one implementation) read back by the parser.
  */
-import { type JobConsoleLink, jobConsoleUrl, parseJobConsoleLink, stepConsoleUrl } from '../../src/bkjob/consoleLinks';
+import { jobConsoleUrl, stepConsoleUrl } from '../../src/bkjob/console';
+import { type JobConsoleLink, parseJobConsoleLink } from '../../src/bkjob/consoleLinks';
 
 const BASE = 'https://job.example.com';
 const PAAS = 'https://paas.example.com/o/bk_job/';
@@ -146,7 +148,9 @@ describe('parseJobConsoleLink: not a console link', () => {
   });
 });
 
-describe('jobConsoleUrl and stepConsoleUrl', () => {
+const REF = { bizId: 3, jobInstanceId: 1001 };
+
+describe('jobConsoleUrl and stepConsoleUrl (bkjob/console.ts)', () => {
   it.each([
     [BASE, `${BASE}/api_execute/1001`],
     [`${BASE}/`, `${BASE}/api_execute/1001`],
@@ -154,7 +158,7 @@ describe('jobConsoleUrl and stepConsoleUrl', () => {
     [PAAS, `${PAAS}api_execute/1001`],
     ['https://paas.example.com/o/bk_job', `${PAAS}api_execute/1001`],
   ])('jobConsoleUrl(%s)', (base, expected) => {
-    expect(jobConsoleUrl(base, 1001)).toBe(expected);
+    expect(jobConsoleUrl(base, REF)).toBe(expected);
   });
 
   it.each([
@@ -162,11 +166,16 @@ describe('jobConsoleUrl and stepConsoleUrl', () => {
     [`${BASE}/`, `${BASE}/api_execute_step/1001/5001`],
     [PAAS, `${PAAS}api_execute_step/1001/5001`],
   ])('stepConsoleUrl(%s)', (base, expected) => {
-    expect(stepConsoleUrl(base, 1001, 5001)).toBe(expected);
+    expect(stepConsoleUrl(base, REF, 5001)).toBe(expected);
+  });
+
+  it('a link template fills in the business, and parses back with it', () => {
+    const template = `${BASE}/biz/{bk_biz_id}/execute/task/{job_instance_id}`;
+    expect(parseJobConsoleLink(jobConsoleUrl(template, REF)!, template)).toStrictEqual(link(biz(3), 1001));
   });
 
   it('round-trips through the parser', () => {
-    expect(parseJobConsoleLink(jobConsoleUrl(PAAS, 1001), PAAS)).toStrictEqual(link(null, 1001));
-    expect(parseJobConsoleLink(stepConsoleUrl(PAAS, 1001, 5001), PAAS)).toStrictEqual(link(null, 1001, 5001));
+    expect(parseJobConsoleLink(jobConsoleUrl(PAAS, REF)!, PAAS)).toStrictEqual(link(null, 1001));
+    expect(parseJobConsoleLink(stepConsoleUrl(PAAS, REF, 5001)!, PAAS)).toStrictEqual(link(null, 1001, 5001));
   });
 });

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { AxiosResponse } from 'axios';
 import nock from 'nock';
 import { BkJobError } from '../../src/bkjob/errors';
-import type { HostLogRef, JobInstance, JobRef } from '../../src/bkjob/model';
+import { type HostLogRef, type JobInstance, type JobRef, LOG_TAIL_BYTES } from '../../src/bkjob/model';
 import { V2JobLogSource } from '../../src/bkjob/source';
 import { NOT_JSON_MESSAGE, parseEnvelope } from '../../src/bkjob/transport';
 import { extractV2HostLog, parseV2JobInstanceLog } from '../../src/bkjob/v2';
@@ -60,14 +60,28 @@ function viaStream(chunks: readonly Buffer[]): Outcome {
   try {
     const scanner = new V2JobLogScanner(REF, OPTIONS);
     for (const chunk of chunks) scanner.push(chunk);
-    return { message: render(scanner.finish()) };
+    return { message: render(withoutTails(scanner.finish())) };
   } catch (err) {
     if (err instanceof BkJobError) return { error: err };
     throw err;
   }
 }
 
+/**
+ * The job without the failing hosts' log tails, which only the scanner keeps (the tree parser is
+ * the reference for everything else); the tails have tests of their own below.
+ */
+function withoutTails(job: JobInstance): JobInstance {
+  return { ...job, steps: job.steps.map((step) => ({ ...step, hosts: step.hosts.map(({ logTail: _tail, ...host }) => host) })) };
+}
+
 function scan(chunks: readonly Buffer[]): JobInstance {
+  const scanner = new V2JobLogScanner(REF, OPTIONS);
+  for (const chunk of chunks) scanner.push(chunk);
+  return withoutTails(scanner.finish());
+}
+
+function scanWithTails(chunks: readonly Buffer[]): JobInstance {
   const scanner = new V2JobLogScanner(REF, OPTIONS);
   for (const chunk of chunks) scanner.push(chunk);
   return scanner.finish();
@@ -326,6 +340,32 @@ describe('the streamed summary equals the tree-parsed one', () => {
   });
 });
 
+describe('failing hosts’ log tails (for their error lines)', () => {
+  it('keep the end of each failing host’s log, whole lines, at most 8 KiB; none for the others', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const text = generateV2Response({ hosts: 12, steps: 2, logBytes: seed % 2 === 0 ? 20_000 : 300, failingHosts: 3, seed });
+      const body = Buffer.from(text);
+      const job = scanWithTails(chunked(body, CHUNK_SIZES[seed % CHUNK_SIZES.length] as number));
+      let tails = 0;
+      for (const step of job.steps) {
+        for (const host of step.hosts) {
+          const label = `seed ${seed} step ${step.stepInstanceId} host ${host.ip}`;
+          if (host.ipStatus === 9) {
+            expect({ label, tail: host.logTail }).toEqual({ label, tail: undefined });
+            continue;
+          }
+          tails++;
+          const full = hostLogViaTree(text, { job: REF, stepInstanceId: step.stepInstanceId, ip: host.ip, bkCloudId: host.bkCloudId }) as { content: string };
+          const tail = host.logTail ?? '';
+          expect({ label, suffix: full.content.endsWith(tail), bounded: Buffer.byteLength(tail) <= LOG_TAIL_BYTES, whole: tail === full.content || full.content[full.content.length - tail.length - 1] === '\n' }).toEqual({ label, suffix: true, bounded: true, whole: true });
+          expect(tail.length).toBeGreaterThan(0);
+        }
+      }
+      expect(tails).toBe(3);
+    }
+  });
+});
+
 describe('one host log, the others skipped', () => {
   it('equals the tree extraction for random hosts of random responses, at any chunk size', () => {
     for (let seed = 1; seed <= 300; seed++) {
@@ -515,7 +555,7 @@ describe('streaming over HTTP (BkTransport.callStreaming)', () => {
       next();
     };
     const job = await source().getJobInstance(USER, REF);
-    expect(render(job)).toBe((viaTree(text) as { message: string }).message);
+    expect(render(withoutTails(job))).toBe((viaTree(text) as { message: string }).message);
   });
 
   it('a silence mid-body longer than the timeout → timeout, transient', async () => {

@@ -61,7 +61,7 @@ describe('renderJobSummary', () => {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: 'Biz 3 · Instance 2001893471 · 2 steps · 5 hosts · Started <!date^1718074950^{date_short_pretty} {time_secs}|2024-06-11 11:02:30 UTC+08:00>, running for 57m 30s' }],
     });
-    expect(unwatched.blocks[2]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: 1. Backup data dir · Running · 2 of 5 hosts done\n:white_circle: 2. Rotate old backups · Pending' } });
+    expect(unwatched.blocks[2]).toEqual({ type: 'section', text: { type: 'mrkdwn', verbatim: true, text: ':hourglass_flowing_sand: 1. Backup data dir · Running · 2 of 5 hosts done\n:white_circle: 2. Rotate old backups · Pending' } });
   });
 
   it('renders in Chinese with BOT_LANG=zh-CN', () => {
@@ -92,7 +92,7 @@ describe('renderJobSummary', () => {
     const failing = renderJobSummary(summary, OPTIONS).blocks.find((b) => b.type === 'section' && b.text?.text.startsWith('*Failing hosts'));
     expect(failing).toEqual({
       type: 'section',
-      text: { type: 'mrkdwn', text: '*Failing hosts in step 1 · deploy*\n• *exit 7* · Non-zero Exit Code (104) · 12 hosts: `10.0.0.0`, `10.0.0.1`, `10.0.0.2`, `10.0.0.3`, `10.0.0.4` and 7 more' },
+      text: { type: 'mrkdwn', verbatim: true, text: '*Failing hosts in step 1 · deploy*\n• *exit 7* · Non-zero Exit Code (104) · 12 hosts: `10.0.0.0`, `10.0.0.1`, `10.0.0.2`, `10.0.0.3`, `10.0.0.4` and 7 more' },
     });
   });
 

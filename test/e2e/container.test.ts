@@ -5,7 +5,7 @@
  * the failing container; with BK_JOB_API_VERSION=v4 it asks v4 first.
  */
 import { type Harness, startHarness } from '../../dev/harness';
-import { ESB_V2_JOB_INSTANCE_LOG, ESB_V3_JOB_INSTANCE_STATUS, ESB_V4_JOB_INSTANCE_STATUS } from '../../dev/fakeEsb';
+import { ESB_V2_JOB_INSTANCE_LOG, ESB_V3_JOB_INSTANCE_IP_LOG, ESB_V3_JOB_INSTANCE_STATUS, ESB_V4_JOB_INSTANCE_STATUS } from '../../dev/fakeEsb';
 import { containerJob } from '../../dev/scenarios';
 import { useFakes } from '../helpers/fakes';
 
@@ -46,8 +46,9 @@ describe.each<[string, Record<string, string>, readonly string[]]>([
     expect(allText([post!.args.text, post!.args.blocks])).not.toContain('container api-0');
 
     const requests = esb.requests();
-    expect(requests.map((r) => r.path)).toEqual(expectedPaths);
-    expect(requests.at(-1)!.body).toMatchObject({ bk_scope_type: 'biz', bk_scope_id: String(job.bizId), job_instance_id: job.jobInstanceId, return_execute_object_result: true });
+    // Then the failing group's error line: its first container's log (ip_log, and the status the log's step and result come from).
+    expect(requests.map((r) => r.path)).toEqual([...expectedPaths, ESB_V3_JOB_INSTANCE_IP_LOG, ESB_V4_JOB_INSTANCE_STATUS]);
+    expect(requests[expectedPaths.length - 1]!.body).toMatchObject({ bk_scope_type: 'biz', bk_scope_id: String(job.bizId), job_instance_id: job.jobInstanceId, return_execute_object_result: true });
   });
 
   it("shows a host's log in such a job through v3 ip_log by bk_host_id", async () => {

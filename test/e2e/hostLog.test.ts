@@ -22,6 +22,7 @@ const EXPECTED_SNIPPET_BLOCKS = [
     type: 'section',
     text: {
       type: 'mrkdwn',
+      verbatim: true,
       text: '```\n[2024-06-11 10:15:09][PID:41004] job_start\nnginx: [emerg] unknown directive "proxy_passs" in /etc/nginx/conf.d/api.conf:14\nnginx: configuration file /etc/nginx/nginx.conf test failed\nnginx -t 2&gt;&amp;1 failed, abort reload\n```',
     },
   },

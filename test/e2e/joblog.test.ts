@@ -5,7 +5,7 @@
 import { type Harness, TEST_SIGNING_SECRET, TEST_BOT_TOKEN, startHarness } from '../../dev/harness';
 import { failedJob, mentionsJob, runningJob } from '../../dev/scenarios';
 import { postSigned, slashCommandBody } from '../../dev/slackRequests';
-import { FAILED_FIXTURE_MESSAGE } from '../helpers/jobs';
+import { FAILED_FIXTURE_MESSAGE_WITH_ERROR_LINES } from '../helpers/jobs';
 
 let h: Harness;
 
@@ -32,8 +32,9 @@ describe('/joblog <bk_biz_id> <job_instance_id>', () => {
     const [post] = await h.slack.waitFor('chat.postMessage');
     expect(post!.token).toBe(TEST_BOT_TOKEN);
     expect(post!.args.channel).toBe('C0OPS0001');
-    expect(post!.args.text).toBe(FAILED_FIXTURE_MESSAGE.text);
-    expect(post!.args.blocks).toEqual(FAILED_FIXTURE_MESSAGE.blocks);
+    expect(post!.args.text).toBe(FAILED_FIXTURE_MESSAGE_WITH_ERROR_LINES.text);
+    // The app reads v2 as it streams, so the failing hosts' error lines are there.
+    expect(post!.args.blocks).toEqual(FAILED_FIXTURE_MESSAGE_WITH_ERROR_LINES.blocks);
 
     const [request] = h.esb.requests();
     expect(request!.path).toBe('/api/c/compapi/v2/job/get_job_instance_log/');
@@ -85,9 +86,10 @@ describe('/joblog <bk_biz_id> <job_instance_id>', () => {
 describe('usage help', () => {
   const usage = [
     '*joblog* shows BlueKing JOB job instances in Slack.',
-    '• `/joblog <bk_biz_id> <job_instance_id>` — summary of a job instance: steps, failing hosts, exit codes',
-    '• `/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
-    '• `/joblog unwatch <bk_biz_id> <job_instance_id>` — stop watching a job in this channel',
+    // Escaped (issue 17): raw `<bk_biz_id>` is Slack link/mention syntax.
+    '• `/joblog &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — summary of a job instance: steps, failing hosts, exit codes',
+    '• `/joblog watch &lt;bk_biz_id&gt; &lt;job_instance_id&gt; [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
+    '• `/joblog unwatch &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — stop watching a job in this channel',
     '• `/joblog list` — the watches of this channel',
     '• `/joblog help` — this help',
   ].join('\n');

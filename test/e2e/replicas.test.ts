@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { type Harness, startHarness } from '../../dev/harness';
 import { failStep, runningJob } from '../../dev/scenarios';
 import { PostgresWatchStore, SqliteWatchStore } from '../../src/store';
-import type { WatchStore } from '../../src/watch/ports';
+import type { BotStore as WatchStore } from '../../src/store';
 import { newFakes, startFakes, stopFakes } from '../helpers/fakes';
 
 const JOBS = 12;

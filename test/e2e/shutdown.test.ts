@@ -70,7 +70,7 @@ it('finishes the in-flight poll on SIGTERM, exits 0, and a restart sends nothing
 
   const replies = () => slack.calls('chat.postMessage').filter((c) => c.args.thread_ts === '1700000000.000100');
   expect(replies().map((c) => String(c.args.text).replace(/ after .*$/, ''))).toEqual([
-    '<@U0ALICE01> :x: Step 1 *Backup data dir* failed on 1 of 5 hosts • *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.3.33`',
+    '<@U0ALICE01> :x: Step 1 *Backup data dir* failed on 1 of 5 hosts • *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.3.33`     ↳ `command exited with code 1`',
     '<@U0ALICE01> :x: Job failed',
   ]);
 

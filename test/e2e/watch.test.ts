@@ -95,7 +95,7 @@ describe('/joblog watch', () => {
       expect(threaded).toHaveLength(2);
       expect(threaded.every((c) => c.args.thread_ts === statusTs)).toBe(true);
       expect(String(threaded[0]!.args.reply_broadcast)).toBe('true');
-      expect(textOf(threaded[0]!)).toBe(`<@${ALICE}> :x: Step 1 *Backup data dir* failed on 2 of 5 hosts • *exit 3* · Non-zero Exit Code (104) · 2 hosts: \`10.0.3.33\`, \`10.0.3.35\``);
+      expect(textOf(threaded[0]!)).toBe(`<@${ALICE}> :x: Step 1 *Backup data dir* failed on 2 of 5 hosts • *exit 3* · Non-zero Exit Code (104) · 2 hosts: \`10.0.3.33\`, \`10.0.3.35\`     ↳ \`command exited with code 3\``);
       expect(String(threaded[1]!.args.reply_broadcast)).toBe('false');
       expect(textOf(threaded[1]!)).toMatch(new RegExp(`^<@${ALICE}> :x: Job failed after `));
 

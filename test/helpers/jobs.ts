@@ -88,6 +88,7 @@ export const FAILED_FIXTURE_MESSAGE = {
       type: 'section',
       text: {
         type: 'mrkdwn',
+        verbatim: true,
         text: ':white_check_mark: 1. Distribute nginx.conf · Success · 8 hosts · 6s\n:x: *2. Reload nginx* · Failed · 3 of 8 hosts failed · 10m · <https://job.example.com/api_execute_step/2001893471/2003771002|open step in JOB>\n:white_circle: 3. Health check · Pending',
       },
     },
@@ -96,6 +97,7 @@ export const FAILED_FIXTURE_MESSAGE = {
       type: 'section',
       text: {
         type: 'mrkdwn',
+        verbatim: true,
         text: '*Failing hosts in step 2 · Reload nginx*\n• *Task Timeout (13)* · 1 host: `10.0.1.17`\n• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`\n• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
       },
     },
@@ -106,6 +108,33 @@ export const FAILED_FIXTURE_MESSAGE = {
       elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in JOB', emoji: true }, action_id: 'joblog_open', url: 'https://job.example.com/api_execute/2001893471' }],
     },
     ],
+};
+
+/**
+ * The same message when the failing hosts' logs were seen (the v2 streaming reader, as the app
+ * reads BlueKing): each failing group with the line of its log that says why, escaped, in code.
+ */
+export const FAILED_FIXTURE_MESSAGE_WITH_ERROR_LINES = {
+  ...FAILED_FIXTURE_MESSAGE,
+  blocks: FAILED_FIXTURE_MESSAGE.blocks.map((block) =>
+    'text' in block && typeof block.text === 'object' && block.text.text.startsWith('*Failing hosts in step 2')
+      ? {
+          ...block,
+          text: {
+            ...block.text,
+            text: [
+              '*Failing hosts in step 2 · Reload nginx*',
+              '• *Task Timeout (13)* · 1 host: `10.0.1.17`',
+              '    ↳ `waiting for upstream health endpoint http://127.0.0.1:8080/healthz ...`',
+              '• *exit 1* · Non-zero Exit Code (104) · 1 host: `10.0.1.14`',
+              '    ↳ `nginx -t 2&gt;&amp;1 failed, abort reload`',
+              '• *exit 2* · Non-zero Exit Code (104) · 1 host: `2:172.16.8.21`',
+              '    ↳ `nginx.service is not active, cannot reload.`',
+            ].join('\n'),
+          },
+        }
+      : block,
+  ),
 };
 
 /**

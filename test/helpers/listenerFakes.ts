@@ -6,6 +6,7 @@
 import type { BlockAction, BlockElementAction, ButtonAction, Context, RespondArguments, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import pino from 'pino';
+import type { ActorResolution } from '../../src/bkjob/identity';
 import type { BkActor, HostLog, HostLogRef, JobRef } from '../../src/bkjob/model';
 import type { JobService } from '../../src/jobService';
 import type { ListenerDeps } from '../../src/slack/context';
@@ -28,6 +29,7 @@ export interface FakeJobs {
   readonly summarize: jest.MockedFunction<JobService['summarize']>;
   readonly recentSummary: jest.MockedFunction<JobService['recentSummary']>;
   readonly hostLog: jest.MockedFunction<JobService['hostLog']>;
+  readonly recentRef: jest.MockedFunction<JobService['recentRef']>;
 }
 
 export interface FakeWatches {
@@ -40,6 +42,7 @@ export interface FakeWatches {
 export interface FakeWatchService {
   readonly unsubscribeById: jest.MockedFunction<WatchService['unsubscribeById']>;
   readonly listSubscriber: jest.MockedFunction<WatchService['listSubscriber']>;
+  readonly watchedRef: jest.MockedFunction<WatchService['watchedRef']>;
 }
 
 export interface FakeDeps extends ListenerDeps {
@@ -52,7 +55,8 @@ export interface Fakes {
   readonly jobs: FakeJobs;
   readonly watches: FakeWatches;
   readonly watchService: FakeWatchService;
-  readonly actorFor: jest.Mock<BkActor, [string]>;
+  /** Answers ACTOR, mapped as in fixed mode (bkUsername null), unless a test says otherwise. */
+  readonly resolveActor: jest.Mock<Promise<ActorResolution>, [string]>;
   readonly warn: jest.SpyInstance;
   readonly error: jest.SpyInstance;
   readonly info: jest.SpyInstance;
@@ -60,10 +64,10 @@ export interface Fakes {
 
 /** Deps with every service a jest.fn (unanswered until a test says otherwise) and a silent logger whose warn/error/info are spied. */
 export function fakeDeps(): Fakes {
-  const jobs: FakeJobs = { summarize: jest.fn(), recentSummary: jest.fn(), hostLog: jest.fn() };
+  const jobs: FakeJobs = { summarize: jest.fn(), recentSummary: jest.fn(), hostLog: jest.fn(), recentRef: jest.fn<JobRef | null, [BkActor, number]>(() => null) };
   const watches: FakeWatches = { watch: jest.fn(), unwatch: jest.fn(), list: jest.fn(), isWatching: jest.fn() };
-  const watchService: FakeWatchService = { unsubscribeById: jest.fn(), listSubscriber: jest.fn() };
-  const actorFor = jest.fn<BkActor, [string]>(() => ACTOR);
+  const watchService: FakeWatchService = { unsubscribeById: jest.fn(), listSubscriber: jest.fn(), watchedRef: jest.fn<Promise<JobRef | null>, [string, number]>(() => Promise.resolve(null)) };
+  const resolveActor = jest.fn<Promise<ActorResolution>, [string]>(() => Promise.resolve({ kind: 'mapped', actor: ACTOR, bkUsername: null }));
   const logger = pino({ level: 'silent' });
   const warn = jest.spyOn(logger, 'warn');
   const error = jest.spyOn(logger, 'error');
@@ -73,19 +77,19 @@ export function fakeDeps(): Fakes {
     offsetMinutes: 480,
     jobWebUrl: JOB_WEB_URL,
     now: () => NOW,
-    actorFor,
+    resolveActor,
     logger,
     // The real classes have private fields, so a fake of their public methods needs the cast.
     jobs: jobs as unknown as JobService,
     watches: watches as unknown as WatchCommands,
     watchService: watchService as unknown as WatchService,
   };
-  return { deps, jobs, watches, watchService, actorFor, warn, error, info };
+  return { deps, jobs, watches, watchService, resolveActor, warn, error, info };
 }
 
 /** The WebClient methods the listeners use. */
 export interface FakeClient {
-  readonly chat: { readonly postMessage: jest.Mock };
+  readonly chat: { readonly postMessage: jest.Mock; readonly unfurl: jest.Mock };
   readonly views: { readonly publish: jest.Mock };
   readonly conversations: { readonly open: jest.Mock };
   readonly filesUploadV2: jest.Mock;
@@ -96,7 +100,7 @@ export const POSTED_TS = '1718101800.000200';
 
 export function fakeClient(): { fake: FakeClient; client: WebClient } {
   const fake: FakeClient = {
-    chat: { postMessage: jest.fn().mockResolvedValue({ ok: true, ts: POSTED_TS }) },
+    chat: { postMessage: jest.fn().mockResolvedValue({ ok: true, ts: POSTED_TS }), unfurl: jest.fn().mockResolvedValue({ ok: true }) },
     views: { publish: jest.fn().mockResolvedValue({ ok: true }) },
     conversations: { open: jest.fn().mockResolvedValue({ ok: true, channel: { id: DM_CHANNEL_ID } }) },
     filesUploadV2: jest.fn().mockResolvedValue({ ok: true, files: [] }),
@@ -183,6 +187,7 @@ export function watchOf(id: string, ref: JobRef, overrides: Partial<Watch> = {})
     channelId: CHANNEL_ID,
     ref,
     subscriberId: USER_ID,
+    bkUsername: null,
     notifyOn: 'failure',
     status: 'active',
     statusReason: null,

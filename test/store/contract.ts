@@ -2,7 +2,11 @@
  * The WatchStore contract: one suite that every adapter must pass (see sqlite.test.ts and
  * postgres.test.ts). Times are fixed numbers: the store never reads a clock, so neither do the tests.
  */
-import type { WatchStore } from '../../src/watch/ports';
+import type { RequestGuard } from '../../src/util/requestGuard';
+import type { WatchStore as PortWatchStore } from '../../src/watch/ports';
+
+/** Every adapter is both: the watch store and the Slack replay guard (src/util/requestGuard.ts). */
+type WatchStore = PortWatchStore & RequestGuard;
 import type { JobState, JobSummary } from '../../src/summary/types';
 import type { NewOutboxEntry, NewWatch, Watch, WatchSnapshot } from '../../src/watch/types';
 
@@ -45,6 +49,27 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
         store = await openStore();
       });
 
+      describe('seenSignature (Slack replay guard)', () => {
+        test('a signature is new once, then seen until it expires, then new again', async () => {
+          const store = await openStore();
+          expect(await store.seenSignature('v0=aaa', 1_000, 300_000)).toBe(false);
+          expect(await store.seenSignature('v0=aaa', 1_001, 300_000)).toBe(true);
+          expect(await store.seenSignature('v0=aaa', 300_999, 300_000)).toBe(true);
+          expect(await store.seenSignature('v0=bbb', 300_999, 300_000)).toBe(false);
+          // Expired: pruned, and the same bytes count as new (the timestamp check refuses them anyway).
+          expect(await store.seenSignature('v0=aaa', 301_000, 300_000)).toBe(false);
+          expect(await store.seenSignature('v0=aaa', 301_001, 300_000)).toBe(true);
+        });
+
+        test('replicas share it: of two concurrent calls with the same signature exactly one is new', async () => {
+          const a = await openStore();
+          const b = await openStore();
+          const answers = await Promise.all([a.seenSignature('v0=same', 5_000, 300_000), b.seenSignature('v0=same', 5_000, 300_000)]);
+          expect(answers.sort()).toEqual([false, true]);
+          expect(await b.seenSignature('v0=same', 6_000, 300_000)).toBe(true);
+        });
+      });
+
       describe('create and read', () => {
         test('round-trips every field, numbers as numbers', async () => {
           const input = newWatch({
@@ -52,6 +77,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
             // Beyond 32 bits: BIGINT columns, which some drivers return as strings.
             ref: { bizId: 3_000_000_001, jobInstanceId: 20_000_000_123 },
             subscriberId: 'U0456',
+            bkUsername: 'q9k6bhqks0ckl5ew',
             notifyOn: 'failure',
             createdAt: T0,
             expiresAt: T0 + 7 * DAY,
@@ -67,6 +93,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
             channelId: 'C0123',
             ref: { bizId: 3_000_000_001, jobInstanceId: 20_000_000_123 },
             subscriberId: 'U0456',
+            bkUsername: 'q9k6bhqks0ckl5ew',
             notifyOn: 'failure',
             status: 'active',
             statusReason: null,
@@ -94,6 +121,8 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
         test('round-trips nulls', async () => {
           const { watch } = created(await store.create(newWatch({ statusMessageTs: null, snapshot: null, fingerprint: null })));
           const read = await store.get(watch.id);
+          // No BlueKing user given (fixed mode, older callers): stored as NULL.
+          expect(read?.bkUsername).toBeNull();
           expect(read?.statusMessageTs).toBeNull();
           expect(read?.snapshot).toBeNull();
           expect(read?.fingerprint).toBeNull();

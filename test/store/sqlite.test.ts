@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -91,9 +91,24 @@ describe('SqliteWatchStore', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5]);
     } finally {
       db.close();
+    }
+  });
+
+  test('storageProblem notices the database file deleted or replaced while open', async () => {
+    const file = nextFile();
+    const store = new SqliteWatchStore(file);
+    await store.migrate();
+    try {
+      expect(store.storageProblem()).toBeNull();
+      renameSync(file, `${file}.old`);
+      expect(store.storageProblem()).toMatch(/deleted/);
+      writeFileSync(file, '');
+      expect(store.storageProblem()).toMatch(/replaced/);
+    } finally {
+      await store.close();
     }
   });
 

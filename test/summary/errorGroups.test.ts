@@ -3,8 +3,7 @@
  * the first host's line, unknown lines, lines equal but for digits, splitting (order, unknown
  * hosts, the row budget, earlier groups first), othersDiffer, folding past the limit; and hostKey.
  */
-import { hostKey } from '../../src/bkjob/hostKey';
-import type { HostAddress } from '../../src/bkjob/model';
+import { type HostAddress, hostKey } from '../../src/bkjob/model';
 import { ERROR_ROWS_PER_STEP, type ErrorLineGroup, groupByErrorLine, sameReasonKey } from '../../src/summary/errorGroups';
 import type { FailingGroup } from '../../src/summary/types';
 
@@ -23,7 +22,7 @@ function group(members: HostAddress[], exitCode: number | null = 1, ipStatus = 4
 
 /** Error lines by host number. */
 function lines(entries: Record<number, string | null>): Map<string, string | null> {
-  return new Map(Object.entries(entries).map(([n, line]) => [hostKey(host(Number(n))), line]));
+  return new Map(Object.entries(entries).map(([n, line]) => [hostKey(host(Number(n)))!, line]));
 }
 
 function row(members: readonly HostAddress[], errorLine: string | null, extra: Partial<ErrorLineGroup> = {}): ErrorLineGroup {
@@ -32,8 +31,8 @@ function row(members: readonly HostAddress[], errorLine: string | null, extra: P
 
 describe('hostKey', () => {
   it.each([
-    ['bkHostId when present', { bkCloudId: 0, ip: '10.0.0.1', bkHostId: 123 }, '123'],
-    ['bkHostId for an IPv6-only host with no ip', { bkCloudId: 0, ip: '', bkHostId: 77 }, '77'],
+    ['bkHostId when present', { bkCloudId: 0, ip: '10.0.0.1', bkHostId: 123 }, 'h:123'],
+    ['bkHostId for an IPv6-only host with no ip', { bkCloudId: 0, ip: '', bkHostId: 77 }, 'h:77'],
     ['cloud:ip without bkHostId', { bkCloudId: 0, ip: '10.0.0.1' }, '0:10.0.0.1'],
     ['cloud:ip in another cloud area', { bkCloudId: 2, ip: '10.0.0.1' }, '2:10.0.0.1'],
   ])('%s', (_name, address: HostAddress, expected) => {
@@ -101,8 +100,8 @@ describe('groupByErrorLine: one row per group', () => {
       { bkCloudId: 0, ip: '', bkHostId: 502 },
     ];
     const known = new Map([
-      ['501', 'a'],
-      ['502', 'b'],
+      ['h:501', 'a'],
+      ['h:502', 'b'],
     ]);
     expect(groupByErrorLine([group(v3)], known).rows).toStrictEqual([row([v3[0]!], 'a', { splitByLine: true }), row([v3[1]!], 'b', { splitByLine: true })]);
   });
@@ -150,7 +149,7 @@ describe('groupByErrorLine: splitting a group by line', () => {
 
   it('a split that would pass the row limit is not made: the group is marked othersDiffer', () => {
     const members = hosts(1, 60);
-    const known = new Map(members.map((h, i) => [hostKey(h), `error ${String.fromCharCode(65 + (i % 26))}`]));
+    const known = new Map(members.map((h, i) => [hostKey(h)!, `error ${String.fromCharCode(65 + (i % 26))}`]));
     expect(groupByErrorLine([group(members)], known).rows).toStrictEqual([row(members, 'error A', { othersDiffer: true })]);
   });
 

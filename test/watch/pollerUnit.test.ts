@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { MemoryWatchStore } from '../../dev/memoryStore';
 import { BkJobError } from '../../src/bkjob/errors';
+import type { ActorResolution } from '../../src/bkjob/identity';
 import type { BkActor, JobRef, StepInstance } from '../../src/bkjob/model';
 import type { JobLogSource } from '../../src/bkjob/source';
 import { STEP_STATUS as S } from '../../src/bkjob/status';
@@ -171,7 +172,13 @@ async function setup(options: Partial<PollerOptions> = {}): Promise<Setup> {
   const notifier = new RecordingNotifier();
   const jobs = new ScriptedJobs();
   const clock = { now: T0 };
-  const deps = { store, jobs, notifier, actorFor: (user: string): BkActor => ({ kind: 'username', username: `bk-${user}` }), now: () => clock.now, logger: silent };
+  // As the app wires it: the stored BlueKing user, else the subscriber's resolution (U_UNMAPPED has none).
+  const actorFor = (watch: Watch): Promise<ActorResolution> => {
+    if (watch.bkUsername !== null) return Promise.resolve({ kind: 'mapped', actor: { kind: 'username', username: watch.bkUsername }, bkUsername: watch.bkUsername });
+    if (watch.subscriberId === 'U_UNMAPPED') return Promise.resolve({ kind: 'unmapped', reason: { mode: 'file', why: 'not_found' } });
+    return Promise.resolve({ kind: 'mapped', actor: { kind: 'username', username: `bk-${watch.subscriberId}` }, bkUsername: null });
+  };
+  const deps = { store, jobs, notifier, actorFor, now: () => clock.now, logger: silent };
   const pollerOptions: PollerOptions = { owner: 'poller-a', concurrency: 2, maxErrors: 3, lang: 'en', leaseMs: LEASE_MS, retryBaseMs: 30_000, retryMaxMs: 900_000, ...options };
   return { store, notifier, jobs, clock, poller: new WatchPoller(deps, pollerOptions), otherPoller: () => new WatchPoller(deps, { ...pollerOptions, owner: 'poller-b' }) };
 }
@@ -411,6 +418,25 @@ describe('WatchPoller over the in-memory store', () => {
       expect(notifier.calls).toEqual([event(`watch_paused:${T0}`, URGENT, 'event-1', 'status-0', 'active')]);
       expect(await row(store, watch.id)).toMatchObject({ status: 'paused', statusReason: reason, consecutiveErrors: 2, lastError: 'BlueKing refused: no permission to access_business' });
       expect((await store.listOutbox(watch.id)).map((e) => [e.key, e.sentAt, e.slackTs])).toEqual([[`watch_paused:${T0}`, T0 + 30_000, 'event-1']]);
+    });
+
+    test('polls as the BlueKing user stored with the watch', async () => {
+      const { store, jobs, poller } = await setup();
+      await watching(store, RUNNING, { bkUsername: 'q9k6bhqks0ckl5ew' });
+      jobs.answer(RUNNING);
+      await poller.pollOnce();
+      expect(jobs.asked.map((a) => a.actor)).toEqual([{ kind: 'username', username: 'q9k6bhqks0ckl5ew' }]);
+    });
+
+    test('a subscriber without a BlueKing user fails the poll without asking BlueKing, and pauses it like a permanent error', async () => {
+      const { store, jobs, poller, clock } = await setup({ maxErrors: 5 });
+      const watch = await watching(store, RUNNING, { subscriberId: 'U_UNMAPPED' });
+      expect(await poller.pollOnce()).toEqual({ claimed: 1, polled: 1, errors: 1, eventsSent: 0 });
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', consecutiveErrors: 1, lastError: 'the subscriber has no BlueKing user (BK_USER_MAPPING)' });
+      clock.now = T0 + 30_000;
+      await poller.pollOnce();
+      expect(await row(store, watch.id)).toMatchObject({ status: 'paused', consecutiveErrors: 2 });
+      expect(jobs.asked).toEqual([]);
     });
 
     test('an error that is not from BlueKing is stored as an internal error', async () => {

@@ -46,7 +46,7 @@ const shareValue = (channelId: string, threadTs?: string) => JSON.stringify({ ..
 /** The snippet of `hostLogOf()`: the e2e head, the log, its size, then whatever follows. */
 const SNIPPET_BODY = [
   ...HOST_14_LOG_HEAD,
-  { type: 'section', text: { type: 'mrkdwn', text: '```\njob_start\nnginx: [emerg] unknown directive "proxy_passs"\nnginx -t 2&gt;&amp;1 failed, abort reload\n```' } },
+  { type: 'section', text: { type: 'mrkdwn', verbatim: true, text: '```\njob_start\nnginx: [emerg] unknown directive "proxy_passs"\nnginx -t 2&gt;&amp;1 failed, abort reload\n```' } },
   { type: 'context', elements: [{ type: 'mrkdwn', text: 'Showing the last 3 lines of 3 · 92 B' }] },
 ];
 
@@ -81,6 +81,20 @@ function hostSelect(value: string): StaticSelectAction {
 }
 
 describe('showHostLog', () => {
+  it.each([
+    ['a host button', showHostLog],
+    ['Share in channel', shareHostLog],
+    ['Full log', sendFullHostLog],
+  ])('%s from a user without a BlueKing user explains the mapping and fetches nothing', async (_name, listener) => {
+    const value = listener === showHostLog ? HOST_14_VALUE : JSON.stringify({ ...(JSON.parse(HOST_14_VALUE) as object), ch: CHANNEL_ID });
+    const t = setup(buttonAction('joblog_host_log:1', value, 'joblog_host_buttons:3:2001893471'));
+    t.resolveActor.mockResolvedValue({ kind: 'unmapped', reason: { mode: 'email', why: 'no_email' } });
+    await listener(t.args, t.deps);
+    expect(t.jobs.hostLog).not.toHaveBeenCalled();
+    expect(t.respond).toHaveBeenCalledTimes(1);
+    expect(JSON.stringify(t.respond.mock.calls[0])).toContain("Your Slack profile shows me no email. Ask the bot's admin to check that the app has the `users:read.email` scope.");
+  });
+
   it('acks first, fetches the log as the user, and shows the snippet only to them with Share / Full log for this thread', async () => {
     const t = setup(buttonAction('joblog_host_log:1', HOST_14_VALUE, 'joblog_host_buttons:3:2001893471'));
     const log = hostLogOf();
@@ -89,7 +103,7 @@ describe('showHostLog', () => {
 
     expect(callOrder({ ack: t.ack, hostLog: t.jobs.hostLog, respond: t.respond })).toEqual(['ack', 'hostLog', 'respond']);
     expect(t.ack).toHaveBeenCalledWith();
-    expect(t.actorFor).toHaveBeenCalledWith(USER_ID);
+    expect(t.resolveActor).toHaveBeenCalledWith(USER_ID);
     expect(t.jobs.hostLog).toHaveBeenCalledWith(ACTOR, HOST_14_REF);
     expect(t.respond).toHaveBeenCalledTimes(1);
     const reply = t.respond.mock.calls[0]![0] as { response_type: string; replace_original: boolean; text: string; blocks: unknown[] };
@@ -196,6 +210,7 @@ describe('showHostLog', () => {
           type: 'section',
           text: {
             type: 'mrkdwn',
+            verbatim: true,
             text: ':warning: Could not load job instance 2001893471 in business 3.\nBlueKing JOB answered HTTP 500: &lt;html&gt;oops&lt;/html&gt;\nThis is usually temporary; try again in a minute.',
           },
         },

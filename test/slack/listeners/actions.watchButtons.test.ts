@@ -105,7 +105,7 @@ describe('watch buttons through the real WatchCommands', () => {
     const summary = buildJobSummary(v2FixtureJob('running'));
     t.service.subscribe.mockResolvedValue({ kind: 'created', watch: watchOf('0b9c3f2e-7a41-4d8e-9f10-2c6b5a4d3e21', FAILED_REF), summary });
     await watchButton(t.args, t.deps);
-    expect(t.service.subscribe).toHaveBeenCalledWith({ channelId: CHANNEL_ID, ref: FAILED_REF, subscriberId: USER_ID, notifyOn: 'failure', actor: { kind: 'username', username: 'admin' } });
+    expect(t.service.subscribe).toHaveBeenCalledWith({ channelId: CHANNEL_ID, ref: FAILED_REF, subscriberId: USER_ID, notifyOn: 'failure', actor: { kind: 'username', username: 'admin' }, bkUsername: null });
     const rendered = renderJobSummary(summary, { lang: 'en', offsetMinutes: 480, jobUrl: 'https://job.example.com/api_execute/2001893471', now: NOW, watching: true });
     expect(t.respond).toHaveBeenCalledTimes(1);
     expect(t.respond).toHaveBeenCalledWith({ replace_original: true, ...rendered });

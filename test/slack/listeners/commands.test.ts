@@ -98,6 +98,30 @@ describe('joblogCommand: usage in the ack', () => {
 });
 
 describe('joblogCommand: show', () => {
+  it('tells a user without a BlueKing user how to get one, privately, and asks BlueKing nothing', async () => {
+    const t = setup('3 2001893471');
+    t.resolveActor.mockResolvedValue({ kind: 'unmapped', reason: { mode: 'bkuser', why: 'not_found', email: 'eve@corp.com' } });
+    await t.run();
+    expect(t.jobs.summarize).not.toHaveBeenCalled();
+    expect(t.client.chat.postMessage).not.toHaveBeenCalled();
+    expect(t.respond).toHaveBeenCalledTimes(1);
+    expect(t.respond).toHaveBeenCalledWith(expect.objectContaining({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: ":no_entry: I don't know your BlueKing user, so I asked BlueKing for nothing. No BlueKing user has your email `eve@corp.com` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.",
+    }));
+  });
+
+  it('names the BlueKing user a refusal was for when the user acts as themselves', async () => {
+    const t = setup('3 2001893471');
+    t.resolveActor.mockResolvedValue({ kind: 'mapped', actor: { kind: 'username', username: 'alice' }, bkUsername: 'alice' });
+    t.jobs.summarize.mockRejectedValue(new BkJobError('no permission', { kind: 'api', code: 9900403, bkMessage: 'user alice has no permission', missingPermissions: ['access_business'] }));
+    await t.run();
+    const reply = JSON.stringify(t.respond.mock.calls[0]);
+    expect(reply).toContain('no permission');
+    expect(reply).toContain('BlueKing user `alice` lacks: access_business.');
+  });
+
   it('acks empty before fetching, then posts the rendered summary in the channel as the bot', async () => {
     const t = setup('3 2001893471');
     const summary = buildJobSummary(v2FixtureJob('failed'));
@@ -108,7 +132,7 @@ describe('joblogCommand: show', () => {
     expect(t.ack).toHaveBeenCalledTimes(1);
     expect(t.ack).toHaveBeenCalledWith();
     expect(callOrder({ ack: t.ack, summarize: t.jobs.summarize, isWatching: t.watches.isWatching, post: t.client.chat.postMessage })).toEqual(['ack', 'summarize', 'isWatching', 'post']);
-    expect(t.actorFor).toHaveBeenCalledWith(USER_ID);
+    expect(t.resolveActor).toHaveBeenCalledWith(USER_ID);
     expect(t.jobs.summarize).toHaveBeenCalledWith(ACTOR, FAILED_REF);
     expect(t.watches.isWatching).toHaveBeenCalledWith(CHANNEL_ID, FAILED_REF);
 
@@ -154,10 +178,11 @@ describe('joblogCommand: show', () => {
           type: 'section',
           text: {
             type: 'mrkdwn',
+            verbatim: true,
             text: ":warning: Could not load job instance 2001893471 in business 3.\nBlueKing JOB error 9900403: user admin has no permission\nThe bot's BlueKing user lacks: access_business. Ask a BlueKing admin to grant it in the permission center (IAM).",
           },
         },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: 'Request id: `esb-42`' }] },
+        { type: 'context', elements: [{ type: 'mrkdwn', verbatim: true, text: 'Request id: `esb-42`' }] },
       ],
     });
     expect(t.warn).toHaveBeenCalledWith(expect.objectContaining({ channel: CHANNEL_ID, user: USER_ID, bizId: 3, jobInstanceId: 2001893471 }), 'BlueKing call failed');

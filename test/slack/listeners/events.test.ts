@@ -64,11 +64,11 @@ describe('appHomeOpened', () => {
 });
 
 describe('register (events)', () => {
-  it('routes app_home_opened to appHomeOpened with the deps', async () => {
+  it('routes app_home_opened to appHomeOpened with the deps (and registers link_shared)', async () => {
     const event = jest.fn();
     const { deps, watchService } = fakeDeps();
     register({ event } as unknown as App, deps);
-    expect(event).toHaveBeenCalledTimes(1);
+    expect(event.mock.calls.map((call) => call[0])).toEqual(['app_home_opened', 'link_shared']);
     expect(event.mock.calls[0][0]).toBe('app_home_opened');
     watchService.listSubscriber.mockResolvedValue([]);
     const { fake, client } = fakeClient();

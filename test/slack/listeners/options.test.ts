@@ -58,11 +58,19 @@ describe('hostLogOptions', () => {
     },
   );
 
+  it('answers an empty list to a user without a BlueKing user, asking BlueKing nothing', async () => {
+    const t = setup(BLOCK_ID, '10.0.1.1');
+    t.resolveActor.mockResolvedValue({ kind: 'unmapped', reason: { mode: 'file', why: 'not_found' } });
+    await t.run();
+    expect(t.ack).toHaveBeenCalledWith({ options: [] });
+    expect(t.jobs.recentSummary).not.toHaveBeenCalled();
+  });
+
   it('answers the failing hosts matching what the user typed, from a recent summary as that user', async () => {
     const t = setup(BLOCK_ID, '10.0.1.1');
     t.jobs.recentSummary.mockResolvedValue(failed);
     await t.run();
-    expect(t.actorFor).toHaveBeenCalledWith(USER_ID);
+    expect(t.resolveActor).toHaveBeenCalledWith(USER_ID);
     expect(t.jobs.recentSummary).toHaveBeenCalledWith(ACTOR, FAILED_REF, 120_000);
     expect(t.ack).toHaveBeenCalledTimes(1);
     expect(t.ack).toHaveBeenCalledWith({ options: [option(BUTTON_17), option(BUTTON_14)] });

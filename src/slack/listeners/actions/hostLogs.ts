@@ -11,7 +11,7 @@ import { SNIPPET_MAX_CHARS, fullLogComment, fullLogFilename, renderHostLog, snip
 import { escapeText } from '../../../blocks/text';
 import { messages } from '../../../i18n';
 import { tailLog } from '../../../summary/logTail';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, ephemeral, failureMessage, openDm, slackErrorCode } from '../../context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, openDm, slackErrorCode } from '../../context';
 
 const SNIPPET_LINES = 40;
 
@@ -44,17 +44,22 @@ function snippet(deps: ListenerDeps, log: HostLog, actions: ShareTarget | null, 
   });
 }
 
-/** Fetches the log as the clicking user, or tells them why not; null when it could not be had. */
+/**
+ * Fetches the log as the clicking user (whoever posted or watches the message), or tells them why
+ * not; null when it could not be had. An unmapped clicker gets nothing from BlueKing.
+ */
 async function fetchLog(deps: ListenerDeps, decoded: HostLogAction, userId: string, respond: RespondFn, requestId: unknown): Promise<HostLog | null> {
+  const acting = await actorOrExplain(deps, userId, respond);
+  if (!acting) return null;
   try {
-    return await deps.jobs.hostLog(deps.actorFor(userId), decoded.ref);
+    return await deps.jobs.hostLog(acting.actor, decoded.ref);
   } catch (err) {
     // A host that is not (or no longer) in the step is not a job-level failure: say it plainly.
     if (isBkJobError(err) && err.kind === 'not_found') {
       const m = messages(deps.lang);
       await respond(ephemeral(`${m.logUnavailable(`\`${escapeText(formatHostAddress(decoded.ref))}\``)}\n${escapeText(m.bkError(err))}`));
     } else {
-      const message = failureMessage(err, decoded.ref.job, deps, { user: userId, action: 'host_log', ip: decoded.ref.ip, requestId });
+      const message = failureMessage(err, decoded.ref.job, deps, { user: userId, action: 'host_log', ip: decoded.ref.ip, requestId }, acting);
       await respond({ response_type: 'ephemeral', replace_original: false, ...message });
     }
     return null;

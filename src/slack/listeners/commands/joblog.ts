@@ -5,7 +5,7 @@ import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@
 import type { JobRef } from '../../../bkjob/model';
 import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary';
 import { renderInternalError, renderUsage } from '../../../blocks/replies';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
 import { describeProblem, parseJoblogCommand } from '../../parseCommand';
 import type { WatchCommands } from '../../watchCommands';
 
@@ -17,7 +17,9 @@ export interface CommandDeps extends ListenerDeps {
 export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
-  const parsed = parseJoblogCommand(command.text ?? '');
+  // The HTTP gate refuses a form with `text` twice; a non-string here still gets usage help, not a TypeError.
+  const text: unknown = command.text;
+  const parsed = parseJoblogCommand(typeof text === 'string' ? text : '');
   if (parsed.kind === 'help' || parsed.kind === 'invalid') {
     // Usage help needs no I/O: it goes in the ack itself.
     await ack({ response_type: 'ephemeral', ...renderUsage(deps.lang, parsed.kind === 'invalid' ? describeProblem(parsed.problem, deps.lang) : undefined) });
@@ -48,12 +50,15 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
 async function showJob(ref: JobRef, who: { channelId: string; userId: string; requestId: unknown }, client: WebClient, respond: RespondFn, deps: CommandDeps): Promise<void> {
   const { channelId, userId } = who;
   let message: SlackMessage;
+  // Who asks decides what BlueKing shows: an unmapped user is told why, and nothing is fetched.
+  const acting = await actorOrExplain(deps, userId, respond);
+  if (!acting) return;
   try {
-    const summary = await deps.jobs.summarize(deps.actorFor(userId), ref);
+    const summary = await deps.jobs.summarize(acting.actor, ref);
     const watching = await deps.watches.isWatching(channelId, ref);
     message = renderJobSummary(summary, replyRenderOptions(deps, ref, watching));
   } catch (err) {
-    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId, requestId: who.requestId }) });
+    await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId, requestId: who.requestId }, acting) });
     return;
   }
   await postInChannel(channelId, message, client, respond);

@@ -1,0 +1,67 @@
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { ChatUnfurlArguments, LinkUnfurls } from '@slack/web-api';
+import { jobConsoleUrl } from '../../../bkjob/console';
+import { type JobConsoleLink, parseJobConsoleLink } from '../../../bkjob/consoleLinks';
+import type { BkActor, JobRef } from '../../../bkjob/model';
+import { renderJobUnfurl } from '../../../blocks/unfurl';
+import type { WatchService } from '../../../watch/service';
+import { type ListenerDeps, resolvedActor } from '../../context';
+
+export interface LinkSharedDeps extends ListenerDeps {
+  readonly watchService: Pick<WatchService, 'watchedRef'>;
+}
+
+export type LinkSharedArgs = Pick<SlackEventMiddlewareArgs<'link_shared'>, 'event'> & Pick<AllMiddlewareArgs, 'client'>;
+
+/** Links unfurled per message at most: each costs a BlueKing call (Slack sends few anyway). */
+const MAX_LINKS = 5;
+
+/**
+ * The job a link names: its own business for console pages; for `/api_execute/<id>` links (no
+ * business), the one a watch in this channel or the user's recent lookups know, else null (the
+ * link is left alone rather than guessed at).
+ */
+async function refOf(link: JobConsoleLink, channel: string, actor: BkActor, deps: LinkSharedDeps): Promise<JobRef | null> {
+  if (link.scope) return { bizId: link.scope.id, jobInstanceId: link.jobInstanceId, ...(link.scope.type === 'biz_set' ? { scopeType: 'biz_set' as const } : {}) };
+  return (await deps.watchService.watchedRef(channel, link.jobInstanceId)) ?? deps.jobs.recentRef(actor, link.jobInstanceId);
+}
+
+/**
+ * Someone pasted links on an unfurl domain: each that is a JOB console link (BK_JOB_WEB_URL's host
+ * and path) is unfurled with the job's state and why it failed, fetched as the user who pasted it
+ * (so nobody sees a job through the link they could not open with /joblog). Bolt acknowledges the
+ * event before this runs; failures are logged and that link simply stays a plain link.
+ */
+export async function linkShared({ event, client }: LinkSharedArgs, deps: LinkSharedDeps): Promise<void> {
+  const base = deps.jobWebUrl;
+  if (!base) return;
+  const links = event.links.flatMap(({ url }) => {
+    const link = parseJobConsoleLink(url, base);
+    return link ? [{ url, link }] : [];
+  });
+  if (links.length === 0) return;
+  const resolved = await resolvedActor(deps, event.user);
+  if (resolved.kind !== 'mapped') return;
+  const unfurls: LinkUnfurls = {};
+  await Promise.all(
+    links.slice(0, MAX_LINKS).map(async ({ url, link }) => {
+      try {
+        const ref = await refOf(link, event.channel, resolved.actor, deps);
+        if (!ref) return;
+        const summary = await deps.jobs.summarize(resolved.actor, ref);
+        unfurls[url] = renderJobUnfurl(summary, { lang: deps.lang, jobUrl: jobConsoleUrl(base, ref), stepInstanceId: link.stepInstanceId });
+      } catch (err) {
+        deps.logger.info({ err, jobInstanceId: link.jobInstanceId, user: event.user }, 'JOB link not unfurled');
+      }
+    }),
+  );
+  if (Object.keys(unfurls).length === 0) return;
+  // Links in a message being written (composer) are unfurled by their unfurl_id; sent ones by channel and ts.
+  const source = event.source === 'composer' || event.source === 'conversations_history' ? event.source : undefined;
+  const args: ChatUnfurlArguments = event.unfurl_id !== undefined && source !== undefined ? { unfurl_id: event.unfurl_id, source, unfurls } : { channel: event.channel, ts: event.message_ts, unfurls };
+  try {
+    await client.chat.unfurl(args);
+  } catch (err) {
+    deps.logger.warn({ err, channel: event.channel }, 'chat.unfurl failed');
+  }
+}
