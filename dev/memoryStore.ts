@@ -88,7 +88,11 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
       const watch: Watch = {
         id: this.db.nextId(),
         channelId: input.channelId,
-        ref: { bizId: checkInt(input.ref.bizId, 'ref.bizId'), jobInstanceId: checkInt(input.ref.jobInstanceId, 'ref.jobInstanceId') },
+        ref: {
+          bizId: checkInt(input.ref.bizId, 'ref.bizId'),
+          jobInstanceId: checkInt(input.ref.jobInstanceId, 'ref.jobInstanceId'),
+          ...(input.ref.scopeType === 'biz_set' ? { scopeType: 'biz_set' as const } : {}),
+        },
         subscriberId: input.subscriberId,
         bkUsername: input.bkUsername ?? null,
         notifyOn: input.notifyOn,

@@ -155,6 +155,16 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           created(await store.create(newWatch({ channelId: 'C1', ref: { bizId: 3, jobInstanceId: 100 } })));
         });
 
+        test('business 2 and business set 2 are different scopes; the scope reads back as written', async () => {
+          const inBiz = created(await store.create(newWatch({ channelId: 'C1', ref: { bizId: 2, jobInstanceId: 100 } }))).watch;
+          const inSet = created(await store.create(newWatch({ channelId: 'C1', ref: { bizId: 2, jobInstanceId: 100, scopeType: 'biz_set' } }))).watch;
+          expect(inSet.ref).toEqual({ bizId: 2, jobInstanceId: 100, scopeType: 'biz_set' });
+          expect(inBiz.ref).toEqual({ bizId: 2, jobInstanceId: 100 });
+          expect((await store.findOpen('C1', { bizId: 2, jobInstanceId: 100, scopeType: 'biz_set' }))?.id).toBe(inSet.id);
+          expect((await store.findOpen('C1', { bizId: 2, jobInstanceId: 100 }))?.id).toBe(inBiz.id);
+          expect(await store.get(inSet.id)).toEqual(inSet);
+        });
+
         test('concurrent creates make exactly one watch', async () => {
           const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.create(newWatch({ subscriberId: `U${i}` }))));
           const made = results.filter((result) => result.created);

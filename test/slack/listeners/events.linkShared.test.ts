@@ -62,6 +62,8 @@ describe('linkShared', () => {
     t.watchService.watchedRef.mockResolvedValue(FAILED_REF);
     await linkShared(t.args, t.deps);
     expect(t.watchService.watchedRef).toHaveBeenCalledWith(CHANNEL_ID, 2001893471);
+    // Both links are the same job: one BlueKing call.
+    expect(t.jobs.summarize).toHaveBeenCalledTimes(1);
     expect(t.client.chat.unfurl).toHaveBeenCalledWith({ channel: CHANNEL_ID, ts: '1718101800.000400', unfurls: { [BARE_LINK]: unfurlOf(FAILED_REF), [STEP_LINK]: unfurlOf(FAILED_REF, 2003771002) } });
   });
 

@@ -2,8 +2,9 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { ChatUnfurlArguments, LinkUnfurls } from '@slack/web-api';
 import { jobConsoleUrl } from '../../../bkjob/console';
 import { type JobConsoleLink, parseJobConsoleLink } from '../../../bkjob/consoleLinks';
-import type { BkActor, JobRef } from '../../../bkjob/model';
+import { type BkActor, type JobRef, scopeText } from '../../../bkjob/model';
 import { renderJobUnfurl } from '../../../blocks/unfurl';
+import type { JobSummary } from '../../../summary/types';
 import type { WatchService } from '../../../watch/service';
 import { type ListenerDeps, resolvedActor } from '../../context';
 
@@ -43,12 +44,20 @@ export async function linkShared({ event, client }: LinkSharedArgs, deps: LinkSh
   const resolved = await resolvedActor(deps, event.user);
   if (resolved.kind !== 'mapped') return;
   const unfurls: LinkUnfurls = {};
+  // Two links to one job (its page and a step's) cost one BlueKing call.
+  const fetches = new Map<string, Promise<JobSummary>>();
+  const summaryOf = (ref: JobRef): Promise<JobSummary> => {
+    const key = `${scopeText(ref)}:${ref.jobInstanceId}`;
+    let fetch = fetches.get(key);
+    if (!fetch) fetches.set(key, (fetch = deps.jobs.summarize(resolved.actor, ref)));
+    return fetch;
+  };
   await Promise.all(
     links.slice(0, MAX_LINKS).map(async ({ url, link }) => {
       try {
         const ref = await refOf(link, event.channel, resolved.actor, deps);
         if (!ref) return;
-        const summary = await deps.jobs.summarize(resolved.actor, ref);
+        const summary = await summaryOf(ref);
         unfurls[url] = renderJobUnfurl(summary, { lang: deps.lang, jobUrl: jobConsoleUrl(base, ref), stepInstanceId: link.stepInstanceId });
       } catch (err) {
         deps.logger.info({ err, jobInstanceId: link.jobInstanceId, user: event.user }, 'JOB link not unfurled');
