@@ -82,6 +82,8 @@ export class LookupCache<V> {
 export class ActorResolver {
   private readonly emails: LookupCache<string>;
   private readonly directoryUsers: LookupCache<string>;
+  /** Emails bk-user last gave several users for (shared mailboxes: few), so a cached miss keeps its reason. */
+  private readonly ambiguous = new Set<string>();
   private readonly settings: ResolverSettings;
 
   constructor(
@@ -131,19 +133,19 @@ export class ActorResolver {
   }
 
   private async fromDirectory(email: string): Promise<ActorResolution> {
-    let ambiguous = false;
     const found = await this.directoryUsers.get(
       email,
       async () => {
         const names = await this.sources.directory!.usernamesByEmail(email);
-        ambiguous = names.length > 1;
-        // Several users share the email: none of them is picked (cached as a miss).
+        // Several users share the email: none of them is picked (cached as a miss, remembered as why).
+        if (names.length > 1) this.ambiguous.add(email);
+        else this.ambiguous.delete(email);
         return names.length === 1 ? names[0]! : null;
       },
       (err) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not look a user up in bk-user'),
     );
     if (found.kind === 'found') return mapped(found.value);
-    return unmapped({ mode: 'bkuser', why: found.kind === 'failed' ? 'lookup_failed' : ambiguous ? 'ambiguous' : 'not_found', email });
+    return unmapped({ mode: 'bkuser', why: found.kind === 'failed' ? 'lookup_failed' : this.ambiguous.has(email) ? 'ambiguous' : 'not_found', email });
   }
 }
 

@@ -128,6 +128,8 @@ describe('bkuser mode', () => {
     const { resolver } = setup({ mode: 'bkuser' }, { emailOf, directory: dir });
     expect(await resolver.resolve('U1')).toEqual({ kind: 'unmapped', reason: { mode: 'bkuser', why: 'not_found', email: 'nobody@corp.example.com' } });
     expect(await resolver.resolve('U2')).toEqual({ kind: 'unmapped', reason: { mode: 'bkuser', why: 'ambiguous', email: 'shared@corp.example.com' } });
+    // From the negative cache, still with the reason.
+    expect(await resolver.resolve('U2')).toEqual({ kind: 'unmapped', reason: { mode: 'bkuser', why: 'ambiguous', email: 'shared@corp.example.com' } });
   });
 
   it('caches hits for the TTL and misses for the negative TTL', async () => {

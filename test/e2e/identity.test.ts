@@ -134,3 +134,23 @@ it('a bad BK_USER_MAP_FILE stops the start, naming the entry', async () => {
   writeFileSync(bad, 'users:\n  U0ALICE01: alice\n  alice: alice\n');
   await expect(startHarness({ slack, esb, env: { BK_USER_MAPPING: 'file', BK_USER_MAP_FILE: bad } })).rejects.toThrow(`BK_USER_MAP_FILE ${bad}: users.alice: a key must be a Slack user id (U…) or an email`);
 });
+
+describe('email mode', () => {
+  let mail: Harness;
+  beforeAll(async () => {
+    mail = await startHarness({ slack, esb, env: { BK_USER_MAPPING: 'email', BK_USER_EMAIL_PATTERN: '^([^@]+)@corp\\.example\\.com$' } });
+  });
+  afterAll(() => mail.stop({ keepFakes: true }));
+
+  it('acts as the Slack email pattern says, and refuses an email outside it without asking BlueKing', async () => {
+    slack.setUser(ALICE, { email: 'Alice@Corp.Example.com' });
+    slack.setUser(NOBODY, { email: 'nobody@elsewhere.example.org' });
+    await mail.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE });
+    await slack.waitFor('chat.postMessage');
+    expect(esb.requests().map(bkUserOf)).toEqual(['alice']);
+
+    await mail.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: NOBODY, responseId: 'outside' });
+    expect(textOf(await responseTo('outside'))).toContain("Your email `nobody@elsewhere.example.org` does not fit the bot's BK_USER_EMAIL_PATTERN.");
+    expect(esb.requests()).toHaveLength(1);
+  });
+});
