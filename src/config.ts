@@ -3,7 +3,7 @@
  * typed `Config`. A bad start-up names every missing or invalid variable and what it is for.
  */
 import { validate as validateCron } from 'node-cron';
-import { USER_MAPPING_MODES, type UserMappingMode } from './bkjob/identity';
+import { type IdentitySettings, USER_MAPPING_MODES } from './bkjob/identity';
 import type { BkActor } from './bkjob/model';
 import type { Lang } from './i18n';
 
@@ -35,19 +35,7 @@ export interface Config {
     readonly diagnosisBudgetMs: number;
   };
   /** Who each Slack user acts as in BlueKing (BK_USER_MAPPING and friends). */
-  readonly identity: {
-    readonly mode: UserMappingMode;
-    /** email mode: BK_USER_EMAIL_PATTERN (one capture group); null: the email's local part. */
-    readonly emailPattern: RegExp | null;
-    /** bkuser mode: v2 (ESB usermanage, at BK_API_BASE_URL) or v3 (multi-tenant bk-user gateway). */
-    readonly userApi: 'v2' | 'v3';
-    /** bkuser v3: the bk-user API gateway stage URL and the tenant (`X-Bk-Tenant-Id`). */
-    readonly userApiUrl: string | null;
-    readonly tenantId: string | null;
-    /** file mode: BK_USER_MAP_FILE. */
-    readonly mapFile: string | null;
-    readonly cacheTtlMs: number;
-  };
+  readonly identity: IdentitySettings;
   readonly databaseUrl: string;
   readonly watch: {
     readonly pollCron: string;

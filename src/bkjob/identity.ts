@@ -44,3 +44,18 @@ export type ResolveActor = (slackUserId: string) => Promise<ActorResolution>;
 export function actorOfStored(bkUsername: string): ActorResolution {
   return { kind: 'mapped', actor: { kind: 'username', username: bkUsername }, bkUsername };
 }
+
+/** Who each Slack user acts as in BlueKing: BK_USER_MAPPING and the settings each mode reads. */
+export interface IdentitySettings {
+  readonly mode: UserMappingMode;
+  /** email mode: BK_USER_EMAIL_PATTERN (one capture group); null: the email's local part. */
+  readonly emailPattern: RegExp | null;
+  /** bkuser mode: v2 (ESB usermanage, at BK_API_BASE_URL) or v3 (multi-tenant bk-user gateway). */
+  readonly userApi: 'v2' | 'v3';
+  /** bkuser v3: the bk-user API gateway stage URL and the tenant (`X-Bk-Tenant-Id`). */
+  readonly userApiUrl: string | null;
+  readonly tenantId: string | null;
+  /** file mode: BK_USER_MAP_FILE. */
+  readonly mapFile: string | null;
+  readonly cacheTtlMs: number;
+}

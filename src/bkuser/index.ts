@@ -2,7 +2,7 @@
  * bk-user and the Slack → BlueKing user mapping (BK_USER_MAPPING): builds the resolver a
  * configuration asks for. The composition root passes in the Slack email look-up.
  */
-import type { UserMappingMode } from '../bkjob/identity';
+import type { IdentitySettings } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
 import { type BkUserDirectory, EsbBkUserDirectory, TenantBkUserDirectory } from './directory';
@@ -13,15 +13,7 @@ export { BkUserLookupError, EsbBkUserDirectory, TenantBkUserDirectory, type BkUs
 export { UserMapFile, UserMapFileError, parseUserMap } from './mapFile';
 export { ActorResolver, LookupCache, NEGATIVE_TTL_MS } from './resolver';
 
-export interface IdentitySettings {
-  readonly mode: UserMappingMode;
-  readonly emailPattern: RegExp | null;
-  readonly userApi: 'v2' | 'v3';
-  readonly userApiUrl: string | null;
-  readonly tenantId: string | null;
-  readonly mapFile: string | null;
-  readonly cacheTtlMs: number;
-}
+export type { IdentitySettings } from '../bkjob/identity';
 
 export interface IdentityDeps {
   readonly fixedActor: BkActor;
