@@ -76,7 +76,8 @@ export class EsbBkUserDirectory implements BkUserDirectory {
     const wanted = email.toLowerCase();
     const names = results
       .map((item, i) => READ.readRecord(item, `data.results[${i}]`))
-      .filter((user) => typeof user['email'] !== 'string' || user['email'].toLowerCase() === wanted)
+      // Only users whose own email is the one asked for: an answer that ignored the filter must not map anyone.
+      .filter((user) => typeof user['email'] === 'string' && user['email'].toLowerCase() === wanted)
       .map((user, i) => READ.readString(user['username'], `data.results[${i}]`, 'username'));
     return [...new Set(names)];
   }

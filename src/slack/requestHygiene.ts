@@ -101,7 +101,9 @@ async function gate(req: IncomingMessage, res: ServerResponse, inner: RequestLis
   const key = retry === undefined ? signature : `${signature}#retry${retry}`;
   let seen = false;
   try {
-    seen = await options.guard.seenSignature(key, options.now(), SLACK_REQUEST_WINDOW_MS);
+    // Remembered for as long as the timestamp check would still let the same bytes in: a request
+    // stamped ahead of our clock stays acceptable for longer than the window from now.
+    seen = await options.guard.seenSignature(key, options.now(), SLACK_REQUEST_WINDOW_MS + Math.max(0, skewMs));
   } catch (err) {
     logger.error({ err }, 'replay check failed (store unavailable); handling the Slack request anyway');
   }

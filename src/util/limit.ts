@@ -75,5 +75,9 @@ export async function forEachPipelined<T>(nextBatch: () => Promise<readonly T[]>
   const worker = async () => {
     for (let next = await take(); next !== null; next = await take()) await work(next.item);
   };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  // Every worker finishes what it took before a failure is reported: nothing keeps running
+  // after the caller has been told the cycle is over.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, concurrency) }, worker));
+  const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }

@@ -154,7 +154,9 @@ export class WatchPoller {
     // Claims only watches due at the cycle's start (every poll moves nextPollAt past it), the next
     // batch while the current one is still being polled, so no worker waits on the database.
     const claim = async () => {
-      const batch = await this.deps.store.claimDue(cycleStart, this.batchSize, this.options.owner, this.leaseMs);
+      // Due-ness is judged at the cycle's start, but a batch claimed late in a long cycle still
+      // gets a whole lease from now: the lease ends at cycleStart + leaseMs + the time gone by.
+      const batch = await this.deps.store.claimDue(cycleStart, this.batchSize, this.options.owner, this.leaseMs + (this.deps.now() - cycleStart));
       report.claimed += batch.length;
       return batch;
     };

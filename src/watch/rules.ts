@@ -76,7 +76,8 @@ export function snapshotOf(summary: JobSummary, previous: WatchSnapshot | null =
   const hadFailure = previous?.hadFailure === true || FAILURE_STATES.has(summary.state);
   let followingRetriesUntil: number | undefined;
   if (resume && resume.windowMs > 0 && summary.finished && summary.resumable) {
-    const sameEnd = previous !== null && previous.state === summary.state && previous.followingRetriesUntil !== undefined;
+    // The same end of the same run keeps its window; a retry that ended again opens a new one.
+    const sameEnd = previous !== null && previous.state === summary.state && runOfSteps(previous.steps) === runOfSteps(summary.steps) && previous.followingRetriesUntil !== undefined;
     followingRetriesUntil = sameEnd ? previous.followingRetriesUntil : resume.now + resume.windowMs;
   }
   return {
@@ -89,12 +90,13 @@ export function snapshotOf(summary: JobSummary, previous: WatchSnapshot | null =
 }
 
 /**
- * Which run of the job this is: 0 for the first, then the highest execute count of its steps
- * (a retry raises it). Job-level events carry it in their key, so the result of a retry is
- * announced even though the first run's result was.
+ * Which run of the job this is: 0 for the first, then the sum of its steps' execute counts.
+ * JOB counts retries per step, and every retry of any step raises the sum, so two runs never
+ * share it (the highest count would: retrying step 1 and later step 2 both give 1). Job-level
+ * events carry it in their key, so each run's result is announced once.
  */
-function runOf(summary: JobSummary): number {
-  return summary.steps.reduce((max, step) => Math.max(max, step.executeCount), 0);
+function runOfSteps(steps: readonly { readonly executeCount: number }[]): number {
+  return steps.reduce((sum, step) => sum + step.executeCount, 0);
 }
 
 function brief(step: StepSummary): StepBrief {
@@ -142,8 +144,9 @@ export function evaluate(previous: WatchSnapshot | null, summary: JobSummary, no
     }
   }
 
-  const stateChanged = previous === null || previous.state !== summary.state;
-  const run = runOf(summary);
+  const run = runOfSteps(summary.steps);
+  // A retry that ran and ended the same way between two polls is a new result too.
+  const stateChanged = previous === null || previous.state !== summary.state || runOfSteps(previous.steps) !== run;
   // The first run keeps the keys it always had; a retried run's results get keys of their own.
   const suffix = run > 0 ? `:${run}` : '';
   if (stateChanged && summary.state === 'abnormal') {

@@ -123,6 +123,9 @@ export class WatchService {
    */
   private async resume(paused: Watch, summary: JobSummary): Promise<SubscribeResult> {
     const now = this.now();
+    // The next poll reports what changed while paused, and opens a fresh resume window (the old
+    // one may have passed while the watch was paused).
+    const { followingRetriesUntil: _passed, ...snapshot } = paused.snapshot ?? { state: summary.state, steps: [] };
     const watch = await this.store.update(paused.id, {
       status: 'active',
       statusReason: null,
@@ -131,6 +134,7 @@ export class WatchService {
       lastChangedAt: now,
       nextPollAt: now,
       expiresAt: now + this.options.maxAgeMs,
+      ...(paused.snapshot ? { snapshot } : {}),
     });
     if (!watch) return { kind: 'duplicate', existing: paused };
     if (watch.statusMessageTs) await this.notifier.updateStatus(watch, watch.statusMessageTs, summary).catch(() => undefined);

@@ -35,6 +35,11 @@ describe('bk-user 2.x (ESB list_users)', () => {
     expect(await directory.usernamesByEmail('alice@corp.com')).toEqual(['alice@ldap']);
   });
 
+  it('never maps to a user whose own email is missing or different (an answer that ignored the filter)', async () => {
+    nock(ESB).get('/api/c/compapi/v2/usermanage/list_users/').query(true).reply(200, { result: true, code: 0, data: [{ username: 'nobody-email' }, { username: 'null-email', email: null }] });
+    expect(await directory.usernamesByEmail('alice@corp.com')).toEqual([]);
+  });
+
   it('answers [] for no match and every user for a shared email', async () => {
     nock(ESB).get('/api/c/compapi/v2/usermanage/list_users/').query(true).reply(200, { result: true, code: 0, data: { count: 0, results: [] } });
     expect(await directory.usernamesByEmail('alice@corp.com')).toEqual([]);

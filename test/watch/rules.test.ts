@@ -337,7 +337,24 @@ describe('evaluate: retried steps', () => {
   });
 
   it('a retry that failed again between two polls (same status, higher execute count) is still new', () => {
-    expect(keys(events(deployFailedJobFailed, retryFailed, 'failure'))).toEqual(['step_failed:102:1']);
+    // The job's result for the new run too: failed → failed across a retry is a new result.
+    expect(keys(events(deployFailedJobFailed, retryFailed, 'failure'))).toEqual(['step_failed:102:1', 'job_finished:failed:1']);
+    expect(keys(events(deployFailedJobFailed, retryFailed, 'finish'))).toEqual(['job_finished:failed:1']);
+  });
+
+  it('runs are counted by the sum of the steps\' execute counts: retrying step 1, then step 2, gives two results', () => {
+    const stepOneRetried = job(S.FAIL, [step(101, 'prepare', S.SUCCESS, hosts('10.0.1', 2, 9, 0), { executeCount: 1 }), deployStepFailed, CLEANUP_BLANK], T0 + 200_000);
+    const stepTwoRetried = job(S.FAIL, [step(101, 'prepare', S.SUCCESS, hosts('10.0.1', 2, 9, 0), { executeCount: 1 }), step(102, 'deploy', S.FAIL, FAILED_HOSTS, { executeCount: 1 }), CLEANUP_BLANK], T0 + 300_000);
+    expect(keys(events(deployFailedJobFailed, stepOneRetried, 'finish'))).toEqual(['job_finished:failed:1']);
+    expect(keys(events(stepOneRetried, stepTwoRetried, 'finish'))).toEqual(['job_finished:failed:2']);
+  });
+
+  it('a retry that ends the same way opens a new resume window; the same end keeps its window', () => {
+    const resume = { now: T0 + 1000, windowMs: 60_000 };
+    const first = snapshotOf(deployFailedJobFailed, null, resume);
+    expect(first.followingRetriesUntil).toBe(T0 + 61_000);
+    expect(snapshotOf(deployFailedJobFailed, first, { now: T0 + 50_000, windowMs: 60_000 }).followingRetriesUntil).toBe(T0 + 61_000);
+    expect(snapshotOf(retryFailed, first, { now: T0 + 50_000, windowMs: 60_000 }).followingRetriesUntil).toBe(T0 + 110_000);
   });
 });
 
