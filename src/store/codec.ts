@@ -50,6 +50,15 @@ export function sameJobValues(ref: JobRef): SqlValue[] {
   return [ref.scopeType ?? 'biz', ref.bizId, ref.jobInstanceId];
 }
 
+/** Migration SQL both databases run alike (each adapter keeps its own, append-only list). */
+export const SCOPE_TYPE_MIGRATION = `
+  ALTER TABLE watches ADD COLUMN scope_type TEXT NOT NULL DEFAULT 'biz' CHECK (scope_type IN ('biz', 'biz_set'));
+  DROP INDEX watches_one_open_per_job;
+  CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, scope_type, biz_id, job_instance_id)
+    WHERE status IN ('active', 'paused');
+`;
+export const BK_USERNAME_MIGRATION = 'ALTER TABLE watches ADD COLUMN bk_username TEXT;';
+
 export const OPEN_STATUSES = `status IN ('active', 'paused')`;
 /** Rows come back oldest first; id breaks ties so the order is stable. */
 export const OLDEST_FIRST = 'ORDER BY created_at, id';

@@ -13,7 +13,7 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { OLDEST_FIRST, OPEN_STATUSES, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
+import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, WatchStore } from '../watch/ports';
 import type { RequestGuard } from '../util/requestGuard';
 
@@ -94,12 +94,7 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 3,
     // Business sets: a job id is unique within its business or business set.
-    sql: `
-      ALTER TABLE watches ADD COLUMN scope_type TEXT NOT NULL DEFAULT 'biz' CHECK (scope_type IN ('biz', 'biz_set'));
-      DROP INDEX watches_one_open_per_job;
-      CREATE UNIQUE INDEX watches_one_open_per_job ON watches (channel_id, scope_type, biz_id, job_instance_id)
-        WHERE status IN ('active', 'paused');
-    `,
+    sql: SCOPE_TYPE_MIGRATION,
   },
   {
     version: 4,
@@ -115,7 +110,7 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     // The BlueKing user a watch polls as (its creator's); NULL for the configured user and older watches.
-    sql: `ALTER TABLE watches ADD COLUMN bk_username TEXT;`,
+    sql: BK_USERNAME_MIGRATION,
   },
 ];
 
