@@ -35,7 +35,7 @@ const EXIT_CODES = [1, 2, 127, 126, 130, 137, 255];
 const FILLER_LINE = 64;
 
 /** mulberry32: tiny seeded PRNG, so the same options always give the same bytes. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -19,7 +19,7 @@ import { extractV2HostLog, parseV2JobInstanceLog } from '../../src/bkjob/v2';
 import { V2JobLogScanner } from '../../src/bkjob/v2stream';
 import { type RenderOptions, renderJobSummary } from '../../src/blocks/jobSummary';
 import { buildJobSummary } from '../../src/summary/build';
-import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../../dev/generate';
+import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp, prng } from '../../dev/generate';
 import { APP_SECRET, USER, expectNoSecrets, failure, transport, useNock } from '../helpers/bk';
 
 const REF: JobRef = { bizId: 3, jobInstanceId: 2001893471 };
@@ -127,17 +127,6 @@ function expectSame(streamed: Outcome, tree: Outcome, context: string): void {
 
 // ---- a JSON writer that uses every freedom JSON gives --------------------------------------
 
-/** mulberry32, as in dev/generate.ts: the same seed gives the same bytes. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 class Writer {
   constructor(readonly random: () => number) {}
