@@ -11,7 +11,8 @@
 import { type JobRef, sameJob } from '../src/bkjob/model';
 import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
 import type { JobSummary } from '../src/summary/types';
-import type { CreateWatchResult, WatchStore } from '../src/watch/ports';
+import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../src/watch/ports';
+import { type CreateSubscriptionResult, type NewSubscription, type RunResultRecord, type Subscription, type SubscriptionPatch, type SubscriptionRun, type SubscriptionScope, initialSubscriptionState, subscriptionTargetKey } from '../src/watch/subscriptionTypes';
 import type { RequestGuard } from '../src/util/requestGuard';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../src/watch/types';
 
@@ -44,6 +45,11 @@ export class MemoryDatabase {
   readonly outbox: OutboxRow[] = [];
   /** Slack request signature → expiry (epoch ms). */
   readonly signatures = new Map<string, number>();
+  readonly subscriptions = new Map<string, Subscription>();
+  /** `${subscriptionId}/${jobInstanceId}` → run. */
+  readonly runs = new Map<string, SubscriptionRun>();
+  /** `${scopeType}:${bizId}` → newest create time seen. */
+  readonly cursors = new Map<string, number>();
   private counter = 0;
 
   /** Ids sort in creation order, so ties in `claimDue` are stable and readable in tests. */
@@ -59,12 +65,12 @@ export class MemoryDatabase {
 }
 
 /** Patchable fields (besides lastSummary) in one list, so every write path applies the same ones. */
-const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', 'fingerprint', 'lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'lastError', 'expiresAt'] as const satisfies readonly Exclude<keyof WatchPatch, 'lastSummary'>[];
+const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', 'fingerprint', 'lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'lastError', 'expiresAt', 'run', 'threadTs'] as const satisfies readonly Exclude<keyof WatchPatch, 'lastSummary'>[];
 
 /** Integer columns: SQLite STRICT tables and PostgreSQL BIGINT refuse NaN, fractions and the like. */
 const INT_FIELDS = ['lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'expiresAt'] as const satisfies readonly (keyof WatchPatch)[];
 
-export class MemoryWatchStore implements WatchStore, RequestGuard {
+export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestGuard {
   private closed = false;
 
   /** @param db shared state; pass the same one to several stores to act as replicas. */
@@ -85,8 +91,14 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
     return this.run((): CreateWatchResult => {
       const existing = this.findOpenRow(input.channelId, input.ref);
       if (existing) return { created: false, existing: copy(existing.watch) };
+      return { created: true, watch: this.insertWatch(this.db.nextId(), input) };
+    });
+  }
+
+  private insertWatch(id: string, input: NewWatch): Watch {
+    {
       const watch: Watch = {
-        id: this.db.nextId(),
+        id,
         channelId: input.channelId,
         ref: {
           bizId: checkInt(input.ref.bizId, 'ref.bizId'),
@@ -108,11 +120,13 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
         nextPollAt: checkInt(input.nextPollAt, 'nextPollAt'),
         consecutiveErrors: 0,
         lastError: null,
+        run: input.run ?? null,
+        threadTs: null,
       };
       const stored = copy(watch);
       this.db.watches.set(watch.id, { watch: stored, lastSummary: encodeSummary(input.lastSummary), leaseOwner: null, leaseUntil: null, leasedAt: null });
-      return { created: true, watch: copy(stored) };
-    });
+      return copy(stored);
+    }
   }
 
   get(id: string): Promise<Watch | null> {
@@ -138,7 +152,7 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
   }
 
   countActiveInChannel(channelId: string): Promise<number> {
-    return this.run(() => this.watchList().filter((w) => w.status === 'active' && w.channelId === channelId).length);
+    return this.run(() => this.watchList().filter((w) => w.status === 'active' && w.channelId === channelId && w.run === null).length);
   }
 
   seenSignature(signature: string, now: number, ttlMs: number): Promise<boolean> {
@@ -245,6 +259,122 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
     return this.run(() => this.outboxOf(watchId, false));
   }
 
+  // ---- subscriptions ----
+
+  createSubscription(input: NewSubscription): Promise<CreateSubscriptionResult> {
+    return this.run((): CreateSubscriptionResult => {
+      const key = subscriptionTargetKey(input.scope, input.target);
+      const existing = [...this.db.subscriptions.values()].find((s) => s.status === 'active' && s.channelId === input.channelId && subscriptionTargetKey(s.scope, s.target) === key);
+      if (existing) return { created: false, existing: copy(existing) };
+      const subscription: Subscription = {
+        id: this.db.nextId().replace('watch-', 'sub-'),
+        channelId: input.channelId,
+        scope: { bizId: checkInt(input.scope.bizId, 'scope.bizId'), ...(input.scope.scopeType === 'biz_set' ? { scopeType: 'biz_set' as const } : {}) },
+        target: input.target,
+        subscriberId: input.subscriberId,
+        bkUsername: input.bkUsername,
+        notifyOn: input.notifyOn,
+        digestAt: input.digestAt,
+        status: 'active',
+        statusReason: null,
+        createdAt: checkInt(input.createdAt, 'createdAt'),
+        version: 0,
+        state: initialSubscriptionState(input.createdAt),
+      };
+      this.db.subscriptions.set(subscription.id, copy(subscription));
+      return { created: true, subscription: copy(subscription) };
+    });
+  }
+
+  getSubscription(id: string): Promise<Subscription | null> {
+    return this.run(() => {
+      const found = this.db.subscriptions.get(id);
+      return found ? copy(found) : null;
+    });
+  }
+
+  listSubscriptionsByChannel(channelId: string): Promise<Subscription[]> {
+    return this.run(() => this.activeSubscriptions((s) => s.channelId === channelId));
+  }
+
+  listSubscriptionsBySubscriber(subscriberId: string): Promise<Subscription[]> {
+    return this.run(() => this.activeSubscriptions((s) => s.subscriberId === subscriberId));
+  }
+
+  countSubscriptionsInChannel(channelId: string): Promise<number> {
+    return this.run(() => this.activeSubscriptions((s) => s.channelId === channelId).length);
+  }
+
+  listActiveSubscriptions(): Promise<Subscription[]> {
+    return this.run(() => this.activeSubscriptions(() => true));
+  }
+
+  updateSubscription(id: string, version: number | null, patch: SubscriptionPatch): Promise<Subscription | null> {
+    return this.run(() => {
+      const current = this.db.subscriptions.get(id);
+      if (!current || (version !== null && current.version !== version)) return null;
+      const next = copy({ ...current, ...patch, version: current.version + 1 });
+      this.db.subscriptions.set(id, next);
+      return copy(next);
+    });
+  }
+
+  scanCursor(scope: SubscriptionScope): Promise<number | null> {
+    return this.run(() => this.db.cursors.get(cursorKey(scope)) ?? null);
+  }
+
+  advanceScanCursor(scope: SubscriptionScope, createTime: number): Promise<void> {
+    return this.run(() => {
+      const key = cursorKey(scope);
+      this.db.cursors.set(key, Math.max(this.db.cursors.get(key) ?? createTime, checkInt(createTime, 'createTime')));
+    });
+  }
+
+  addRun(run: Pick<SubscriptionRun, 'subscriptionId' | 'jobInstanceId' | 'createdAt'>, watch: NewWatch): Promise<boolean> {
+    return this.run(() => {
+      const key = `${run.subscriptionId}/${run.jobInstanceId}`;
+      if (this.db.runs.has(key)) return false;
+      const created = this.insertWatch(this.db.nextId(), watch);
+      this.db.runs.set(key, { subscriptionId: run.subscriptionId, jobInstanceId: run.jobInstanceId, createdAt: checkInt(run.createdAt, 'createdAt'), watchId: created.id, result: null, durationMs: null, finishedAt: null, muted: false });
+      return true;
+    });
+  }
+
+  getRun(subscriptionId: string, jobInstanceId: number): Promise<SubscriptionRun | null> {
+    return this.run(() => {
+      const found = this.db.runs.get(`${subscriptionId}/${jobInstanceId}`);
+      return found ? copy(found) : null;
+    });
+  }
+
+  recordRunResult(subscriptionId: string, version: number, jobInstanceId: number, result: RunResultRecord, patch: SubscriptionPatch): Promise<boolean> {
+    return this.run(() => {
+      const current = this.db.subscriptions.get(subscriptionId);
+      if (!current || current.version !== version) return false;
+      this.db.subscriptions.set(subscriptionId, copy({ ...current, ...patch, version: current.version + 1 }));
+      const key = `${subscriptionId}/${jobInstanceId}`;
+      const run = this.db.runs.get(key);
+      if (run) this.db.runs.set(key, { ...run, ...result });
+      return true;
+    });
+  }
+
+  listRuns(subscriptionId: string, from: number, to: number): Promise<SubscriptionRun[]> {
+    return this.run(() =>
+      [...this.db.runs.values()]
+        .filter((r) => r.subscriptionId === subscriptionId && r.createdAt >= from && r.createdAt < to)
+        .sort((a, b) => a.createdAt - b.createdAt || a.jobInstanceId - b.jobInstanceId)
+        .map(copy),
+    );
+  }
+
+  private activeSubscriptions(filter: (s: Subscription) => boolean): Subscription[] {
+    return [...this.db.subscriptions.values()]
+      .filter((s) => s.status === 'active' && filter(s))
+      .sort((a, b) => a.createdAt - b.createdAt || compareText(a.id, b.id))
+      .map(copy);
+  }
+
   /** Runs one call's work atomically; a throw becomes a rejection, like the SQL adapters' errors. */
   private run<T>(work: () => T, needsSchema = true): Promise<T> {
     try {
@@ -263,7 +393,7 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
   private findOpenRow(channelId: string, ref: JobRef): WatchRow | undefined {
     for (const row of this.db.watches.values()) {
       const w = row.watch;
-      if (isOpen(w) && w.channelId === channelId && sameJob(w.ref, ref)) return row;
+      if (isOpen(w) && w.run === null && w.channelId === channelId && sameJob(w.ref, ref)) return row;
     }
     return undefined;
   }
@@ -271,7 +401,7 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
   /** Open watches matching `filter`, oldest first (id breaks ties, as `ORDER BY created_at, id`). */
   private openWatches(filter: (watch: Watch) => boolean): Watch[] {
     return this.watchList()
-      .filter((w) => isOpen(w) && filter(w))
+      .filter((w) => isOpen(w) && w.run === null && filter(w))
       .sort((a, b) => a.createdAt - b.createdAt || compareText(a.id, b.id))
       .map(copy);
   }
@@ -286,6 +416,10 @@ export class MemoryWatchStore implements WatchStore, RequestGuard {
       .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
       .map((row) => ({ watchId: row.watchId, key: row.key, payload: JSON.parse(row.payload) as unknown, createdAt: row.createdAt, attempts: row.attempts, sentAt: row.sentAt, slackTs: row.slackTs }));
   }
+}
+
+function cursorKey(scope: SubscriptionScope): string {
+  return `${scope.scopeType ?? 'biz'}:${scope.bizId}`;
 }
 
 function isOpen(watch: Watch): boolean {

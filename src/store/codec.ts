@@ -7,7 +7,7 @@
 import type { JobRef } from '../bkjob/model';
 import type { JobState, JobSummary } from '../summary/types';
 import { jsonReaders, parseJsonOrUndefined } from '../util/json';
-import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
+import type { NewOutboxEntry, NewWatch, NotifyOn, OutboxEntry, RunOf, StepSnapshot, Watch, WatchPatch, WatchSnapshot, WatchStatus } from '../watch/types';
 
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
@@ -42,6 +42,8 @@ export const WATCH_COLUMN_NAMES: readonly string[] = [
   'next_poll_at',
   'consecutive_errors',
   'last_error',
+  'run_of',
+  'thread_ts',
 ];
 export const WATCH_COLUMNS = WATCH_COLUMN_NAMES.join(', ');
 
@@ -60,6 +62,8 @@ export const SCOPE_TYPE_MIGRATION = `
 export const BK_USERNAME_MIGRATION = 'ALTER TABLE watches ADD COLUMN bk_username TEXT;';
 
 export const OPEN_STATUSES = `status IN ('active', 'paused')`;
+/** Watches people started (not subscription runs): what per-channel lists, limits and "already watched" see. */
+export const PEOPLES_WATCHES = 'run_of IS NULL';
 /** Rows come back oldest first; id breaks ties so the order is stable. */
 export const OLDEST_FIRST = 'ORDER BY created_at, id';
 
@@ -77,7 +81,11 @@ const PATCH_COLUMNS = {
   lastError: 'last_error',
   expiresAt: 'expires_at',
   lastSummary: 'last_summary',
+  run: 'run_of',
+  threadTs: 'thread_ts',
 } as const satisfies Record<keyof WatchPatch, string>;
+
+const JSON_FIELDS: ReadonlySet<keyof WatchPatch> = new Set(['snapshot', 'lastSummary', 'run']);
 
 export interface PatchOptions {
   /**
@@ -107,9 +115,9 @@ export function patchAssignments(
     const param = placeholder(values.length);
     const column = PATCH_COLUMNS[field];
     if (options.leased && (field === 'status' || field === 'statusReason')) assignments.push(`${column} = CASE WHEN status = 'active' THEN ${param} ELSE ${column} END`);
-    else if (field === 'snapshot' || field === 'lastSummary') assignments.push(`${column} = ${param}${options.jsonCast ?? ''}`);
+    else if (JSON_FIELDS.has(field)) assignments.push(`${column} = ${param}${options.jsonCast ?? ''}`);
     else assignments.push(`${column} = ${param}`);
-    values.push(field === 'snapshot' ? encodeJson(patch.snapshot ?? null) : field === 'lastSummary' ? encodeJson(patch.lastSummary ?? null) : (value as SqlValue));
+    values.push(field === 'snapshot' ? encodeJson(patch.snapshot ?? null) : field === 'lastSummary' ? encodeJson(patch.lastSummary ?? null) : field === 'run' ? encodeJson(patch.run ?? null) : (value as SqlValue));
   }
   return { assignments, values };
 }
@@ -137,6 +145,7 @@ export function insertWatch(
     status_message_ts: watch.statusMessageTs,
     snapshot: encodeJson(watch.snapshot),
     last_summary: encodeJson(watch.lastSummary ?? null),
+    run_of: encodeJson(watch.run ?? null),
     fingerprint: watch.fingerprint,
     created_at: watch.createdAt,
     expires_at: watch.expiresAt,
@@ -144,7 +153,7 @@ export function insertWatch(
     next_poll_at: watch.nextPollAt,
   };
   const columns = Object.keys(row);
-  const params = columns.map((column, index) => placeholder(index) + (column === 'snapshot' || column === 'last_summary' ? (options.jsonCast ?? '') : ''));
+  const params = columns.map((column, index) => placeholder(index) + (column === 'snapshot' || column === 'last_summary' || column === 'run_of' ? (options.jsonCast ?? '') : ''));
   return { sql: `INSERT INTO watches (${columns.join(', ')}) VALUES (${params.join(', ')})`, values: Object.values(row) };
 }
 
@@ -167,7 +176,7 @@ export function outboxTime(patch: WatchPatch, leasedAt: number | null): number {
  * JSON text: SQLite stores it as TEXT, PostgreSQL gets it as a `::jsonb` parameter (pg would turn
  * a JS array into a PostgreSQL array).
  */
-function encodeJson(value: WatchSnapshot | JobSummary | null): string | null {
+function encodeJson(value: WatchSnapshot | JobSummary | RunOf | null): string | null {
   return value === null ? null : JSON.stringify(value);
 }
 
@@ -222,6 +231,20 @@ function toWatch(row: Row, columns: ColumnReaders): Watch {
     nextPollAt: int('next_poll_at'),
     consecutiveErrors: int('consecutive_errors'),
     lastError: readNullableText(row['last_error'], 'watches.last_error'),
+    run: row['run_of'] === null || row['run_of'] === undefined ? null : decodeRunOf(columns.json(row['run_of'], 'watches.run_of')),
+    threadTs: readNullableText(row['thread_ts'] ?? null, 'watches.thread_ts'),
+  };
+}
+
+function decodeRunOf(raw: unknown): RunOf {
+  const path = 'watches.run_of';
+  const value = asRecord(raw, path);
+  return {
+    subscriptionId: readText(value['subscriptionId'], `${path}.subscriptionId`),
+    kind: readEnum(value['kind'], { cron: true, plan: true }, `${path}.kind`),
+    targetId: readInt(value['targetId'], `${path}.targetId`),
+    targetName: readText(value['targetName'], `${path}.targetName`),
+    streak: readInt(value['streak'], `${path}.streak`),
   };
 }
 

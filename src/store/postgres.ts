@@ -13,8 +13,10 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
-import type { CreateWatchResult, WatchStore } from '../watch/ports';
+import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
+import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
+import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
+import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard } from '../util/requestGuard';
 
 export interface PostgresWatchStoreOptions {
@@ -112,14 +114,20 @@ const MIGRATIONS: readonly Migration[] = [
     // The BlueKing user a watch polls as (its creator's); NULL for the configured user and older watches.
     sql: BK_USERNAME_MIGRATION,
   },
+  {
+    version: 6,
+    // Subscriptions to crons and plans, their runs, the scanner's cursors; watches that follow one run.
+    sql: subscriptionMigration({ bigint: 'BIGINT', json: 'JSONB', tableSuffix: '' }),
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
-const ROWS = rowReaders({ int: readBigInt, json: (value) => value });
+const COLUMNS = { int: readBigInt, json: (value: unknown) => value };
+const ROWS = rowReaders(COLUMNS);
 /** JSON goes to pg as text cast to JSONB (pg would turn a JS array into a PostgreSQL array). */
 const JSONB = { jsonCast: '::jsonb' };
 
-export class PostgresWatchStore implements WatchStore, RequestGuard {
+export class PostgresWatchStore implements WatchStore, SubscriptionStore, RequestGuard {
   private readonly pool: Pool;
   private readonly schema: string | null;
   private closed = false;
@@ -172,7 +180,7 @@ export class PostgresWatchStore implements WatchStore, RequestGuard {
       // The partial unique index turns a second open watch on the job into "no row inserted";
       // a concurrent insert of the same job waits for the other transaction, then does nothing.
       const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
-      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
+      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
       const row = inserted[0];
       if (row !== undefined) return { created: true, watch: ROWS.watch(row) };
       const existing = await this.findOpen(watch.channelId, watch.ref);
@@ -186,19 +194,19 @@ export class PostgresWatchStore implements WatchStore, RequestGuard {
   }
 
   async findOpen(channelId: string, ref: JobRef): Promise<Watch | null> {
-    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES}`, [channelId, ...sameJobValues(ref)]);
+    return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES}`, [channelId, ...sameJobValues(ref)]);
   }
 
   async listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
+    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
   }
 
   async listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, [subscriberId])).map(ROWS.watch);
+    return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = $1 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, [subscriberId])).map(ROWS.watch);
   }
 
   async countActiveInChannel(channelId: string): Promise<number> {
-    return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = $1 AND status = 'active'`, [channelId]);
+    return this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = $1 AND status = 'active' AND ${PEOPLES_WATCHES}`, [channelId]);
   }
 
   async seenSignature(signature: string, now: number, ttlMs: number): Promise<boolean> {
@@ -295,6 +303,120 @@ export class PostgresWatchStore implements WatchStore, RequestGuard {
 
   async listOutbox(watchId: string): Promise<OutboxEntry[]> {
     return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 ORDER BY created_at, seq', [watchId])).map(ROWS.outboxEntry);
+  }
+
+  // ---- subscriptions ----
+
+  async createSubscription(subscription: NewSubscription): Promise<CreateSubscriptionResult> {
+    for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+      const insert = insertSubscription(randomUUID(), subscription, dollars(0), '::jsonb');
+      const inserted = await this.rows(
+        `${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, kind, target_id) WHERE status = 'active' DO NOTHING RETURNING ${SUBSCRIPTION_COLUMNS}`,
+        insert.values,
+      );
+      const row = inserted[0];
+      if (row !== undefined) return { created: true, subscription: toSubscription(row, COLUMNS) };
+      const existing = (
+        await this.rows(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND kind = $4 AND target_id = $5 AND status = 'active'`, [
+          subscription.channelId,
+          ...scopeValues(subscription.scope),
+          subscription.target.kind,
+          subscription.target.id,
+        ])
+      )[0];
+      if (existing !== undefined) return { created: false, existing: toSubscription(existing, COLUMNS) };
+    }
+    throw new Error(`subscription store: could not subscribe ${subscription.channelId}: the active subscription kept changing`);
+  }
+
+  async getSubscription(id: string): Promise<Subscription | null> {
+    return (await this.subscriptions('WHERE id = $1', [id]))[0] ?? null;
+  }
+
+  async listSubscriptionsByChannel(channelId: string): Promise<Subscription[]> {
+    return this.subscriptions(`WHERE channel_id = $1 AND status = 'active'`, [channelId]);
+  }
+
+  async listSubscriptionsBySubscriber(subscriberId: string): Promise<Subscription[]> {
+    return this.subscriptions(`WHERE subscriber_id = $1 AND status = 'active'`, [subscriberId]);
+  }
+
+  async countSubscriptionsInChannel(channelId: string): Promise<number> {
+    return this.count(`SELECT count(*) AS n FROM subscriptions WHERE channel_id = $1 AND status = 'active'`, [channelId]);
+  }
+
+  async listActiveSubscriptions(): Promise<Subscription[]> {
+    return this.subscriptions(`WHERE status = 'active'`, []);
+  }
+
+  async updateSubscription(id: string, version: number | null, patch: SubscriptionPatch): Promise<Subscription | null> {
+    const { assignments, values } = subscriptionAssignments(patch, dollars(2), '::jsonb');
+    const rows = await this.rows(
+      `UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING ${SUBSCRIPTION_COLUMNS}`,
+      [id, version, ...values],
+    );
+    return rows[0] === undefined ? null : toSubscription(rows[0], COLUMNS);
+  }
+
+  async scanCursor(scope: SubscriptionScope): Promise<number | null> {
+    const row = (await this.rows('SELECT cursor_ms FROM subscription_cursors WHERE scope_type = $1 AND biz_id = $2', scopeValues(scope)))[0];
+    return row === undefined ? null : ROWS.int(row['cursor_ms'], 'subscription_cursors.cursor_ms');
+  }
+
+  async advanceScanCursor(scope: SubscriptionScope, createTime: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO subscription_cursors (scope_type, biz_id, cursor_ms) VALUES ($1, $2, $3)
+       ON CONFLICT (scope_type, biz_id) DO UPDATE SET cursor_ms = GREATEST(subscription_cursors.cursor_ms, EXCLUDED.cursor_ms)`,
+      [...scopeValues(scope), createTime],
+    );
+  }
+
+  async addRun(run: Pick<SubscriptionRun, 'subscriptionId' | 'jobInstanceId' | 'createdAt'>, watch: NewWatch): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const watchId = randomUUID();
+      // A replica recording the same run at the same moment waits on the key, then inserts nothing.
+      const added = await client.query(`INSERT INTO subscription_runs (subscription_id, job_instance_id, created_at, watch_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+        run.subscriptionId,
+        run.jobInstanceId,
+        run.createdAt,
+        watchId,
+      ]);
+      if ((added.rowCount ?? 0) === 0) return false;
+      const insert = insertWatch(watchId, watch, dollars(0), JSONB);
+      await client.query(insert.sql, insert.values);
+      return true;
+    });
+  }
+
+  async getRun(subscriptionId: string, jobInstanceId: number): Promise<SubscriptionRun | null> {
+    const row = (await this.rows(`SELECT ${RUN_COLUMNS} FROM subscription_runs WHERE subscription_id = $1 AND job_instance_id = $2`, [subscriptionId, jobInstanceId]))[0];
+    return row === undefined ? null : toSubscriptionRun(row, COLUMNS);
+  }
+
+  async recordRunResult(subscriptionId: string, version: number, jobInstanceId: number, result: RunResultRecord, patch: SubscriptionPatch): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const { assignments, values } = subscriptionAssignments(patch, dollars(2), '::jsonb');
+      const changed = await client.query(`UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = $1 AND version = $2`, [subscriptionId, version, ...values]);
+      if ((changed.rowCount ?? 0) === 0) return false;
+      await client.query('UPDATE subscription_runs SET result = $3, duration_ms = $4, finished_at = $5, muted = $6 WHERE subscription_id = $1 AND job_instance_id = $2', [
+        subscriptionId,
+        jobInstanceId,
+        result.result,
+        result.durationMs,
+        result.finishedAt,
+        result.muted ? 1 : 0,
+      ]);
+      return true;
+    });
+  }
+
+  async listRuns(subscriptionId: string, from: number, to: number): Promise<SubscriptionRun[]> {
+    const rows = await this.rows(`SELECT ${RUN_COLUMNS} FROM subscription_runs WHERE subscription_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, job_instance_id`, [subscriptionId, from, to]);
+    return rows.map((row) => toSubscriptionRun(row, COLUMNS));
+  }
+
+  private async subscriptions(where: string, values: SqlValue[]): Promise<Subscription[]> {
+    return (await this.rows(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ${where} ${SUBSCRIPTIONS_OLDEST_FIRST}`, values)).map((row) => toSubscription(row, COLUMNS));
   }
 
   private async rows(sql: string, values: SqlValue[]): Promise<Row[]> {

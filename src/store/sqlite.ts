@@ -13,8 +13,10 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
-import type { CreateWatchResult, WatchStore } from '../watch/ports';
+import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
+import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
+import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
+import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard, StorageCheck } from '../util/requestGuard';
 
 /** How long a statement waits for another connection's write lock before failing. */
@@ -94,15 +96,21 @@ const MIGRATIONS: readonly Migration[] = [
     // The BlueKing user a watch polls as (its creator's); NULL for the configured user and older watches.
     sql: BK_USERNAME_MIGRATION,
   },
+  {
+    version: 6,
+    // Subscriptions to crons and plans, their runs, the scanner's cursors; watches that follow one run.
+    sql: subscriptionMigration({ bigint: 'INTEGER', json: 'TEXT', tableSuffix: ' STRICT' }),
+  },
 ];
 
 /** SQLite hands back INTEGER columns as numbers and keeps JSON as TEXT. */
-const ROWS = rowReaders({
+const COLUMNS = {
   int: readInt,
-  json: (value, path) => parseJson(readText(value, path), path),
-});
+  json: (value: unknown, path: string) => parseJson(readText(value, path), path),
+};
+const ROWS = rowReaders(COLUMNS);
 
-export class SqliteWatchStore implements WatchStore, RequestGuard, StorageCheck {
+export class SqliteWatchStore implements WatchStore, SubscriptionStore, RequestGuard, StorageCheck {
   private readonly db: Database.Database;
   /** The file's identity at open (null in memory): a file deleted or replaced underneath is noticed by storageProblem(). */
   private readonly fileIdentity: { readonly filename: string; readonly dev: number; readonly ino: number } | null = null;
@@ -217,15 +225,15 @@ export class SqliteWatchStore implements WatchStore, RequestGuard, StorageCheck 
   }
 
   listOpenByChannel(channelId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
+    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
   }
 
   listOpenBySubscriber(subscriberId: string): Promise<Watch[]> {
-    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} ${OLDEST_FIRST}`, subscriberId).map(ROWS.watch));
+    return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE subscriber_id = ? AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, subscriberId).map(ROWS.watch));
   }
 
   countActiveInChannel(channelId: string): Promise<number> {
-    return promised(() => this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active'`, channelId));
+    return promised(() => this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active' AND ${PEOPLES_WATCHES}`, channelId));
   }
 
   countActive(): Promise<number> {
@@ -333,6 +341,148 @@ export class SqliteWatchStore implements WatchStore, RequestGuard, StorageCheck 
     return promised(() => this.all('SELECT * FROM watch_outbox WHERE watch_id = ? ORDER BY created_at, rowid', watchId).map(ROWS.outboxEntry));
   }
 
+  // ---- subscriptions ----
+
+  createSubscription(subscription: NewSubscription): Promise<CreateSubscriptionResult> {
+    return promised(() =>
+      this.db
+        .transaction((): CreateSubscriptionResult => {
+          const id = randomUUID();
+          const insert = insertSubscription(id, subscription, () => '?');
+          if (this.run(`${insert.sql} ON CONFLICT DO NOTHING`, ...insert.values) > 0) return { created: true, subscription: this.subscriptionSync(id) ?? missing(id) };
+          const existing = this.one(
+            `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = ? AND scope_type = ? AND biz_id = ? AND kind = ? AND target_id = ? AND status = 'active'`,
+            subscription.channelId,
+            ...scopeValues(subscription.scope),
+            subscription.target.kind,
+            subscription.target.id,
+          );
+          if (existing === undefined) throw new Error(`subscription store: insert for ${subscription.channelId} was ignored but no active subscription exists`);
+          return { created: false, existing: toSubscription(existing, COLUMNS) };
+        })
+        .immediate(),
+    );
+  }
+
+  getSubscription(id: string): Promise<Subscription | null> {
+    return promised(() => this.subscriptionSync(id));
+  }
+
+  listSubscriptionsByChannel(channelId: string): Promise<Subscription[]> {
+    return promised(() => this.subscriptions(`WHERE channel_id = ? AND status = 'active'`, channelId));
+  }
+
+  listSubscriptionsBySubscriber(subscriberId: string): Promise<Subscription[]> {
+    return promised(() => this.subscriptions(`WHERE subscriber_id = ? AND status = 'active'`, subscriberId));
+  }
+
+  countSubscriptionsInChannel(channelId: string): Promise<number> {
+    return promised(() => this.count(`SELECT count(*) AS n FROM subscriptions WHERE channel_id = ? AND status = 'active'`, channelId));
+  }
+
+  listActiveSubscriptions(): Promise<Subscription[]> {
+    return promised(() => this.subscriptions(`WHERE status = 'active'`));
+  }
+
+  updateSubscription(id: string, version: number | null, patch: SubscriptionPatch): Promise<Subscription | null> {
+    return promised(() => {
+      const { assignments, values } = subscriptionAssignments(patch, () => '?');
+      const condition = version === null ? '' : ' AND version = ?';
+      const row = this.one(
+        `UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = ?${condition} RETURNING ${SUBSCRIPTION_COLUMNS}`,
+        ...values,
+        id,
+        ...(version === null ? [] : [version]),
+      );
+      return row === undefined ? null : toSubscription(row, COLUMNS);
+    });
+  }
+
+  scanCursor(scope: SubscriptionScope): Promise<number | null> {
+    return promised(() => {
+      const row = this.one('SELECT cursor_ms FROM subscription_cursors WHERE scope_type = ? AND biz_id = ?', ...scopeValues(scope));
+      return row === undefined ? null : ROWS.int(row['cursor_ms'], 'subscription_cursors.cursor_ms');
+    });
+  }
+
+  advanceScanCursor(scope: SubscriptionScope, createTime: number): Promise<void> {
+    return promised(() => {
+      this.run(
+        `INSERT INTO subscription_cursors (scope_type, biz_id, cursor_ms) VALUES (?, ?, ?)
+         ON CONFLICT (scope_type, biz_id) DO UPDATE SET cursor_ms = max(cursor_ms, excluded.cursor_ms)`,
+        ...scopeValues(scope),
+        createTime,
+      );
+    });
+  }
+
+  addRun(run: Pick<SubscriptionRun, 'subscriptionId' | 'jobInstanceId' | 'createdAt'>, watch: NewWatch): Promise<boolean> {
+    return promised(() =>
+      this.db
+        .transaction((): boolean => {
+          const watchId = randomUUID();
+          const added = this.run(
+            `INSERT INTO subscription_runs (subscription_id, job_instance_id, created_at, watch_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+            run.subscriptionId,
+            run.jobInstanceId,
+            run.createdAt,
+            watchId,
+          );
+          if (added === 0) return false;
+          const insert = insertWatch(watchId, watch, () => '?');
+          this.run(insert.sql, ...insert.values);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  getRun(subscriptionId: string, jobInstanceId: number): Promise<SubscriptionRun | null> {
+    return promised(() => {
+      const row = this.one(`SELECT ${RUN_COLUMNS} FROM subscription_runs WHERE subscription_id = ? AND job_instance_id = ?`, subscriptionId, jobInstanceId);
+      return row === undefined ? null : toSubscriptionRun(row, COLUMNS);
+    });
+  }
+
+  recordRunResult(subscriptionId: string, version: number, jobInstanceId: number, result: RunResultRecord, patch: SubscriptionPatch): Promise<boolean> {
+    return promised(() =>
+      this.db
+        .transaction((): boolean => {
+          const { assignments, values } = subscriptionAssignments(patch, () => '?');
+          const changed = this.run(`UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = ? AND version = ?`, ...values, subscriptionId, version);
+          if (changed === 0) return false;
+          this.run(
+            'UPDATE subscription_runs SET result = ?, duration_ms = ?, finished_at = ?, muted = ? WHERE subscription_id = ? AND job_instance_id = ?',
+            result.result,
+            result.durationMs,
+            result.finishedAt,
+            result.muted ? 1 : 0,
+            subscriptionId,
+            jobInstanceId,
+          );
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  listRuns(subscriptionId: string, from: number, to: number): Promise<SubscriptionRun[]> {
+    return promised(() =>
+      this.all(`SELECT ${RUN_COLUMNS} FROM subscription_runs WHERE subscription_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, job_instance_id`, subscriptionId, from, to).map((row) =>
+        toSubscriptionRun(row, COLUMNS),
+      ),
+    );
+  }
+
+  private subscriptionSync(id: string): Subscription | null {
+    const row = this.one(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?`, id);
+    return row === undefined ? null : toSubscription(row, COLUMNS);
+  }
+
+  private subscriptions(where: string, ...params: SqlValue[]): Subscription[] {
+    return this.all(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ${where} ${SUBSCRIPTIONS_OLDEST_FIRST}`, ...params).map((row) => toSubscription(row, COLUMNS));
+  }
+
   private getSync(id: string): Watch | null {
     const row = this.one(`SELECT ${WATCH_COLUMNS} FROM watches WHERE id = ?`, id);
     return row === undefined ? null : ROWS.watch(row);
@@ -340,7 +490,7 @@ export class SqliteWatchStore implements WatchStore, RequestGuard, StorageCheck 
 
   private findOpenSync(channelId: string, ref: JobRef): Watch | null {
     const row = this.one(
-      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND scope_type = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES}`,
+      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND scope_type = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES}`,
       channelId,
       ...sameJobValues(ref),
     );

@@ -6,6 +6,7 @@
 import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { KeyedEvent } from './rules';
+import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from './subscriptionTypes';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from './types';
 
 /**
@@ -26,12 +27,13 @@ export interface WatchStore {
    */
   create(watch: NewWatch): Promise<CreateWatchResult>;
   get(id: string): Promise<Watch | null>;
-  /** The channel's active or paused watch on this job, if any. */
+  /** The channel's active or paused watch on this job started by someone (not a subscription run), if any. */
   findOpen(channelId: string, ref: JobRef): Promise<Watch | null>;
-  /** The channel's active and paused watches, oldest first. */
+  /** The channel's active and paused watches started by someone, oldest first (subscription runs are listed with their subscription). */
   listOpenByChannel(channelId: string): Promise<Watch[]>;
-  /** Active and paused watches the user subscribed, oldest first (App Home). */
+  /** Active and paused watches the user started, oldest first (App Home). */
   listOpenBySubscriber(subscriberId: string): Promise<Watch[]>;
+  /** Active watches people started in the channel (the per-channel limit; subscription runs do not count). */
   countActiveInChannel(channelId: string): Promise<number>;
   countActive(): Promise<number>;
   /**
@@ -66,6 +68,52 @@ export interface WatchStore {
   markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void>;
   /** All outbox entries of a watch, oldest first (diagnostics and tests). */
   listOutbox(watchId: string): Promise<OutboxEntry[]>;
+}
+
+/**
+ * `SubscriptionStore`: subscriptions, the runs found for them, and the scanner's per-business
+ * cursors. Implemented by the same adapters as `WatchStore` (a run's watch is created with its run).
+ */
+export interface SubscriptionStore {
+  /**
+   * Adds a subscription unless the channel already has an active one on the same cron or plan,
+   * in which case that one is returned (atomically, as for watches).
+   */
+  createSubscription(subscription: NewSubscription): Promise<CreateSubscriptionResult>;
+  getSubscription(id: string): Promise<Subscription | null>;
+  /** The channel's active subscriptions, oldest first. */
+  listSubscriptionsByChannel(channelId: string): Promise<Subscription[]>;
+  /** Active subscriptions the user made, oldest first (App Home). */
+  listSubscriptionsBySubscriber(subscriberId: string): Promise<Subscription[]>;
+  countSubscriptionsInChannel(channelId: string): Promise<number>;
+  /** Every active subscription, oldest first: the scanner groups them by business. */
+  listActiveSubscriptions(): Promise<Subscription[]>;
+  /**
+   * Applies the patch and bumps the version, if the stored version is still `version` (null:
+   * whatever it is, for commands such as unsubscribe). Returns the new subscription, or null
+   * when the id is unknown or the version moved on (read again and retry).
+   */
+  updateSubscription(id: string, version: number | null, patch: SubscriptionPatch): Promise<Subscription | null>;
+
+  /** The newest run create time the scanner has seen in this business (null: never scanned). */
+  scanCursor(scope: SubscriptionScope): Promise<number | null>;
+  /** Moves the business's cursor forward to `createTime` (never back). */
+  advanceScanCursor(scope: SubscriptionScope, createTime: number): Promise<void>;
+
+  /**
+   * Records a run of a subscription and creates the watch that follows it, in one transaction.
+   * False, and nothing created, when the subscription already has that run (another replica, an
+   * overlapping scan window, a restart): a run is announced once.
+   */
+  addRun(run: Pick<SubscriptionRun, 'subscriptionId' | 'jobInstanceId' | 'createdAt'>, watch: NewWatch): Promise<boolean>;
+  getRun(subscriptionId: string, jobInstanceId: number): Promise<SubscriptionRun | null>;
+  /**
+   * Stores the run's result and applies the subscription patch in one transaction, if the
+   * subscription is still at `version`; false (nothing changed) when it is not.
+   */
+  recordRunResult(subscriptionId: string, version: number, jobInstanceId: number, result: RunResultRecord, patch: SubscriptionPatch): Promise<boolean>;
+  /** The subscription's runs created in [from, to), oldest first. */
+  listRuns(subscriptionId: string, from: number, to: number): Promise<SubscriptionRun[]>;
 }
 
 /** The bot may no longer post in the channel (removed, archived, private and never invited). */

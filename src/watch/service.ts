@@ -87,6 +87,8 @@ export class WatchService {
       nextPollAt: now,
       consecutiveErrors: 0,
       lastError: null,
+      run: null,
+      threadTs: null,
     };
     let ts: string;
     try {

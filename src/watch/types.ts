@@ -63,6 +63,23 @@ export interface Watch {
   readonly nextPollAt: number;
   readonly consecutiveErrors: number;
   readonly lastError: string | null;
+  /** Set when the watch follows one run of a subscription's cron or plan; null for a watch someone started. */
+  readonly run: RunOf | null;
+  /**
+   * The thread the watch's events go to when it is not under the status message: a subscription
+   * run announced as a reply in the subscription's failure thread. Null: the status message's thread.
+   */
+  readonly threadTs: string | null;
+}
+
+/** What a run watch knows of its subscription, to render and place its messages without a look-up. */
+export interface RunOf {
+  readonly subscriptionId: string;
+  readonly kind: 'cron' | 'plan';
+  readonly targetId: number;
+  readonly targetName: string;
+  /** Failed runs in a row, this one included, when it was announced as a failure; 0 otherwise. */
+  readonly streak: number;
 }
 
 export interface NewWatch {
@@ -80,11 +97,13 @@ export interface NewWatch {
   readonly nextPollAt: number;
   /** The summary the status message shows (see `WatchStore.lastSummary`). */
   readonly lastSummary?: JobSummary | null;
+  /** See `Watch.run`; absent means null. */
+  readonly run?: RunOf | null;
 }
 
 /** Fields the poller and commands change; omitted fields stay as they are. */
 export type WatchPatch = Partial<
-  Pick<Watch, 'status' | 'statusReason' | 'statusMessageTs' | 'snapshot' | 'fingerprint' | 'lastPolledAt' | 'lastChangedAt' | 'nextPollAt' | 'consecutiveErrors' | 'lastError' | 'expiresAt'>
+  Pick<Watch, 'status' | 'statusReason' | 'statusMessageTs' | 'snapshot' | 'fingerprint' | 'lastPolledAt' | 'lastChangedAt' | 'nextPollAt' | 'consecutiveErrors' | 'lastError' | 'expiresAt' | 'run' | 'threadTs'>
 > & {
   /** Written only: read back with `WatchStore.lastSummary`, never with the watch (it can be large). */
   readonly lastSummary?: JobSummary;

@@ -201,6 +201,8 @@ export function watchOf(id: string, ref: JobRef, overrides: Partial<Watch> = {})
     nextPollAt: NOW,
     consecutiveErrors: 0,
     lastError: null,
+    run: null,
+    threadTs: null,
     ...overrides,
   };
 }

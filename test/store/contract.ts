@@ -107,6 +107,8 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
             nextPollAt: T0 + 30_000,
             consecutiveErrors: 0,
             lastError: null,
+            run: null,
+            threadTs: null,
           };
           expect(typeof watch.id).toBe('string');
           expect(watch.id).not.toBe('');

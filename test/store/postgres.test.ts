@@ -99,7 +99,7 @@ async function admin(url: string, sql: string): Promise<void> {
       const store = new PostgresWatchStore(url, { schema });
       stores.push(store);
       await store.migrate();
-      expect(await tablesIn(schema)).toEqual(['schema_migrations', 'slack_request_signatures', 'watch_outbox', 'watches']);
+      expect(await tablesIn(schema)).toEqual(['schema_migrations', 'slack_request_signatures', 'subscription_cursors', 'subscription_runs', 'subscriptions', 'watch_outbox', 'watches']);
     });
 
     test('five replicas migrating a fresh schema at once apply each migration once', async () => {
@@ -111,7 +111,7 @@ async function admin(url: string, sql: string): Promise<void> {
       await client.connect();
       try {
         const versions = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
       } finally {
         await client.end();
       }
