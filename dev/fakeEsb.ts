@@ -1,8 +1,10 @@
 /**
  * `FakeBkJob`: BlueKing JOB as the bot sees it, through the ESB (`/api/c/compapi/...`, credentials
  * as parameters) and through the API gateway (`/api/v3/...`, `/api/v4/...`, credentials only in the
- * `X-Bkapi-Authorization` header). Jobs come from `FakeJobDef`s (see fakeJobs.ts) and are
- * serialised per API version; errors use the envelopes JOB, ESB and the gateway really send.
+ * `X-Bkapi-Authorization` header; JOB's non-public `/api/v3/system/...` and `/api/v4/system/...`
+ * twins take the user from `X-Bk-Username`). Jobs come from `FakeJobDef`s (see fakeJobs.ts) and are
+ * serialised per API version; errors use the envelopes JOB, ESB and the gateway really send. The
+ * job instance list, crons and plans follow JOB's rules in fakeCatalog.ts.
  *
  * For tests and the offline demo. Everything the bot sends is recorded verbatim, secrets
  * included, so tests can assert exactly what went over the wire.
@@ -10,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { FakeHttpServer, type FakeRequest, sendJson, sendJsonChunks, sendText } from './fakeServer';
+import { type CatalogReply, type CatalogRequest, type FakeCronDef, type FakePlanDef, CATALOG_CODES, cronDetail, listCrons, listJobInstances, listPlans, planDetail } from './fakeCatalog';
 import { type FakeJobDef, type V2Style, type V3HostQuery, dropNulls, findStep, hasContainerStep, v2ResponseChunks, v3IpLogData, v3StatusData, v4StatusData } from './fakeJobs';
 
 export const FAKE_BK_APP_CODE = 'joblog-bot';
@@ -19,9 +22,12 @@ export const ESB_V2_JOB_INSTANCE_LOG = '/api/c/compapi/v2/job/get_job_instance_l
 export const ESB_V3_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv3/get_job_instance_status/';
 export const ESB_V3_JOB_INSTANCE_IP_LOG = '/api/c/compapi/v2/jobv3/get_job_instance_ip_log/';
 export const ESB_V4_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv4/get_job_instance_status/';
+/** The catalog APIs by name; ESB `/api/c/compapi/v2/jobv3/<name>/`, gateway `/api/v3/<name>` and `/api/v3/system/<name>`. */
+export const CATALOG_API_NAMES = ['get_job_instance_list', 'get_cron_list', 'get_cron_detail', 'get_job_plan_list', 'get_job_plan_detail'] as const;
+export type CatalogApiName = (typeof CATALOG_API_NAMES)[number];
 /** Gateway stage prefix the fake also accepts (`{BK_API_URL}/api/bk-job/prod`); bare `/api/v3/...` works too. */
 export const FAKE_GATEWAY_STAGE_PATH = '/api/bk-job/prod';
-const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v[34]\/[A-Za-z0-9_]+)$/;
+const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v[34]\/(?:system\/)?[A-Za-z0-9_]+)$/;
 
 /** BlueKing error codes the fake answers with. */
 export const BK_CODES = {
@@ -33,7 +39,11 @@ export const BK_CODES = {
   MISSING_SCOPE_PARAM: 1241004,
   INVALID_SCOPE_PARAM: 1241005,
   INVALID_PARAM: 1241007,
+  ILLEGAL_PARAM: CATALOG_CODES.ILLEGAL_PARAM,
+  PLAN_NOT_FOUND: CATALOG_CODES.PLAN_NOT_FOUND,
   JOB_INSTANCE_NOT_FOUND: 1244006,
+  /** JOB's gateway filter found no user (a system call without X-Bk-Username); HTTP 401. */
+  NO_USER: 1247002,
   SCOPE_NOT_FOUND: 1243049,
   PERMISSION_DENIED: 9900403,
 } as const;
@@ -76,6 +86,10 @@ export interface FakeBkJobOptions {
   /** Business names for permission errors; default `{ 3: 'blueking' }`. */
   readonly bizNames?: Readonly<Record<number, string>>;
   readonly jobs?: readonly FakeJobDef[];
+  readonly crons?: readonly FakeCronDef[];
+  readonly plans?: readonly FakePlanDef[];
+  /** The clock for the total_time of unfinished jobs in the instance list. Default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface RecordedBkRequest {
@@ -103,13 +117,15 @@ interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log' | 'v4_status';
+type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log' | 'v4_status' | CatalogApiName;
 
 const DEFAULT_BIZ_NAMES: Readonly<Record<number, string>> = { 3: 'blueking' };
 
 export class FakeBkJob {
   private readonly server: FakeHttpServer;
   private readonly jobs = new Map<string, FakeJobDef>();
+  private readonly crons = new Map<string, FakeCronDef>();
+  private readonly plans = new Map<string, FakePlanDef>();
   private readonly deniedUsers = new Map<string, FakePermissionAction>();
   private readonly recorded: RecordedBkRequest[] = [];
   private failures: PendingFailure[] = [];
@@ -175,6 +191,24 @@ export class FakeBkJob {
     return next;
   }
 
+  /** Adds or replaces a cron (keyed by scope + id). Its times are ms; JOB sends seconds. */
+  setCron(def: FakeCronDef): void {
+    this.crons.set(jobKey(def.bizId, def.id, def.scopeType), def);
+  }
+
+  removeCron(bizId: number, id: number, scopeType?: 'biz' | 'biz_set'): void {
+    this.crons.delete(jobKey(bizId, id, scopeType));
+  }
+
+  /** Adds or replaces a job plan (keyed by scope + id). */
+  setPlan(def: FakePlanDef): void {
+    this.plans.set(jobKey(def.bizId, def.id, def.scopeType), def);
+  }
+
+  removePlan(bizId: number, id: number, scopeType?: 'biz' | 'biz_set'): void {
+    this.plans.delete(jobKey(bizId, id, scopeType));
+  }
+
   /** Delay before every answer (failures included). */
   setLatency(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new Error(`latency must be a non-negative number of ms, got ${ms}`);
@@ -211,6 +245,11 @@ export class FakeBkJob {
     return pathSubstring === undefined ? this.recorded.length : this.recorded.filter((r) => r.path.includes(pathSubstring)).length;
   }
 
+  /** Requests to one API by name (`get_job_instance_list`), whichever way they came (ESB, gateway, system). */
+  requestsTo(apiName: string): number {
+    return this.recorded.filter((r) => r.path.split('/').filter(Boolean).at(-1) === apiName).length;
+  }
+
   /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, failures or latency. */
   reset(): void {
     this.recorded.length = 0;
@@ -219,6 +258,10 @@ export class FakeBkJob {
     this.v2Style = this.options.v2Style ?? 'documented';
     this.jobs.clear();
     for (const def of this.options.jobs ?? []) this.setJob(def);
+    this.crons.clear();
+    for (const def of this.options.crons ?? []) this.setCron(def);
+    this.plans.clear();
+    for (const def of this.options.plans ?? []) this.setPlan(def);
     this.deniedUsers.clear();
     for (const [user, action] of Object.entries(this.options.deniedUsers ?? {})) this.deniedUsers.set(user, action);
   }
@@ -257,21 +300,36 @@ export class FakeBkJob {
     const params: Params = { ...Object.fromEntries(request.query), ...(body.kind === 'params' ? body.value : {}) };
     const identity = this.authenticate(params.bk_app_code, params.bk_app_secret, params.bk_username, params.bk_token);
     if (!identity.ok) return { status: 200, body: { result: false, code: BK_CODES.ESB_AUTH_FAILED, message: identity.message, data: null, request_id: requestId() } };
-    return this.callApi(api, params, identity.user, lang);
+    return this.callApi(api, params, identity.user, lang, request.method);
   }
 
   private handleGateway(resourcePath: string, request: FakeRequest, body: ParsedBody, lang: FakeLanguage): Reply | StreamReply | TextReply {
-    const api = GATEWAY_RESOURCES[resourcePath];
+    // `/api/v3/system/<name>`: JOB's app-type twin of `/api/v3/<name>` (bkjob-source-facts C5).
+    const system = resourcePath.includes('/system/');
+    const api = GATEWAY_RESOURCES[resourcePath.replace('/system/', '/')];
     if (!api || request.method !== 'GET') {
       return gatewayError(404, BK_CODES.GATEWAY_API_NOT_FOUND, 'API_NOT_FOUND', `API not found [method=${request.method} path=${resourcePath}]`);
     }
     // allow_auth_from_params is false: only the header counts, whatever the query says.
     const header = parseJsonObject(request.headers['x-bkapi-authorization']);
     if (!header || !nonEmptyString(header.bk_app_code)) return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', 'Parameters error [reason="app code cannot be empty"]');
-    const identity = this.authenticate(header.bk_app_code, header.bk_app_secret, header.bk_username, header.bk_token ?? header.access_token);
-    if (!identity.ok) return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', `Parameters error [reason="${identity.gatewayReason}"]`);
+    let user: string;
+    if (system) {
+      // No user verification on system resources: the app proves itself, X-Bk-Username names the user.
+      if (header.bk_app_code !== this.appCode || header.bk_app_secret !== this.appSecret) {
+        return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', 'Parameters error [reason="bk_app_code or bk_app_secret is incorrect"]');
+      }
+      const named = request.headers['x-bk-username'];
+      // JOB's gateway filter finds no user: HTTP 401 with an EsbResp body.
+      if (!nonEmptyString(named)) return { status: 401, body: { code: BK_CODES.NO_USER, result: false, job_request_id: requestId(), message: messages[lang].noUser } };
+      user = named;
+    } else {
+      const identity = this.authenticate(header.bk_app_code, header.bk_app_secret, header.bk_username, header.bk_token ?? header.access_token);
+      if (!identity.ok) return gatewayError(400, BK_CODES.GATEWAY_INVALID_ARGS, 'INVALID_ARGS', `Parameters error [reason="${identity.gatewayReason}"]`);
+      user = identity.user;
+    }
     const params: Params = { ...Object.fromEntries(request.query), ...(body.kind === 'params' ? body.value : {}) };
-    const reply = this.callApi(api, params, identity.user, lang);
+    const reply = this.callApi(api, params, user, lang, request.method);
     return { ...reply, headers: { ...reply.headers, 'X-Bkapi-Request-Id': requestId() } };
   }
 
@@ -287,7 +345,8 @@ export class FakeBkJob {
     return { ok: false, message: reason, gatewayReason: reason };
   }
 
-  private callApi(api: ApiName, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
+  private callApi(api: ApiName, params: Params, user: string, lang: FakeLanguage, method: string): Reply | StreamReply {
+    if (isCatalogApi(api)) return this.callCatalogApi(api, params, user, lang, method);
     if (api === 'v4_status') {
       const reply = this.callJobApi(api, params, user, lang);
       return 'stream' in reply ? reply : toV4Reply(reply);
@@ -296,7 +355,7 @@ export class FakeBkJob {
   }
 
   /** JOB's answer in the ESB/v3 envelope (`toV4Reply` turns it into v4's). */
-  private callJobApi(api: ApiName, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
+  private callJobApi(api: Exclude<ApiName, CatalogApiName>, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
     const text = messages[lang];
     // The business-access interceptor runs before anything looks at the job.
     const denied = this.deniedUsers.get(user);
@@ -347,6 +406,33 @@ export class FakeBkJob {
       case 'v4_status':
         return jobSuccess(v4StatusData(def, boolParam(params.return_execute_object_result)));
     }
+  }
+
+  /** The list/catalog APIs: business access first (the interceptor), then the scope, then JOB's rules (fakeCatalog.ts). */
+  private callCatalogApi(api: CatalogApiName, params: Params, user: string, lang: FakeLanguage, method: string): Reply {
+    const text = messages[lang];
+    if (this.deniedUsers.get(user) === 'access_business') return this.permissionDenied(user, 'access_business', intParam(params.bk_biz_id) ?? intParam(params.bk_scope_id) ?? 0, lang);
+    const scope = readScope(params);
+    if ('error' in scope) return jobError(scope.error === 'missing' ? BK_CODES.MISSING_SCOPE_PARAM : BK_CODES.INVALID_SCOPE_PARAM, scope.error === 'missing' ? text.missingParam(scope.param) : text.invalidScope(scope.param));
+    const inScope = <T extends { bizId: number; scopeType?: 'biz' | 'biz_set' }>(defs: Iterable<T>): T[] => [...defs].filter((d) => d.bizId === scope.id && (d.scopeType ?? 'biz') === scope.type);
+    const jobs = inScope(this.jobs.values());
+    const crons = inScope(this.crons.values());
+    const plans = inScope(this.plans.values());
+    // A business set the fake holds nothing for is one JOB does not know.
+    if (scope.type === 'biz_set' && jobs.length + crons.length + plans.length === 0) return jobError(BK_CODES.SCOPE_NOT_FOUND, text.scopeNotFound);
+    const request: CatalogRequest = { params, method, lang, now: (this.options.now ?? Date.now)(), scope };
+    const handlers: Readonly<Record<CatalogApiName, () => CatalogReply>> = {
+      get_job_instance_list: () => listJobInstances(jobs, request),
+      get_cron_list: () => listCrons(crons, request),
+      get_cron_detail: () => cronDetail(crons, request),
+      get_job_plan_list: () => listPlans(plans, request),
+      get_job_plan_detail: () => planDetail(plans, request),
+    };
+    const reply = handlers[api]();
+    if (reply.kind === 'error') return jobError(reply.code, reply.message);
+    // NON_NULL drops a null `data`: success without the key.
+    if (reply.kind === 'no_data') return { status: 200, body: { result: true, code: 0, job_request_id: requestId() } };
+    return jobSuccess(reply.data);
   }
 
   private permissionDenied(user: string, action: FakePermissionAction, bizId: number, lang: FakeLanguage): Reply {
@@ -449,9 +535,16 @@ const GATEWAY_RESOURCES: Readonly<Record<string, ApiName>> = {
   '/api/v3/get_job_instance_status': 'v3_status',
   '/api/v3/get_job_instance_ip_log': 'v3_ip_log',
   '/api/v4/get_job_instance_status': 'v4_status',
+  ...Object.fromEntries(CATALOG_API_NAMES.map((name) => [`/api/v3/${name}`, name])),
 };
 
+function isCatalogApi(api: ApiName): api is CatalogApiName {
+  return (CATALOG_API_NAMES as readonly string[]).includes(api);
+}
+
 function esbApi(path: string): ApiName | undefined {
+  const catalog = /^\/api\/c\/compapi\/v2\/jobv3\/([a-z_]+)\/$/.exec(path)?.[1];
+  if (catalog !== undefined && (CATALOG_API_NAMES as readonly string[]).includes(catalog)) return catalog as CatalogApiName;
   if (path === ESB_V2_JOB_INSTANCE_LOG) return 'v2_log';
   if (path === ESB_V3_JOB_INSTANCE_STATUS) return 'v3_status';
   if (path === ESB_V3_JOB_INSTANCE_IP_LOG) return 'v3_ip_log';
@@ -469,6 +562,7 @@ const messages = {
     missingParam: (name: string) => `Missing request parameter [${name}]`,
     invalidScope: (name: string) => `Invalid request parameter [${name}]`,
     permissionDenied: (user: string) => `User (${user}) permission not allowed, please confirm and apply permission in IAM and try again`,
+    noUser: 'Missing valid user info',
   },
   zh: {
     jobNotFound: '作业实例不存在',
@@ -479,6 +573,7 @@ const messages = {
     missingParam: (name: string) => `请求参数[${name}]缺失`,
     invalidScope: (name: string) => `请求参数[${name}]不合法`,
     permissionDenied: (user: string) => `用户(${user})权限不足，请前往权限中心确认并申请补充后重试`,
+    noUser: '缺少有效的用户信息',
   },
 } as const satisfies Record<FakeLanguage, unknown>;
 

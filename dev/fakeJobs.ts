@@ -83,6 +83,19 @@ export interface FakeJobDef {
   /** Undefined: latest step end once the job has finished, else null. */
   endTime?: number | null;
   steps: FakeStepDef[];
+  // Fields only get_job_instance_list shows (see fakeCatalog.ts):
+  /** 1 web (default), 2 API, 3 cron. */
+  launchMode?: 1 | 2 | 3;
+  /** The cron that started the job: only the list's `job_cron_id` filter sees it, it is never returned. */
+  cronId?: number;
+  /** Default -1 (a fast job). */
+  jobPlanId?: number;
+  /** Default -1. */
+  jobTemplateId?: number;
+  /** Default 'admin'. */
+  operator?: string;
+  /** 0 plan job, 1 fast script, 2 fast file; default 0 with a plan, else 1. */
+  type?: 0 | 1 | 2;
 }
 
 // ---------------------------------------------------------------------------------------------

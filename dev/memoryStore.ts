@@ -14,6 +14,7 @@ import type { JobSummary } from '../src/summary/types';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../src/watch/ports';
 import { type CreateSubscriptionResult, type NewSubscription, type RunResultRecord, type Subscription, type SubscriptionPatch, type SubscriptionRun, type SubscriptionScope, initialSubscriptionState, subscriptionTargetKey } from '../src/watch/subscriptionTypes';
 import type { RequestGuard } from '../src/util/requestGuard';
+import type { AuditEntry, AuditFilter, AuditStore } from '../src/audit/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../src/watch/types';
 
 interface WatchRow {
@@ -50,6 +51,8 @@ export class MemoryDatabase {
   readonly runs = new Map<string, SubscriptionRun>();
   /** `${scopeType}:${bizId}` → newest create time seen. */
   readonly cursors = new Map<string, number>();
+  /** The audit table, in recording order (`seq`, as the SQL adapters' id, orders equal times). */
+  readonly audit: { readonly seq: number; readonly entry: AuditEntry }[] = [];
   private counter = 0;
 
   /** Ids sort in creation order, so ties in `claimDue` are stable and readable in tests. */
@@ -70,7 +73,7 @@ const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', '
 /** Integer columns: SQLite STRICT tables and PostgreSQL BIGINT refuse NaN, fractions and the like. */
 const INT_FIELDS = ['lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'expiresAt'] as const satisfies readonly (keyof WatchPatch)[];
 
-export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestGuard {
+export class MemoryWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard {
   private closed = false;
 
   /** @param db shared state; pass the same one to several stores to act as replicas. */
@@ -313,7 +316,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestG
     return this.run(() => {
       const current = this.db.subscriptions.get(id);
       if (!current || (version !== null && current.version !== version)) return null;
-      const next = copy({ ...current, ...patch, version: current.version + 1 });
+      const next = copy({ ...current, ...defined(patch), version: current.version + 1 });
       this.db.subscriptions.set(id, next);
       return copy(next);
     });
@@ -335,7 +338,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestG
       const key = `${run.subscriptionId}/${run.jobInstanceId}`;
       if (this.db.runs.has(key)) return false;
       const created = this.insertWatch(this.db.nextId(), watch);
-      this.db.runs.set(key, { subscriptionId: run.subscriptionId, jobInstanceId: run.jobInstanceId, createdAt: checkInt(run.createdAt, 'createdAt'), watchId: created.id, result: null, durationMs: null, finishedAt: null, muted: false });
+      this.db.runs.set(key, { subscriptionId: run.subscriptionId, jobInstanceId: run.jobInstanceId, createdAt: checkInt(run.createdAt, 'createdAt'), watchId: created.id, result: null, durationMs: null, finishedAt: null, muted: false, outcome: null });
       return true;
     });
   }
@@ -351,10 +354,10 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestG
     return this.run(() => {
       const current = this.db.subscriptions.get(subscriptionId);
       if (!current || current.version !== version) return false;
-      this.db.subscriptions.set(subscriptionId, copy({ ...current, ...patch, version: current.version + 1 }));
+      this.db.subscriptions.set(subscriptionId, copy({ ...current, ...defined(patch), version: current.version + 1 }));
       const key = `${subscriptionId}/${jobInstanceId}`;
       const run = this.db.runs.get(key);
-      if (run) this.db.runs.set(key, { ...run, ...result });
+      if (run) this.db.runs.set(key, copy({ ...run, ...result, outcome: result.outcome ?? null }));
       return true;
     });
   }
@@ -366,6 +369,51 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestG
         .sort((a, b) => a.createdAt - b.createdAt || a.jobInstanceId - b.jobInstanceId)
         .map(copy),
     );
+  }
+
+  // ---- audit ----
+
+  recordAudit(entry: AuditEntry): Promise<void> {
+    return this.run(() => {
+      checkInt(entry.at, 'at');
+      if (entry.bizId !== null) checkInt(entry.bizId, 'bizId');
+      if (entry.jobInstanceId !== null) checkInt(entry.jobInstanceId, 'jobInstanceId');
+      const stored: AuditEntry = {
+        at: entry.at,
+        slackUserId: entry.slackUserId,
+        bkUsername: entry.bkUsername,
+        channelId: entry.channelId,
+        scopeType: entry.scopeType,
+        bizId: entry.bizId,
+        jobInstanceId: entry.jobInstanceId,
+        action: entry.action,
+        outcome: entry.outcome,
+        detail: entry.detail,
+      };
+      this.db.audit.push({ seq: this.db.nextSeq(), entry: copy(stored) });
+    });
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.run(() =>
+      filter.limit <= 0
+        ? []
+        : this.db.audit
+            .filter(({ entry }) => entry.at >= filter.from && entry.at < filter.to && (filter.slackUserId === undefined || entry.slackUserId === filter.slackUserId))
+            // Newest first; the later recorded first among equal times.
+            .sort((a, b) => b.entry.at - a.entry.at || b.seq - a.seq)
+            .slice(0, filter.limit)
+            .map(({ entry }) => copy(entry)),
+    );
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return this.run(() => {
+      const kept = this.db.audit.filter(({ entry }) => entry.at >= before);
+      const deleted = this.db.audit.length - kept.length;
+      this.db.audit.splice(0, this.db.audit.length, ...kept);
+      return deleted;
+    });
   }
 
   private activeSubscriptions(filter: (s: Subscription) => boolean): Subscription[] {
@@ -416,6 +464,11 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, RequestG
       .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
       .map((row) => ({ watchId: row.watchId, key: row.key, payload: JSON.parse(row.payload) as unknown, createdAt: row.createdAt, attempts: row.attempts, sentAt: row.sentAt, slackTs: row.slackTs }));
   }
+}
+
+/** The patch without its undefined fields: as in the SQL adapters, undefined means "leave as is", not "remove". */
+function defined(patch: SubscriptionPatch): SubscriptionPatch {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
 }
 
 function cursorKey(scope: SubscriptionScope): string {

@@ -9,6 +9,7 @@ import { App, HTTPReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { type ActorResolution, actorOfStored } from './bkjob/identity';
+import { type JobCatalog, V3JobCatalog } from './bkjob/catalog';
 import { type JobLogSource, V2JobLogSource } from './bkjob/source';
 import { BkTransport } from './bkjob/transport';
 import { V3JobLogSource } from './bkjob/v3';
@@ -24,12 +25,17 @@ import { registerRequestLog } from './slack/requestLog';
 import { guardSlackRequests } from './slack/requestHygiene';
 import { slackEmailLookup } from './slack/userEmail';
 import { SlackWatchNotifier } from './slack/watchNotifier';
+import { SubscriptionCommands } from './slack/subscriptionCommands';
 import { WatchCommands } from './slack/watchCommands';
 import { type BotStore, openWatchStore } from './store';
 import { pickErrorLine } from './summary/errorLine';
 import type { StorageCheck } from './util/requestGuard';
 import { type PollReport, WatchPoller } from './watch/poller';
 import { WatchService } from './watch/service';
+import { SubscriptionRuns } from './watch/subscriptionRuns';
+import { SubscriptionScanner } from './watch/subscriptionScanner';
+import { SubscriptionService } from './watch/subscriptionService';
+import type { Subscription } from './watch/subscriptionTypes';
 import type { Watch } from './watch/types';
 
 export interface BotOverrides {
@@ -65,21 +71,30 @@ export interface Bot {
 }
 
 export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, logger?: AppLogger): JobLogSource {
-  const v3Gateway = config.bk.apiVersion !== 'v2' && config.bk.v3Transport === 'gateway';
-  const transport = new BkTransport({
-    baseUrl: config.bk.apiBaseUrl,
-    credentials: { appCode: config.bk.appCode, appSecret: config.bk.appSecret },
-    timeoutMs: config.bk.timeoutMs,
-    maxResponseBytes: config.bk.maxResponseBytes,
-    auth: v3Gateway ? 'gateway' : 'esb',
-    language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
-    ...(onCall ? { onCall } : {}),
-  });
+  const transport = createBkTransport(config, onCall);
   // v4 answers status questions (containers included); host logs stay on v3's ip_log, which v4 has no twin of here.
   return config.bk.apiVersion !== 'v2'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport, statusApi: config.bk.apiVersion, ...(logger ? { logger } : {}) })
     : // Each failing host keeps only its error line while the v2 response streams past, not its 8 KiB tail.
       new V2JobLogSource(transport, { defaultOffsetMinutes: config.bk.timezoneOffsetMinutes, reduceLogTail: pickErrorLine });
+}
+
+/** JOB's crons, plans and run list (v3): null when the bot speaks v2, whose JOB may have no such API. */
+export function createJobCatalog(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobCatalog | null {
+  return config.bk.apiVersion === 'v2' ? null : new V3JobCatalog(createBkTransport(config, onCall), { via: config.bk.v3Transport });
+}
+
+function createBkTransport(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): BkTransport {
+  return new BkTransport({
+    baseUrl: config.bk.apiBaseUrl,
+    credentials: { appCode: config.bk.appCode, appSecret: config.bk.appSecret },
+    timeoutMs: config.bk.timeoutMs,
+    maxResponseBytes: config.bk.maxResponseBytes,
+    // v2 exists only on the ESB; v3/v4 go the configured way.
+    auth: config.bk.apiVersion !== 'v2' ? config.bk.v3Transport : 'esb',
+    language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
+    ...(onCall ? { onCall } : {}),
+  });
 }
 
 const SLACK_CALL_TIMEOUT_MS = 15_000;
@@ -270,11 +285,25 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
   const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
   const watches = new WatchCommands(watchService, listenerDeps);
+  const catalog = createJobCatalog(config, onBkCall);
+  const subscriptionService = new SubscriptionService(store, catalog, now, { maxPerChannel: config.subscriptions.maxPerChannel });
+  const subscriptions = new SubscriptionCommands(subscriptionService, listenerDeps);
   registerRequestLog(app, logger);
-  registerListeners(app, { ...listenerDeps, watches, watchService });
+  registerListeners(app, { ...listenerDeps, watches, watchService, subscriptions, subscriptionService });
+
+  const runs = new SubscriptionRuns(store, notifier, { repeatBroadcast: config.subscriptions.repeatBroadcast });
+  // A subscription lists and polls as its subscriber's stored BlueKing user, like a watch.
+  const actorForSubscription = (sub: Subscription): Promise<ActorResolution> => (sub.bkUsername !== null ? Promise.resolve(actorOfStored(sub.bkUsername)) : resolver.resolve(sub.subscriberId));
+  const scanner =
+    catalog === null
+      ? null
+      : new SubscriptionScanner(
+          { store, catalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }) },
+          { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs },
+        );
 
   const poller = new WatchPoller(
-    { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics },
+    { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
     {
       owner: overrides.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       concurrency: config.watch.pollConcurrency,
@@ -287,10 +316,22 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   );
 
   // The one overlap guard: a cycle still running when the schedule fires again is not doubled.
+  // A cycle first finds new subscription runs (so a run that failed already is reported in this
+  // very cycle), then polls every due watch, runs included.
   let inFlight: Promise<PollReport> | null = null;
+  const cycle = async (): Promise<PollReport> => {
+    if (scanner) {
+      const scan = await scanner.scanOnce().catch((err: unknown) => {
+        logger.error({ err }, 'subscription scan failed');
+        return null;
+      });
+      if (scan && (scan.runsFound > 0 || scan.errors > 0)) logger.debug({ ...scan }, 'subscription scan done');
+    }
+    return poller.pollOnce();
+  };
   const pollNow = async (): Promise<PollReport | null> => {
     if (inFlight) return null;
-    inFlight = poller.pollOnce().finally(() => {
+    inFlight = cycle().finally(() => {
       inFlight = null;
     });
     return inFlight;

@@ -6,6 +6,8 @@ import { validate as validateCron } from 'node-cron';
 import { type IdentitySettings, USER_MAPPING_MODES } from './bkjob/identity';
 import type { BkActor } from './bkjob/model';
 import type { Lang } from './i18n';
+import { ALLOW_ALL, type ChannelPolicy, ChannelPolicyError, readChannelPolicyFile } from './policy';
+import { parseDuration } from './util/duration';
 
 export interface Config {
   readonly slack: {
@@ -26,8 +28,8 @@ export interface Config {
     readonly jobWebUrl: string | null;
     readonly timeoutMs: number;
     readonly apiVersion: 'v2' | 'v3' | 'v4';
-    /** v3 and v4: `esb` (`/api/c/compapi/v2/jobv3/…`) or `gateway` (`/api/v3/…`, header auth). */
-    readonly v3Transport: 'esb' | 'gateway';
+    /** v3 and v4: `esb` (`/api/c/compapi/v2/jobv3/…`), `gateway` (`/api/v3/…`, header auth) or `gateway-system` (`/api/v3/system/…`, user in X-Bk-Username). */
+    readonly v3Transport: 'esb' | 'gateway' | 'gateway-system';
     readonly maxResponseBytes: number;
     /** Offset in minutes for BlueKing times that come without one (v2). */
     readonly timezoneOffsetMinutes: number;
@@ -36,6 +38,8 @@ export interface Config {
   };
   /** Who each Slack user acts as in BlueKing (BK_USER_MAPPING and friends). */
   readonly identity: IdentitySettings;
+  /** What each channel may use (CHANNEL_POLICY_FILE, read once at start); ALLOW_ALL without a file. */
+  readonly policy: ChannelPolicy;
   readonly databaseUrl: string;
   readonly watch: {
     readonly pollCron: string;
@@ -45,6 +49,17 @@ export interface Config {
     readonly maxErrors: number;
     /** How long a watch follows a failed, stopped or abnormal job for a retry on the same instance. */
     readonly resumeWindowMs: number;
+  };
+  readonly subscriptions: {
+    readonly maxPerChannel: number;
+    /** A cron failing again and again is broadcast to the channel every Nth time. */
+    readonly repeatBroadcast: number;
+    /** How far each scan looks back before the last run seen, for runs JOB committed late. */
+    readonly scanOverlapMs: number;
+  };
+  readonly audit: {
+    /** How long audit entries are kept (AUDIT_RETENTION). */
+    readonly retentionMs: number;
   };
   readonly logLevel: string;
   readonly lang: Lang;
@@ -74,7 +89,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_JOB_WEB_URL: 'BlueKing JOB web console URL, for "Open in JOB" links',
   BK_TIMEOUT_MS: 'timeout of one BlueKing call in milliseconds (default 10000)',
   BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
-  BK_V3_TRANSPORT: 'esb (default) or gateway: how v3 APIs are reached',
+  BK_V3_TRANSPORT: 'esb (default), gateway or gateway-system (JOB\'s non-public /api/v3/system/ resources, user in X-Bk-Username): how v3 APIs are reached',
   BK_MAX_RESPONSE_MB: 'runaway guard: largest BlueKing response read, in MB (default 4096)',
   BK_DIAGNOSIS_BUDGET_MS: 'v3/v4: how long a summary waits for one log per failing group, for its error line, in milliseconds; 0 turns it off (default 1500)',
   BK_USER_MAPPING: 'how Slack users become BlueKing users: email (profile email\'s local part), bkuser (email looked up in bk-user), file (BK_USER_MAP_FILE) or fixed (default: everyone acts as BK_USERNAME)',
@@ -84,6 +99,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_TENANT_ID: 'bkuser mode with BK_USER_API=v3: the tenant id sent as X-Bk-Tenant-Id',
   BK_USER_MAP_FILE: 'file mode: YAML file `users: { U0123ABCD: alice, bob@example.com: bob }` (Slack user id or email → BlueKing username), reloaded when it changes',
   BK_USER_CACHE_TTL: 'how long a Slack email or bk-user look-up is reused, e.g. 1h, 30m (default 1h)',
+  CHANNEL_POLICY_FILE: 'YAML file of which businesses each channel may use and whether summaries are posted there: `default: allow|deny` and `channels: { C0123OPS: { businesses: [1, "set:5"], post_in_channel: false } }` (default: every channel may use every business)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
   DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
   POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
@@ -92,6 +108,10 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   WATCH_MAX_AGE: 'how long a watch lives, e.g. 7d, 12h, 30m (default 7d)',
   WATCH_RESUME_WINDOW: 'how long a watch follows a failed, stopped or abnormal job for retries on the same instance, e.g. 24h; 0 ends the watch at once (default 24h)',
   WATCH_MAX_ERRORS: 'consecutive poll errors after which a watch pauses (default 10)',
+  SUBSCRIPTION_MAX_PER_CHANNEL: 'most active subscriptions (crons and plans followed) in one channel (default 20)',
+  SUBSCRIPTION_REPEAT_BROADCAST: 'a subscription failing run after run replies in the first failure\'s thread, shown in the channel every Nth time (default 5; 0: never)',
+  SUBSCRIPTION_SCAN_OVERLAP: 'how far each scan for new runs looks back before the newest run seen, for runs JOB records late, e.g. 5m (default 5m)',
+  AUDIT_RETENTION: 'how long audit entries (who looked up, watched, viewed or downloaded what) are kept, e.g. 90d, 12h (default 90d)',
   LOG_LEVEL: 'fatal, error, warn, info (default), debug or trace',
   BOT_LANG: 'en (default) or zh-CN: language of the bot\'s messages',
 };
@@ -150,14 +170,7 @@ class Reader {
   }
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `7d`, `12h`, `30m`, `90s` → milliseconds; null when not understood. */
-export function parseDuration(text: string): number | null {
-  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
-  if (!match) return null;
-  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
-}
+export { parseDuration };
 
 /** `+08:00`, `+0800`, `-05:30`, `Z` → minutes east of UTC; null when not understood. */
 export function parseOffset(text: string): number | null {
@@ -194,6 +207,7 @@ export function loadConfig(env: Env): Config {
   if (offset === null) r.fail('BK_TIMEZONE_OFFSET', `must look like +08:00 (got "${offsetText}")`);
 
   const identity = readIdentity(r);
+  const policy = readPolicy(r);
 
   const databaseUrl = r.raw('DATABASE_URL') ?? 'sqlite:./data/joblog.db';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) r.fail('DATABASE_URL', 'must start with sqlite: or postgres://');
@@ -207,6 +221,12 @@ export function loadConfig(env: Env): Config {
   const resumeText = r.raw('WATCH_RESUME_WINDOW') ?? '24h';
   const resumeWindowMs = resumeText === '0' ? 0 : parseDuration(resumeText);
   if (resumeWindowMs === null) r.fail('WATCH_RESUME_WINDOW', `must be a duration like 24h or 90m, or 0 (got "${resumeText}")`);
+  const auditRetentionText = r.raw('AUDIT_RETENTION') ?? '90d';
+  const auditRetentionMs = parseDuration(auditRetentionText);
+  const overlapText = r.raw('SUBSCRIPTION_SCAN_OVERLAP') ?? '5m';
+  const scanOverlapMs = parseDuration(overlapText);
+  if (scanOverlapMs === null || scanOverlapMs <= 0 || scanOverlapMs > 86_400_000) r.fail('SUBSCRIPTION_SCAN_OVERLAP', `must be a duration from 1s to 24h like 5m (got "${overlapText}")`);
+  if (auditRetentionMs === null || auditRetentionMs <= 0) r.fail('AUDIT_RETENTION', `must be a duration like 90d, 12h or 30m (got "${auditRetentionText}")`);
 
   const config: Config = {
     slack: { botToken, signingSecret, appToken, apiUrl },
@@ -219,7 +239,7 @@ export function loadConfig(env: Env): Config {
       jobWebUrl: r.url('BK_JOB_WEB_URL', false),
       timeoutMs: r.int('BK_TIMEOUT_MS', 10_000, 100, 600_000),
       apiVersion: r.oneOf('BK_JOB_API_VERSION', ['v2', 'v3', 'v4'] as const, 'v2'),
-      v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway'] as const, 'esb'),
+      v3Transport: r.oneOf('BK_V3_TRANSPORT', ['esb', 'gateway', 'gateway-system'] as const, 'esb'),
       // v2 responses are read as they arrive and cost about their summary in memory, not their
       // size, so this only stops a runaway answer. (v3 answers are read as text, but carry no logs.)
       maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 4096, 1, 65_536) * 1024 * 1024,
@@ -227,6 +247,7 @@ export function loadConfig(env: Env): Config {
       diagnosisBudgetMs: r.int('BK_DIAGNOSIS_BUDGET_MS', 1500, 0, 10_000),
     },
     identity,
+    policy,
     databaseUrl,
     watch: {
       pollCron,
@@ -236,6 +257,12 @@ export function loadConfig(env: Env): Config {
       maxErrors: r.int('WATCH_MAX_ERRORS', 10, 1, 1000),
       resumeWindowMs: resumeWindowMs ?? 86_400_000,
     },
+    subscriptions: {
+      maxPerChannel: r.int('SUBSCRIPTION_MAX_PER_CHANNEL', 20, 1, 10_000),
+      repeatBroadcast: r.int('SUBSCRIPTION_REPEAT_BROADCAST', 5, 0, 1000),
+      scanOverlapMs: scanOverlapMs ?? 300_000,
+    },
+    audit: { retentionMs: auditRetentionMs ?? 90 * 86_400_000 },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     lang: r.oneOf('BOT_LANG', ['en', 'zh-CN'] as const, 'en'),
   };
@@ -270,6 +297,18 @@ function readIdentity(r: Reader): Config['identity'] {
   const cacheTtlMs = parseDuration(ttlText);
   if (cacheTtlMs === null || cacheTtlMs <= 0) r.fail('BK_USER_CACHE_TTL', `must be a duration like 1h, 30m or 90s (got "${ttlText}")`);
   return { mode, emailPattern, userApi, userApiUrl, tenantId: tenantId || null, mapFile: mapFile || null, cacheTtlMs: cacheTtlMs ?? 3_600_000 };
+}
+
+/** CHANNEL_POLICY_FILE, read now: a missing or bad file is a start-up problem naming the entry. */
+function readPolicy(r: Reader): ChannelPolicy {
+  const file = r.raw('CHANNEL_POLICY_FILE');
+  if (file === undefined) return ALLOW_ALL;
+  try {
+    return readChannelPolicyFile(file);
+  } catch (err) {
+    r.problems.push(`CHANNEL_POLICY_FILE: ${err instanceof ChannelPolicyError ? err.message : String(err)}`);
+    return ALLOW_ALL;
+  }
 }
 
 /** The secrets a redactor must scrub from anything the bot logs or says. */

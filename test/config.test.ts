@@ -2,7 +2,11 @@
  * Configuration: documented defaults, every missing/invalid variable named with what it is for,
  * secrets never echoed back in error messages, and the secrets list the redactor is built from.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, type Config, type Env, loadConfig, parseDuration, parseOffset, secretsOf } from '../src/config';
+import { ALLOW_ALL } from '../src/policy';
 
 const BOT_TOKEN = 'xoxb-1111-2222-BotTokenValue';
 const SIGNING_SECRET = 'signing-secret-0123456789abcdef';
@@ -57,6 +61,7 @@ describe('loadConfig: defaults', () => {
         diagnosisBudgetMs: 1500,
       },
       identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
+      policy: ALLOW_ALL,
       databaseUrl: 'sqlite:./data/joblog.db',
       watch: {
         pollCron: '*/30 * * * * *',
@@ -66,6 +71,8 @@ describe('loadConfig: defaults', () => {
         maxErrors: 10,
         resumeWindowMs: 24 * 60 * 60 * 1000,
       },
+      subscriptions: { maxPerChannel: 20, repeatBroadcast: 5, scanOverlapMs: 300_000 },
+      audit: { retentionMs: 90 * 24 * 60 * 60 * 1000 },
       logLevel: 'info',
       lang: 'en',
     };
@@ -101,6 +108,7 @@ describe('loadConfig: defaults', () => {
         WATCH_MAX_AGE: '12h',
         WATCH_MAX_ERRORS: '3',
         WATCH_RESUME_WINDOW: '90m',
+        AUDIT_RETENTION: '30d',
         LOG_LEVEL: 'debug',
         BOT_LANG: 'zh-CN',
       }),
@@ -122,8 +130,11 @@ describe('loadConfig: defaults', () => {
         diagnosisBudgetMs: 1500,
       },
       identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
+      policy: ALLOW_ALL,
       databaseUrl: 'postgres://joblog:pw@db:5432/joblog',
       watch: { pollCron: '*/10 * * * * *', pollConcurrency: 4, maxPerChannel: 5, maxAgeMs: 12 * 3_600_000, maxErrors: 3, resumeWindowMs: 90 * 60_000 },
+      subscriptions: { maxPerChannel: 20, repeatBroadcast: 5, scanOverlapMs: 300_000 },
+      audit: { retentionMs: 30 * 86_400_000 },
       logLevel: 'debug',
       lang: 'zh-CN',
     });
@@ -209,7 +220,7 @@ describe('loadConfig: invalid variables', () => {
     ['PORT=80.5', { PORT: '80.5' }, 'PORT must be a whole number from 0 to 65535 (got "80.5"): HTTP port for Slack requests and /healthz (default 3000)'],
     ['BK_TIMEOUT_MS=50', { BK_TIMEOUT_MS: '50' }, 'BK_TIMEOUT_MS must be a whole number from 100 to 600000 (got "50"): timeout of one BlueKing call in milliseconds (default 10000)'],
     ['BK_JOB_API_VERSION=v5', { BK_JOB_API_VERSION: 'v5' }, 'BK_JOB_API_VERSION must be one of v2, v3, v4 (got "v5"): v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)'],
-    ['BK_V3_TRANSPORT=apigw', { BK_V3_TRANSPORT: 'apigw' }, 'BK_V3_TRANSPORT must be one of esb, gateway (got "apigw"): esb (default) or gateway: how v3 APIs are reached'],
+    ['BK_V3_TRANSPORT=apigw', { BK_V3_TRANSPORT: 'apigw' }, 'BK_V3_TRANSPORT must be one of esb, gateway, gateway-system (got "apigw"): esb (default), gateway or gateway-system (JOB\'s non-public /api/v3/system/ resources, user in X-Bk-Username): how v3 APIs are reached'],
     ['BK_MAX_RESPONSE_MB=0', { BK_MAX_RESPONSE_MB: '0' }, 'BK_MAX_RESPONSE_MB must be a whole number from 1 to 65536 (got "0"): runaway guard: largest BlueKing response read, in MB (default 4096)'],
     ['POLL_CRON=nonsense', { POLL_CRON: 'nonsense' }, 'POLL_CRON is not a valid cron expression (got "nonsense"): node-cron schedule of the watch poller, with seconds (default */30 * * * * *)'],
     ['POLL_CONCURRENCY=0', { POLL_CONCURRENCY: '0' }, 'POLL_CONCURRENCY must be a whole number from 1 to 256 (got "0"): most BlueKing calls in flight while polling (default 8)'],
@@ -221,6 +232,8 @@ describe('loadConfig: invalid variables', () => {
       { WATCH_RESUME_WINDOW: 'soon' },
       'WATCH_RESUME_WINDOW must be a duration like 24h or 90m, or 0 (got "soon"): how long a watch follows a failed, stopped or abnormal job for retries on the same instance, e.g. 24h; 0 ends the watch at once (default 24h)',
     ],
+    ['AUDIT_RETENTION=forever', { AUDIT_RETENTION: 'forever' }, 'AUDIT_RETENTION must be a duration like 90d, 12h or 30m (got "forever"): how long audit entries (who looked up, watched, viewed or downloaded what) are kept, e.g. 90d, 12h (default 90d)'],
+    ['AUDIT_RETENTION=0d', { AUDIT_RETENTION: '0d' }, 'AUDIT_RETENTION must be a duration like 90d, 12h or 30m (got "0d"): how long audit entries (who looked up, watched, viewed or downloaded what) are kept, e.g. 90d, 12h (default 90d)'],
     ['WATCH_MAX_ERRORS=1001', { WATCH_MAX_ERRORS: '1001' }, 'WATCH_MAX_ERRORS must be a whole number from 1 to 1000 (got "1001"): consecutive poll errors after which a watch pauses (default 10)'],
     ['BK_TIMEZONE_OFFSET=+25:00', { BK_TIMEZONE_OFFSET: '+25:00' }, 'BK_TIMEZONE_OFFSET must look like +08:00 (got "+25:00"): UTC offset of BlueKing times without one, e.g. +08:00 (default)'],
     ['BK_TIMEZONE_OFFSET=8', { BK_TIMEZONE_OFFSET: '8' }, 'BK_TIMEZONE_OFFSET must look like +08:00 (got "8"): UTC offset of BlueKing times without one, e.g. +08:00 (default)'],
@@ -287,6 +300,41 @@ describe('loadConfig: BK_USER_MAPPING', () => {
     ['a bad TTL', { BK_USER_CACHE_TTL: 'forever' }, ['BK_USER_CACHE_TTL must be a duration like 1h, 30m or 90s (got "forever")']],
   ])('names the problem with %s', (_label, overrides, problems) => {
     expect(problemsOf(overrides)).toEqual(problems);
+  });
+});
+
+describe('loadConfig: CHANNEL_POLICY_FILE', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'joblog-config-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const policyFile = (name: string, text: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('is ALLOW_ALL when unset, and the parsed file when set', () => {
+    expect(loadConfig(MINIMAL).policy).toBe(ALLOW_ALL);
+    const policy = loadConfig(env({ CHANNEL_POLICY_FILE: policyFile('good.yml', 'default: deny\nchannels:\n  C0123OPS:\n    businesses: [1, "set:5"]\n    post_in_channel: false\n') })).policy;
+    expect(policy.default).toBe('deny');
+    expect(policy.channels.get('C0123OPS')).toEqual({ businesses: new Set(['1', 'set:5']), postInChannel: false, subscriptions: true, actions: true });
+  });
+
+  it('names the variable and the bad entry, among the other problems', () => {
+    const file = policyFile('bad.yml', 'default: allow\nchannels:\n  C0123OPS:\n    businesses: [1, "biz 2"]\n');
+    expect(configError(env({ CHANNEL_POLICY_FILE: file, PORT: 'abc' })).problems).toEqual([
+      'CHANNEL_POLICY_FILE: channels.C0123OPS.businesses[1]: must be a business id or "set:<id>"',
+      'PORT must be a whole number from 0 to 65535 (got "abc"): HTTP port for Slack requests and /healthz (default 3000)',
+    ]);
+  });
+
+  it('names a file that cannot be read', () => {
+    const file = join(dir, 'missing.yml');
+    expect(configError(env({ CHANNEL_POLICY_FILE: file })).problems).toEqual([`CHANNEL_POLICY_FILE: ${file} cannot be read (ENOENT)`]);
   });
 });
 

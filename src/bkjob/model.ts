@@ -15,6 +15,9 @@ export interface JobRef {
   readonly scopeType?: 'biz_set';
 }
 
+/** A business or business set, without a job: what list and catalog calls are scoped to. */
+export type BkScope = Pick<JobRef, 'bizId' | 'scopeType'>;
+
 /**
  * JOB's legacy `bk_biz_id` values 8000000–9999999 stand for business sets (EsbAppScopeReq):
  * such an id typed as a plain number is passed as `bk_biz_id` alone, and JOB resolves it.
@@ -24,7 +27,7 @@ export function isLegacyBizSetId(bizId: number): boolean {
 }
 
 /** The scope as people type and read it: `3`, or `set:5` for a business set. */
-export function scopeText(ref: JobRef): string {
+export function scopeText(ref: Pick<JobRef, 'bizId' | 'scopeType'>): string {
   return ref.scopeType === 'biz_set' ? `set:${ref.bizId}` : String(ref.bizId);
 }
 

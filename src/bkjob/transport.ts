@@ -22,14 +22,21 @@ export interface TransportOptions {
   readonly credentials: BkCredentials;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
-  /** `esb`: credentials in query/body; `gateway`: credentials in the X-Bkapi-Authorization header. */
-  readonly auth: 'esb' | 'gateway';
+  /**
+   * `esb`: credentials in query/body; `gateway`: credentials and the actor in the
+   * X-Bkapi-Authorization header; `gateway-system`: JOB's non-public `/api/v3/system/*` resources,
+   * the header carries only the app's credentials and the acting user goes in `X-Bk-Username`
+   * (JOB's gateway lets that header name the user for app-type resources: bkjob-source-facts C5).
+   */
+  readonly auth: BkAuthMode;
   /** Sent as `Blueking-Language` so BlueKing's messages come in the bot's language. */
   readonly language?: string;
   readonly http?: AxiosInstance;
   /** Called after every call with the API name, `ok` or the error kind, and the seconds it took (metrics). */
   readonly onCall?: (api: string, outcome: string, seconds: number) => void;
 }
+
+export type BkAuthMode = 'esb' | 'gateway' | 'gateway-system';
 
 export type QueryValue = string | number | boolean;
 
@@ -135,7 +142,13 @@ export class BkTransport {
     if (options.language) headers['Blueking-Language'] = options.language;
     let params: Record<string, QueryValue> | undefined;
     let body: Record<string, QueryValue> | undefined;
-    if (options.auth === 'gateway') {
+    if (options.auth === 'gateway-system') {
+      // The user is named, not authenticated: a login token has nowhere to go on these resources.
+      headers['X-Bkapi-Authorization'] = JSON.stringify({ bk_app_code: options.credentials.appCode, bk_app_secret: options.credentials.appSecret });
+      headers['X-Bk-Username'] = systemUsername(request.actor);
+      if (request.method === 'GET') params = { ...request.params };
+      else body = { ...request.params };
+    } else if (options.auth === 'gateway') {
       headers['X-Bkapi-Authorization'] = JSON.stringify({ bk_app_code: options.credentials.appCode, bk_app_secret: options.credentials.appSecret, ...actorParams });
       if (request.method === 'GET') params = { ...request.params };
       else body = { ...request.params };
@@ -248,6 +261,20 @@ async function readBody(stream: Readable, maxBytes: number, options: TransportOp
   const chunks: Buffer[] = [];
   await consumeBody(stream, maxBytes, options, (chunk) => chunks.push(chunk), failOversize ? 'fail' : 'stop');
   return Buffer.concat(chunks);
+}
+
+/**
+ * The `X-Bk-Username` of a system call. Only a username can be sent (a bk_token is a login
+ * cookie, which these resources do not check), and only as header-safe text.
+ */
+function systemUsername(actor: BkActor): string {
+  if (actor.kind !== 'username') {
+    throw new BkJobError('BK_V3_TRANSPORT=gateway-system acts as a BlueKing username (X-Bk-Username); use BK_USERNAME or a user mapping instead of BK_TOKEN', { kind: 'unsupported' });
+  }
+  if (actor.username === '' || !/^[\x21-\x7e]+$/.test(actor.username)) {
+    throw new BkJobError(`BlueKing username ${JSON.stringify(actor.username)} cannot be sent in the X-Bk-Username header`, { kind: 'unsupported' });
+  }
+  return actor.username;
 }
 
 function actorToParams(actor: BkActor): Record<string, string> {

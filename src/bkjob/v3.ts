@@ -10,11 +10,12 @@ import { type BkActor, type HostAddress, type HostLog, type HostLogRef, type Job
 import { scopeParams } from './scope';
 import { type StatusDialect, readJobStatusData } from './statusData';
 import type { JobLogSource } from './source';
-import type { BkRequest, BkTransport, QueryValue } from './transport';
+import type { BkAuthMode, BkRequest, BkTransport, QueryValue } from './transport';
 import { type Json, readOptionalArray, readOptionalInt, readOptionalString, readRecord } from './validate';
 import { fetchV4JobInstance } from './v4';
 
-export type V3Via = 'esb' | 'gateway';
+/** How JOB is reached; the same word as the transport's `auth`. */
+export type V3Via = BkAuthMode;
 
 export interface V3SourceOptions {
   /** Must match the transport's `auth`: the ESB and the gateway use different paths and methods. */
@@ -34,7 +35,10 @@ interface V3Endpoint {
   readonly path: string;
 }
 
-/** ESB suggests POST for jobv3 components (GET support there is unconfirmed); the gateway resources are GET. */
+/**
+ * ESB suggests POST for jobv3 components (GET support there is unconfirmed); the gateway resources
+ * are GET. `gateway-system`: JOB's non-public twins (`/api/v3/system/…`, bkjob-source-facts C5).
+ */
 export const V3_ENDPOINTS: Readonly<Record<V3Via, { readonly status: V3Endpoint; readonly ipLog: V3Endpoint }>> = {
   esb: {
     status: { method: 'POST', path: '/api/c/compapi/v2/jobv3/get_job_instance_status/' },
@@ -43,6 +47,10 @@ export const V3_ENDPOINTS: Readonly<Record<V3Via, { readonly status: V3Endpoint;
   gateway: {
     status: { method: 'GET', path: '/api/v3/get_job_instance_status' },
     ipLog: { method: 'GET', path: '/api/v3/get_job_instance_ip_log' },
+  },
+  'gateway-system': {
+    status: { method: 'GET', path: '/api/v3/system/get_job_instance_status' },
+    ipLog: { method: 'GET', path: '/api/v3/system/get_job_instance_ip_log' },
   },
 };
 

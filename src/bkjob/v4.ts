@@ -10,7 +10,7 @@ import { BkJobError } from './errors';
 import type { BkActor, ContainerRef, HostAddress, JobInstance, JobRef } from './model';
 import { scopeParams } from './scope';
 import { type StatusDialect, readJobStatusData } from './statusData';
-import type { BkRequest, BkTransport } from './transport';
+import type { BkAuthMode, BkRequest, BkTransport } from './transport';
 import { readInt, readOptionalInt, readOptionalString, readRecord } from './validate';
 
 interface V4Endpoint {
@@ -18,17 +18,21 @@ interface V4Endpoint {
   readonly path: string;
 }
 
-/** Same pattern as `V3_ENDPOINTS`: POST through the ESB, GET through the gateway. */
-export const V4_STATUS_ENDPOINTS: Readonly<Record<'esb' | 'gateway', V4Endpoint>> = {
+/**
+ * Same pattern as `V3_ENDPOINTS`: POST through the ESB, GET through the gateway. The v4 system
+ * twin's path follows v3's (`/api/v4/system/…`); unconfirmed: the facts name only v3 system resources.
+ */
+export const V4_STATUS_ENDPOINTS: Readonly<Record<BkAuthMode, V4Endpoint>> = {
   esb: { method: 'POST', path: '/api/c/compapi/v2/jobv4/get_job_instance_status/' },
   gateway: { method: 'GET', path: '/api/v4/get_job_instance_status' },
+  'gateway-system': { method: 'GET', path: '/api/v4/system/get_job_instance_status' },
 };
 
 /** v4 `execute_object.type`. */
 export const V4_EXECUTE_OBJECT_TYPE = { HOST: 1, CONTAINER: 2 } as const;
 
 /** Calls v4 `get_job_instance_status` for one job and parses it. */
-export async function fetchV4JobInstance(transport: BkTransport, via: 'esb' | 'gateway', actor: BkActor, ref: JobRef): Promise<JobInstance> {
+export async function fetchV4JobInstance(transport: BkTransport, via: BkAuthMode, actor: BkActor, ref: JobRef): Promise<JobInstance> {
   const { data } = await transport.call({
     ...V4_STATUS_ENDPOINTS[via],
     actor,

@@ -16,7 +16,19 @@ export const ACTION = {
   shareLog: 'joblog_share_log',
   fullLog: 'joblog_full_log',
   stopWatchHome: 'joblog_home_unwatch',
+  /** Value: the subscription id. */
+  muteSubscription: 'joblog_sub_mute',
+  stopSubscription: 'joblog_sub_stop',
+  /** The subscribe modal's cron/plan menu (options loaded as the user types). */
+  subscribeTarget: 'joblog_sub_target',
 } as const;
+
+/** Subscription ids are the store's (a UUID, or `sub-000001` in the memory store). */
+const SUBSCRIPTION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export function decodeSubscriptionId(value: unknown): string | null {
+  return typeof value === 'string' && SUBSCRIPTION_ID.test(value) ? value : null;
+}
 
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;

@@ -5,15 +5,26 @@ import { scopeText } from '../bkjob/model';
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { Lang } from '../i18n';
 import { messages } from '../i18n';
+import { subscriptionMessages } from '../i18n/subscriptionMessages';
+import type { Subscription } from '../watch/subscriptionTypes';
 import type { Watch } from '../watch/types';
+import { subscriptionLines } from './subscription';
 import { ACTION } from './actions';
 import { watchedState } from './watch';
 import { LIMITS, escapeText, formatDuration, truncate } from './text';
 
-/** Home tabs hold up to 100 blocks; header, intro, divider and a "more" line take 4. */
-const MAX_WATCHES_SHOWN = 95;
+/** Home tabs hold up to 100 blocks: 50 watches, 40 subscriptions, headers and "more" lines. */
+const MAX_WATCHES_SHOWN = 50;
 
-export function renderHome(watches: readonly Watch[], now: number, lang: Lang): HomeView {
+export interface HomeSubscriptions {
+  readonly subscriptions: readonly Subscription[];
+  readonly offsetMinutes: number;
+}
+
+/** Subscriptions shown on Home at most (each one section; the rest as "and N more"). */
+const MAX_SUBSCRIPTIONS_SHOWN = 40;
+
+export function renderHome(watches: readonly Watch[], now: number, lang: Lang, subs: HomeSubscriptions = { subscriptions: [], offsetMinutes: 0 }): HomeView {
   const m = messages(lang);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: m.homeTitle } },
@@ -33,5 +44,20 @@ export function renderHome(watches: readonly Watch[], now: number, lang: Lang): 
     });
   }
   if (watches.length > MAX_WATCHES_SHOWN) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.andMore(watches.length - MAX_WATCHES_SHOWN) }] });
-  return { type: 'home', blocks };
+  const s = subscriptionMessages(lang);
+  const shown = subs.subscriptions.slice(0, MAX_SUBSCRIPTIONS_SHOWN);
+  const lines = subscriptionLines(shown, lang, subs.offsetMinutes, now);
+  blocks.push({ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: s.homeTitle } });
+  if (shown.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: s.homeEmpty } });
+  shown.forEach((sub, index) => {
+    blocks.push({
+      type: 'section',
+      block_id: `joblog_home_sub:${sub.id}`,
+      text: { type: 'mrkdwn', text: truncate(`${lines[index] ?? ''} · <#${sub.channelId}>`, LIMITS.sectionText) },
+      accessory: { type: 'button', action_id: ACTION.stopSubscription, text: { type: 'plain_text', text: s.stopButton }, value: sub.id, style: 'danger' },
+    });
+  });
+  if (subs.subscriptions.length > MAX_SUBSCRIPTIONS_SHOWN) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: m.andMore(subs.subscriptions.length - MAX_SUBSCRIPTIONS_SHOWN) }] });
+  // Home tabs hold at most 100 blocks.
+  return { type: 'home', blocks: blocks.slice(0, 100) };
 }

@@ -31,9 +31,10 @@ export function renderUsage(lang: Lang, problem?: string): SlackMessage {
 }
 
 /** Explains a BlueKing failure: what BlueKing said, plus a hint for the common cases. */
-export function renderBkError(err: BkJobError, ref: JobRef, lang: Lang): SlackMessage {
+/** `about`: the job that could not be loaded, or a headline of the caller's own (already mrkdwn). */
+export function renderBkError(err: BkJobError, about: JobRef | { readonly headline: string }, lang: Lang): SlackMessage {
   const m = messages(lang);
-  const lines = [m.couldNotLoad(scopeText(ref), ref.jobInstanceId), safeText(m.bkError(err), 1500)];
+  const lines = ['headline' in about ? about.headline : m.couldNotLoad(scopeText(about), about.jobInstanceId), safeText(m.bkError(err), 1500)];
   if (err.kind === 'api' && err.code === BK_PERMISSION_DENIED && err.missingPermissions.length) {
     lines.push(m.missingPermissions(safeText(err.missingPermissions.join(', '), 500), err.username === undefined ? undefined : inlineCode(truncate(err.username, 100))));
   }

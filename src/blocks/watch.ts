@@ -96,8 +96,10 @@ export function renderWatchEvent(keyed: KeyedEvent, watch: Watch, lang: Lang, ur
 }
 
 /** `/joblog list`: the channel's watches with state and age, newest last. */
-export function renderWatchList(watches: readonly Watch[], now: number, lang: Lang): SlackMessage {
+export function renderWatchList(watches: readonly Watch[], now: number, lang: Lang, hasSubscriptions = false): SlackMessage {
   const m = messages(lang);
+  // With subscriptions listed below, an empty watch list says nothing.
+  if (watches.length === 0 && hasSubscriptions) return { text: m.noWatches, blocks: [] };
   if (watches.length === 0) return { text: m.noWatches, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: m.noWatches } }] };
   const lines = watches.map((w) => {
     const title = escapeText(m.jobInline(w.snapshot?.jobName ?? null, scopeText(w.ref), w.ref.jobInstanceId));

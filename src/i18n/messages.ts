@@ -5,6 +5,7 @@
 import type { BkErrorHint, BkJobError } from '../bkjob/errors';
 import type { UnmappedReason } from '../bkjob/identity';
 import type { Lang } from './lang';
+import type { PolicyRefusal } from '../policy';
 import type { WaitKind } from '../summary/state';
 import type { JobState } from '../summary/types';
 
@@ -105,6 +106,8 @@ export interface Messages {
   unmapped(reason: Pick<UnmappedReason, 'mode' | 'why'>, email: string | undefined, slackId: string): string;
   /** A watch's last error when its subscriber has no BlueKing user. */
   reasonUnmapped: string;
+  /** The channel policy (CHANNEL_POLICY_FILE) refused, before BlueKing was asked; `biz` as people type it (`3`, `set:5`). */
+  policyRefused(why: PolicyRefusal, biz: string): string;
   notWatching(biz: string, jobInstanceId: number): string;
   unwatched(user: string): string;
   unwatchedReply(title: string): string;
@@ -114,6 +117,8 @@ export interface Messages {
   pausedStatus(reason: string): string;
   lostChannelAccess(channel: string): string;
   reasonFinished: string;
+  /** A subscription run's watch ends with its subscription. */
+  reasonUnsubscribed: string;
   reasonExpired(age: string): string;
   reasonErrors(count: number, last: string): string;
   reasonNoAccess(error: string): string;
@@ -185,7 +190,9 @@ function en(): Messages {
       '`/joblog <bk_biz_id> <job_instance_id>` — summary of a job instance: steps, failing hosts, exit codes',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
       '`/joblog unwatch <bk_biz_id> <job_instance_id>` — stop watching a job in this channel',
-      '`/joblog list` — the watches of this channel',
+      '`/joblog subscribe <bk_biz_id> cron <cron_id>|plan <job_plan_id> [--on failure|finish|all] [--digest 09:00]` — follow every run of a cron or plan in this channel (`/joblog subscribe` alone opens a form)',
+      '`/joblog unsubscribe <subscription_id>` · `/joblog mute <subscription_id> [24h|off]` — stop or silence a subscription',
+      '`/joblog list` — the watches and subscriptions of this channel',
       '`/joblog help` — this help',
     ],
     usageFooter: 'Example: `/joblog 3 2001893471`. Find both numbers in the JOB console under Execution History.',
@@ -247,6 +254,14 @@ function en(): Messages {
       return `${head} No BlueKing user has your email ${email ?? ''} in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`;
     },
     reasonUnmapped: 'the subscriber has no BlueKing user (BK_USER_MAPPING)',
+    policyRefused: (why, biz) =>
+      ({
+        channel_denied: "I'm not used in this channel. Ask in a channel where I am, or in a direct message with me.",
+        business_not_allowed: `This channel does not allow business ${biz}. Ask in a channel that does, or in a direct message with me.`,
+        subscriptions_off: 'Subscriptions are turned off in this channel. Subscribe in a channel that allows them, or in a direct message with me.',
+        actions_off: 'Operating jobs from Slack is turned off in this channel. Use the JOB console, or a direct message with me.',
+        unfurl_off: 'Previews of JOB links are turned off.',
+      })[why],
     notWatching: (biz, id) => `This channel is not watching job instance ${id} in business ${biz}.`,
     unwatched: (user) => `stopped by ${user}`,
     unwatchedReply: (title) => `Stopped watching ${title}.`,
@@ -256,6 +271,7 @@ function en(): Messages {
     pausedStatus: (reason) => `paused: ${reason}`,
     lostChannelAccess: (channel) => `I lost access to ${channel}, so your joblog watch there is paused. Invite me back with \`/invite @joblog\` and run \`/joblog watch\` again.`,
     reasonFinished: 'the job finished',
+    reasonUnsubscribed: 'the subscription ended',
     reasonExpired: (age) => `expired after ${age}`,
     reasonErrors: (c, last) => `${c} polls in a row failed (last: ${last})`,
     reasonNoAccess: (e) => `cannot post in the channel (${e})`,
@@ -326,7 +342,9 @@ function zh(): Messages {
       '`/joblog <bk_biz_id> <job_instance_id>` — 作业实例概要：步骤、失败主机、退出码',
       '`/joblog watch <bk_biz_id> <job_instance_id> [--on failure|finish|all]` — 作业失败、等待确认或结束时通知本频道',
       '`/joblog unwatch <bk_biz_id> <job_instance_id>` — 在本频道取消关注该作业',
-      '`/joblog list` — 本频道的关注列表',
+      '`/joblog subscribe <bk_biz_id> cron <cron_id>|plan <job_plan_id> [--on failure|finish|all] [--digest 09:00]` — 在本频道关注定时任务或执行方案的每次执行（只输入 `/joblog subscribe` 会打开表单）',
+      '`/joblog unsubscribe <订阅ID>` · `/joblog mute <订阅ID> [24h|off]` — 取消或静音订阅',
+      '`/joblog list` — 本频道的关注和订阅列表',
       '`/joblog help` — 显示本帮助',
     ],
     usageFooter: '示例：`/joblog 3 2001893471`。两个数字可在作业平台的“执行历史”中找到。',
@@ -403,6 +421,14 @@ function zh(): Messages {
       return `${head}用户管理（bk-user）中没有邮箱为 ${email ?? ''} 的蓝鲸用户。请联系蓝鲸管理员在你的蓝鲸账号上设置该邮箱后重试。`;
     },
     reasonUnmapped: '订阅者没有对应的蓝鲸用户（BK_USER_MAPPING）',
+    policyRefused: (why, biz) =>
+      ({
+        channel_denied: '本频道不能使用我。请在允许使用的频道中，或在与我的私信中查询。',
+        business_not_allowed: `本频道不允许查询业务 ${biz}。请在允许该业务的频道中，或在与我的私信中查询。`,
+        subscriptions_off: '本频道已关闭订阅。请在允许订阅的频道中，或在与我的私信中订阅。',
+        actions_off: '本频道已关闭在 Slack 中操作作业。请使用作业平台，或在与我的私信中操作。',
+        unfurl_off: '作业平台链接预览已关闭。',
+      })[why],
     notWatching: (biz, id) => `本频道没有关注业务 ${biz} 的作业实例 ${id}。`,
     unwatched: (user) => `已由 ${user} 取消`,
     unwatchedReply: (title) => `已取消关注 ${title}。`,
@@ -412,6 +438,7 @@ function zh(): Messages {
     pausedStatus: (reason) => `已暂停：${reason}`,
     lostChannelAccess: (channel) => `我失去了 ${channel} 的访问权限，你在那里的 joblog 关注已暂停。请用 \`/invite @joblog\` 重新邀请我，并再次运行 \`/joblog watch\`。`,
     reasonFinished: '作业已结束',
+    reasonUnsubscribed: '订阅已结束',
     reasonExpired: (age) => `已在 ${age} 后过期`,
     reasonErrors: (c, last) => `连续 ${c} 次查询失败（最后一次：${last}）`,
     reasonNoAccess: (e) => `无法在频道中发消息（${e}）`,

@@ -69,13 +69,14 @@ export const CHANNEL_ACCESS_ERRORS: ReadonlySet<string> = new Set(['not_in_chann
  * Turns a failure into the message the user should see: BlueKing's own words for BlueKing
  * errors, an incident reference (logged with the details) for anything else.
  */
-export function failureMessage(err: unknown, ref: JobRef, deps: ListenerDeps, context: Record<string, unknown>, actingAs?: MappedActor): SlackMessage {
+export function failureMessage(err: unknown, about: JobRef | (Pick<JobRef, 'bizId' | 'scopeType'> & { readonly headline: string }), deps: ListenerDeps, context: Record<string, unknown>, actingAs?: MappedActor): SlackMessage {
+  const where = { bizId: about.bizId, ...('jobInstanceId' in about ? { jobInstanceId: about.jobInstanceId } : {}) };
   if (isBkJobError(err)) {
-    deps.logger.warn({ ...context, err, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'BlueKing call failed');
-    return renderBkError(namingUser(err, actingAs), ref, deps.lang);
+    deps.logger.warn({ ...context, err, ...where }, 'BlueKing call failed');
+    return renderBkError(namingUser(err, actingAs), about, deps.lang);
   }
   const incident = incidentId(context.requestId);
-  deps.logger.error({ ...context, err, incident, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'unexpected failure');
+  deps.logger.error({ ...context, err, incident, ...where }, 'unexpected failure');
   return renderInternalError(deps.lang, incident);
 }
 

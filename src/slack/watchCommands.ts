@@ -5,10 +5,12 @@
 import type { RespondFn } from '@slack/bolt';
 import { type JobRef, scopeText } from '../bkjob/model';
 import { renderJobSummary } from '../blocks/jobSummary';
+import { renderSubscriptionList } from '../blocks/subscription';
 import { renderWatchList } from '../blocks/watch';
-import { escapeText } from '../blocks/text';
+import { LIMITS, escapeText } from '../blocks/text';
 import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
+import type { Subscription } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
 import { type ListenerDeps, type MappedActor, type WebClient, ephemeral, failureMessage, replyRenderOptions, resolvedActor, unmappedText } from './context';
 
@@ -93,9 +95,14 @@ export class WatchCommands {
     }
   }
 
-  async list(request: { channelId: string; userId: string; respond: RespondFn }): Promise<void> {
+  /** `/joblog list`: the channel's watches, then its subscriptions (given by the caller). */
+  async list(request: { channelId: string; userId: string; respond: RespondFn; subscriptions?: readonly Subscription[] }): Promise<void> {
     const watches = await this.service.listChannel(request.channelId);
-    await request.respond({ response_type: 'ephemeral', replace_original: false, ...renderWatchList(watches, this.deps.now(), this.deps.lang) });
+    const subscriptions = request.subscriptions ?? [];
+    const list = renderWatchList(watches, this.deps.now(), this.deps.lang, subscriptions.length > 0);
+    const more = renderSubscriptionList(subscriptions, this.deps.lang, this.deps.offsetMinutes, this.deps.now());
+    const blocks = [...list.blocks, ...more].slice(0, LIMITS.blocksPerMessage);
+    await request.respond({ response_type: 'ephemeral', replace_original: false, text: list.text, blocks });
   }
 
   isWatching(channelId: string, ref: JobRef): Promise<boolean> {

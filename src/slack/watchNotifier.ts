@@ -5,11 +5,15 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { type RenderSettings, type SlackMessage, renderOptionsFor } from '../blocks/jobSummary';
+import { renderRunMessage, renderRunSummary, renderSubscriptionNote } from '../blocks/subscription';
 import { renderLostAccess, renderWatchEvent, renderWatchStatus } from '../blocks/watch';
 import type { JobSummary } from '../summary/types';
 import { ChannelAccessError, type EventDelivery, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../watch/ports';
 import type { KeyedEvent } from '../watch/rules';
-import type { Watch } from '../watch/types';
+import { type RunMessage, type RunNotifier, announcementIsBroadcastMessage, isRunWatch } from '../watch/subscriptionRuns';
+import type { SubscriptionNote, SubscriptionNotifier } from '../watch/subscriptionScanner';
+import type { Subscription } from '../watch/subscriptionTypes';
+import type { RunOf, Watch } from '../watch/types';
 import { CHANNEL_ACCESS_ERRORS, openDm, slackErrorCode } from './context';
 
 const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
@@ -25,7 +29,7 @@ function classify(err: unknown, method: string, onError?: (method: string, code:
   throw err;
 }
 
-export class SlackWatchNotifier implements WatchNotifier {
+export class SlackWatchNotifier implements WatchNotifier, RunNotifier, SubscriptionNotifier {
   constructor(
     private readonly client: WebClient,
     private readonly settings: RenderSettings,
@@ -48,7 +52,22 @@ export class SlackWatchNotifier implements WatchNotifier {
   }
 
   postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery): Promise<string> {
-    return this.post(watch.channelId, renderWatchEvent(event, watch, this.settings.lang, delivery.urgent), watch.statusMessageTs, delivery.broadcast);
+    return this.post(watch.channelId, renderWatchEvent(event, watch, this.settings.lang, delivery.urgent), watch.threadTs ?? watch.statusMessageTs, delivery.broadcast);
+  }
+
+  /**
+   * A subscription run's message: failures and waits as the run's summary (in the channel, or in
+   * the failure thread for a repeat), one-liners in the run's thread when it has one.
+   */
+  announceRun(watch: Watch & { readonly run: RunOf }, message: RunMessage, summary: JobSummary | null): Promise<string> {
+    const { watching: _watching, ...options } = renderOptionsFor(this.settings, watch.ref, this.now(), null);
+    const rendered = renderRunMessage(watch, message, summary, options);
+    const thread = message.kind === 'still_failing' ? message.threadTs : message.kind === 'recovered' ? (message.threadTs ?? watch.threadTs) : message.kind === 'failure' ? null : watch.threadTs;
+    return this.post(watch.channelId, rendered, thread, announcementIsBroadcastMessage(message));
+  }
+
+  postNote(subscription: Subscription, note: SubscriptionNote): Promise<string> {
+    return this.post(subscription.channelId, renderSubscriptionNote(subscription, note, this.settings.lang, this.settings.offsetMinutes), note.kind === 'mute_ended' ? subscription.state.failThreadTs : null, false);
   }
 
   async tellLostAccess(watch: Watch): Promise<void> {
@@ -59,6 +78,7 @@ export class SlackWatchNotifier implements WatchNotifier {
 
   private status(watch: Watch, summary: JobSummary): SlackMessage {
     const { watching: _watching, ...options } = renderOptionsFor(this.settings, watch.ref, this.now(), null);
+    if (isRunWatch(watch)) return renderRunSummary(watch, null, summary, options);
     return renderWatchStatus(summary, watch, options);
   }
 

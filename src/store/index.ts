@@ -8,11 +8,12 @@
 import { resolve } from 'node:path';
 import { PostgresWatchStore } from './postgres';
 import { SqliteWatchStore } from './sqlite';
-import type { WatchStore } from '../watch/ports';
+import type { SubscriptionStore, WatchStore } from '../watch/ports';
 import type { RequestGuard } from '../util/requestGuard';
+import type { AuditStore } from '../audit/types';
 
-/** What the bot needs from its database: the watches, and the Slack replay guard shared by replicas. */
-export type BotStore = WatchStore & RequestGuard;
+/** What the bot needs from its database: the watches, the subscriptions, the audit trail, and the Slack replay guard shared by replicas. */
+export type BotStore = WatchStore & SubscriptionStore & AuditStore & RequestGuard;
 
 export { PostgresWatchStore, type PostgresWatchStoreOptions } from './postgres';
 export { SqliteWatchStore } from './sqlite';

@@ -18,6 +18,8 @@ import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard } from '../util/requestGuard';
+import type { AuditEntry, AuditFilter, AuditStore } from '../audit/types';
+import { auditMigration, insertAudit, listAuditQuery, toAuditEntry } from './auditCodec';
 
 export interface PostgresWatchStoreOptions {
   /** Schema holding the tables (lower-case letters, digits, underscores); default: the server's search_path. */
@@ -119,6 +121,11 @@ const MIGRATIONS: readonly Migration[] = [
     // Subscriptions to crons and plans, their runs, the scanner's cursors; watches that follow one run.
     sql: subscriptionMigration({ bigint: 'BIGINT', json: 'JSONB', tableSuffix: '' }),
   },
+  {
+    version: 7,
+    // The audit trail: who did what, as whom, where, and how it went (kept AUDIT_RETENTION).
+    sql: auditMigration({ id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bigint: 'BIGINT', tableSuffix: '' }),
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
@@ -127,7 +134,7 @@ const ROWS = rowReaders(COLUMNS);
 /** JSON goes to pg as text cast to JSONB (pg would turn a JS array into a PostgreSQL array). */
 const JSONB = { jsonCast: '::jsonb' };
 
-export class PostgresWatchStore implements WatchStore, SubscriptionStore, RequestGuard {
+export class PostgresWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard {
   private readonly pool: Pool;
   private readonly schema: string | null;
   private closed = false;
@@ -398,13 +405,14 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Reques
       const { assignments, values } = subscriptionAssignments(patch, dollars(2), '::jsonb');
       const changed = await client.query(`UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = $1 AND version = $2`, [subscriptionId, version, ...values]);
       if ((changed.rowCount ?? 0) === 0) return false;
-      await client.query('UPDATE subscription_runs SET result = $3, duration_ms = $4, finished_at = $5, muted = $6 WHERE subscription_id = $1 AND job_instance_id = $2', [
+      await client.query('UPDATE subscription_runs SET result = $3, duration_ms = $4, finished_at = $5, muted = $6, outcome = $7::jsonb WHERE subscription_id = $1 AND job_instance_id = $2', [
         subscriptionId,
         jobInstanceId,
         result.result,
         result.durationMs,
         result.finishedAt,
         result.muted ? 1 : 0,
+        JSON.stringify(result.outcome ?? null),
       ]);
       return true;
     });
@@ -413,6 +421,24 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Reques
   async listRuns(subscriptionId: string, from: number, to: number): Promise<SubscriptionRun[]> {
     const rows = await this.rows(`SELECT ${RUN_COLUMNS} FROM subscription_runs WHERE subscription_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, job_instance_id`, [subscriptionId, from, to]);
     return rows.map((row) => toSubscriptionRun(row, COLUMNS));
+  }
+
+  // ---- audit ----
+
+  async recordAudit(entry: AuditEntry): Promise<void> {
+    const insert = insertAudit(entry, dollars(0));
+    await this.pool.query(insert.sql, insert.values);
+  }
+
+  async listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    // PostgreSQL refuses a negative LIMIT.
+    if (filter.limit <= 0) return [];
+    const query = listAuditQuery(filter, dollars(0));
+    return (await this.rows(query.sql, query.values)).map((row) => toAuditEntry(row, COLUMNS));
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
   }
 
   private async subscriptions(where: string, values: SqlValue[]): Promise<Subscription[]> {

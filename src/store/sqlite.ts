@@ -18,6 +18,8 @@ import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard, StorageCheck } from '../util/requestGuard';
+import type { AuditEntry, AuditFilter, AuditStore } from '../audit/types';
+import { auditMigration, insertAudit, listAuditQuery, toAuditEntry } from './auditCodec';
 
 /** How long a statement waits for another connection's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -101,6 +103,11 @@ const MIGRATIONS: readonly Migration[] = [
     // Subscriptions to crons and plans, their runs, the scanner's cursors; watches that follow one run.
     sql: subscriptionMigration({ bigint: 'INTEGER', json: 'TEXT', tableSuffix: ' STRICT' }),
   },
+  {
+    version: 7,
+    // The audit trail: who did what, as whom, where, and how it went (kept AUDIT_RETENTION).
+    sql: auditMigration({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER', tableSuffix: ' STRICT' }),
+  },
 ];
 
 /** SQLite hands back INTEGER columns as numbers and keeps JSON as TEXT. */
@@ -110,7 +117,7 @@ const COLUMNS = {
 };
 const ROWS = rowReaders(COLUMNS);
 
-export class SqliteWatchStore implements WatchStore, SubscriptionStore, RequestGuard, StorageCheck {
+export class SqliteWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard, StorageCheck {
   private readonly db: Database.Database;
   /** The file's identity at open (null in memory): a file deleted or replaced underneath is noticed by storageProblem(). */
   private readonly fileIdentity: { readonly filename: string; readonly dev: number; readonly ino: number } | null = null;
@@ -452,11 +459,12 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, RequestG
           const changed = this.run(`UPDATE subscriptions SET ${[...assignments, 'version = version + 1'].join(', ')} WHERE id = ? AND version = ?`, ...values, subscriptionId, version);
           if (changed === 0) return false;
           this.run(
-            'UPDATE subscription_runs SET result = ?, duration_ms = ?, finished_at = ?, muted = ? WHERE subscription_id = ? AND job_instance_id = ?',
+            'UPDATE subscription_runs SET result = ?, duration_ms = ?, finished_at = ?, muted = ?, outcome = ? WHERE subscription_id = ? AND job_instance_id = ?',
             result.result,
             result.durationMs,
             result.finishedAt,
             result.muted ? 1 : 0,
+            JSON.stringify(result.outcome ?? null),
             subscriptionId,
             jobInstanceId,
           );
@@ -472,6 +480,28 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, RequestG
         toSubscriptionRun(row, COLUMNS),
       ),
     );
+  }
+
+  // ---- audit ----
+
+  recordAudit(entry: AuditEntry): Promise<void> {
+    return promised(() => {
+      const insert = insertAudit(entry, () => '?');
+      this.run(insert.sql, ...insert.values);
+    });
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return promised(() => {
+      // A negative LIMIT means "no limit" in SQLite.
+      if (filter.limit <= 0) return [];
+      const query = listAuditQuery(filter, () => '?');
+      return this.all(query.sql, ...query.values).map((row) => toAuditEntry(row, COLUMNS));
+    });
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return promised(() => this.run('DELETE FROM audit WHERE at < ?', before));
   }
 
   private subscriptionSync(id: string): Subscription | null {

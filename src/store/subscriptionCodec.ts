@@ -63,6 +63,9 @@ export function subscriptionMigration(d: SqlDialect): string {
       duration_ms     ${d.bigint},
       finished_at     ${d.bigint},
       muted           INTEGER    NOT NULL DEFAULT 0,
+      -- What was decided for the result (which run of the instance, what to announce): a
+      -- delivery retried after a crash posts the same thing instead of deciding again.
+      outcome         ${d.json},
       -- A run is recorded (and announced) once per subscription, whatever the replicas do.
       PRIMARY KEY (subscription_id, job_instance_id)
     )${d.tableSuffix};
@@ -78,7 +81,7 @@ export function subscriptionMigration(d: SqlDialect): string {
 }
 
 export const SUBSCRIPTION_COLUMNS = 'id, channel_id, scope_type, biz_id, kind, target_id, target, subscriber_id, bk_username, notify_on, digest_at, status, status_reason, created_at, version, state';
-export const RUN_COLUMNS = 'subscription_id, job_instance_id, created_at, watch_id, result, duration_ms, finished_at, muted';
+export const RUN_COLUMNS = 'subscription_id, job_instance_id, created_at, watch_id, result, duration_ms, finished_at, muted, outcome';
 export const SUBSCRIPTIONS_OLDEST_FIRST = 'ORDER BY created_at, id';
 
 /** The scope's key columns (scope_type, biz_id). */
@@ -162,6 +165,7 @@ export function toSubscriptionRun(row: Row, columns: ColumnReaders): Subscriptio
     durationMs: nullableInt('duration_ms'),
     finishedAt: nullableInt('finished_at'),
     muted: int('muted') !== 0,
+    outcome: row['outcome'] === null || row['outcome'] === undefined ? null : columns.json(row['outcome'], 'subscription_runs.outcome'),
   };
 }
 

@@ -18,7 +18,8 @@ import { isRecord } from '../util/json';
 import { forEachPipelined } from '../util/limit';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
-import type { NewOutboxEntry, OutboxEntry, Watch, WatchPatch, WatchSnapshot } from './types';
+import { type SubscriptionRuns, isRunWatch } from './subscriptionRuns';
+import type { NewOutboxEntry, OutboxEntry, RunOf, Watch, WatchPatch, WatchSnapshot } from './types';
 
 export interface PollerDeps {
   readonly store: WatchStore;
@@ -32,6 +33,8 @@ export interface PollerDeps {
   readonly now: () => number;
   readonly logger: AppLogger;
   readonly metrics?: PollMetrics;
+  /** Reports watches that follow a subscription run; without it such watches end unannounced. */
+  readonly runs?: SubscriptionRuns;
 }
 
 /** Hooks for counting what the poller does (Prometheus in production). */
@@ -127,7 +130,8 @@ class UnmappedSubscriberError extends Error {
  * failing event's attempt count, for the backoff before the next try.
  */
 type Delivery =
-  | { readonly outcome: 'done'; readonly sent: number; readonly paused: string | null }
+  /** `announced`: a run watch's summary message was posted (see reportRun). */
+  | { readonly outcome: 'done'; readonly sent: number; readonly paused: string | null; readonly announced?: boolean }
   | { readonly outcome: 'retry'; readonly sent: number; readonly attempts: number }
   | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
 
@@ -208,7 +212,7 @@ export class WatchPoller {
       return { sent: leftover.sent, error: true };
     }
     this.deps.metrics?.pollDone('ok');
-    const reported = await this.report(watch, summary, now, log);
+    const reported = isRunWatch(watch) ? await this.reportRun(watch, summary, now, log) : await this.report(watch, summary, now, log);
     return { sent: leftover.sent + reported.sent, error: false };
   }
 
@@ -261,6 +265,49 @@ export class WatchPoller {
       if (status.shown) Object.assign(final, { fingerprint: print });
     }
     const delivery = await this.deliver({ ...saved, ...final }, log);
+    await this.finish(saved, delivery, final, now, log);
+    return { sent: delivery.sent };
+  }
+
+  /**
+   * A fresh summary of a subscription run: nothing is said until the run has a result worth
+   * telling (see subscriptionRules.ts); once announced, its summary message is kept up to date
+   * like a watch's status message, and later results (a retry) are announced in its thread.
+   */
+  private async reportRun(watch: Watch & { readonly run: RunOf }, summary: JobSummary, now: number, log: AppLogger): Promise<{ sent: number }> {
+    const { store, runs } = this.deps;
+    const sub = runs ? await runs.getSubscription(watch.run.subscriptionId) : null;
+    if (!runs || sub === null || sub.status !== 'active') {
+      // Unsubscribed: the run's watch ends with its subscription, quietly.
+      await store.release(watch.id, this.options.owner, { status: 'ended', statusReason: messages(this.options.lang).reasonUnsubscribed, lastPolledAt: now });
+      return { sent: 0 };
+    }
+    // Only the snapshot is wanted from the watch rules: run watches announce results, not steps.
+    const { snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn, { now, windowMs: this.options.resumeWindowMs ?? 0 });
+    const entries = runs.entriesFor(watch, watch.snapshot, summary);
+    const print = fingerprint(summary);
+    const changed = print !== watch.fingerprint;
+    const fields: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
+    const final = this.endOf(summary, snapshot, now);
+    const announced = watch.statusMessageTs !== null;
+    // The announcement renders the summary saved here (also after a crash, from the outbox).
+    const saveSummary = changed || entries.length > 0;
+    if (!(await store.saveWithLease(watch.id, this.options.owner, saveSummary ? { ...fields, lastSummary: summary } : fields, entries))) {
+      await store.release(watch.id, this.options.owner, {});
+      return { sent: 0 };
+    }
+    const saved = { ...watch, ...fields, run: watch.run };
+    if (announced && (changed || final.status !== undefined)) {
+      const status = await this.refreshStatus({ ...saved, ...final }, summary, log);
+      if (status.outcome === 'no_access') {
+        await this.pauseForAccess(saved, status.error, now, log);
+        return { sent: 0 };
+      }
+      if (status.shown) Object.assign(final, { fingerprint: print });
+    }
+    const delivery = await this.deliver({ ...saved, ...final }, log);
+    // A run announced now shows this summary: later polls update it only when it changes.
+    if (!announced && delivery.outcome === 'done' && delivery.announced) Object.assign(final, { fingerprint: print });
     await this.finish(saved, delivery, final, now, log);
     return { sent: delivery.sent };
   }
@@ -341,7 +388,42 @@ export class WatchPoller {
     const { store, notifier } = this.deps;
     let sent = 0;
     let paused: string | null = null;
+    let announced = false;
+    let current = watch;
     for (const entry of await store.pendingOutbox(watch.id)) {
+      if (isRunWatch(current) && this.deps.runs?.isRunEntry(entry)) {
+        if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
+          log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a run announcement Slack keeps refusing');
+          await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+          continue;
+        }
+        await store.markOutboxAttempt(watch.id, entry.key);
+        let posted: { ts: string | null; patch: WatchPatch | null };
+        try {
+          posted = await this.deps.runs.deliver(current, entry, this.deps.now());
+        } catch (err) {
+          if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
+          if (err instanceof RejectedMessageError) {
+            log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected a run announcement; dropping it');
+            await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+            continue;
+          }
+          log.warn({ err, key: entry.key }, 'could not post a run announcement; it stays pending');
+          return { outcome: 'retry', sent, attempts: entry.attempts + 1 };
+        }
+        if (posted.patch !== null) {
+          // The run's summary message and thread: kept at once, so the next entry threads under it.
+          await store.update(watch.id, posted.patch);
+          current = { ...current, ...posted.patch };
+          announced = true;
+        }
+        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), posted.ts);
+        if (posted.ts !== null) {
+          this.deps.metrics?.notificationSent(entry.key.split(':')[0] ?? 'run');
+          sent++;
+        }
+        continue;
+      }
       const event = asEvent(entry);
       if (!event) {
         log.error({ key: entry.key }, 'dropping an unreadable outbox entry');
@@ -376,7 +458,7 @@ export class WatchPoller {
       if (event.type === 'watch_paused') paused = event.reason;
       sent++;
     }
-    return { outcome: 'done', sent, paused };
+    return { outcome: 'done', sent, paused, announced };
   }
 
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {

@@ -110,6 +110,8 @@ export interface SubscriptionRun {
   readonly finishedAt: number | null;
   /** Nothing was posted for it: the subscription was muted. */
   readonly muted: boolean;
+  /** What the domain decided for the result (JSON it wrote, read back untrusted). */
+  readonly outcome: unknown;
 }
 
 export interface RunResultRecord {
@@ -117,6 +119,8 @@ export interface RunResultRecord {
   readonly durationMs: number | null;
   readonly finishedAt: number;
   readonly muted: boolean;
+  /** JSON-serialisable decision, stored with the result (see `SubscriptionRun.outcome`). */
+  readonly outcome: unknown;
 }
 
 export function initialSubscriptionState(now: number): SubscriptionState {

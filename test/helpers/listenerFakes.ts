@@ -11,6 +11,10 @@ import type { BkActor, HostLog, HostLogRef, JobRef } from '../../src/bkjob/model
 import type { JobService } from '../../src/jobService';
 import type { ListenerDeps } from '../../src/slack/context';
 import type { WatchCommands } from '../../src/slack/watchCommands';
+import type { JobCatalog } from '../../src/bkjob/catalog';
+import { SubscriptionCommands } from '../../src/slack/subscriptionCommands';
+import { SubscriptionService } from '../../src/watch/subscriptionService';
+import { MemoryWatchStore } from '../../dev/memoryStore';
 import type { WatchService } from '../../src/watch/service';
 import type { Watch } from '../../src/watch/types';
 import { host } from './jobs';
@@ -48,6 +52,17 @@ export interface FakeWatchService {
 export interface FakeDeps extends ListenerDeps {
   readonly watches: WatchCommands;
   readonly watchService: WatchService;
+  readonly subscriptions: SubscriptionCommands;
+  readonly subscriptionService: SubscriptionService;
+}
+
+/** The catalog calls a test answers (jest.fn each). */
+export interface FakeCatalog {
+  readonly listJobInstances: jest.MockedFunction<JobCatalog['listJobInstances']>;
+  readonly getCron: jest.MockedFunction<JobCatalog['getCron']>;
+  readonly listCrons: jest.MockedFunction<JobCatalog['listCrons']>;
+  readonly getJobPlan: jest.MockedFunction<JobCatalog['getJobPlan']>;
+  readonly listJobPlans: jest.MockedFunction<JobCatalog['listJobPlans']>;
 }
 
 export interface Fakes {
@@ -55,6 +70,9 @@ export interface Fakes {
   readonly jobs: FakeJobs;
   readonly watches: FakeWatches;
   readonly watchService: FakeWatchService;
+  /** Subscriptions are real (SubscriptionService over a memory store) with a fake JOB catalog. */
+  readonly subscriptionStore: MemoryWatchStore;
+  readonly catalog: FakeCatalog;
   /** Answers ACTOR, mapped as in fixed mode (bkUsername null), unless a test says otherwise. */
   readonly resolveActor: jest.Mock<Promise<ActorResolution>, [string]>;
   readonly warn: jest.SpyInstance;
@@ -83,8 +101,15 @@ export function fakeDeps(): Fakes {
     jobs: jobs as unknown as JobService,
     watches: watches as unknown as WatchCommands,
     watchService: watchService as unknown as WatchService,
+    subscriptions: undefined as unknown as SubscriptionCommands,
+    subscriptionService: undefined as unknown as SubscriptionService,
   };
-  return { deps, jobs, watches, watchService, resolveActor, warn, error, info };
+  const subscriptionStore = new MemoryWatchStore();
+  void subscriptionStore.migrate();
+  const catalog: FakeCatalog = { listJobInstances: jest.fn(), getCron: jest.fn(), listCrons: jest.fn(), getJobPlan: jest.fn(), listJobPlans: jest.fn() };
+  const subscriptionService = new SubscriptionService(subscriptionStore, catalog, () => NOW, { maxPerChannel: 3 });
+  Object.assign(deps, { subscriptionService, subscriptions: new SubscriptionCommands(subscriptionService, deps) });
+  return { deps, jobs, watches, watchService, subscriptionStore, catalog, resolveActor, warn, error, info };
 }
 
 /** The WebClient methods the listeners use. */

@@ -1,10 +1,30 @@
 import { MemoryDatabase, MemoryWatchStore } from '../../dev/memoryStore';
 import { describeWatchStoreContract } from './contract';
+import { describeSubscriptionStoreContract } from './subscriptionContract';
+import { describeAuditStoreContract } from './auditContract';
 
 // One database per test, shared by every store the test opens (the contract's "replicas").
 let database = new MemoryDatabase();
 
 describeWatchStoreContract(
+  'in memory (dev/memoryStore.ts)',
+  () => Promise.resolve(new MemoryWatchStore(database)),
+  () => {
+    database = new MemoryDatabase();
+    return Promise.resolve();
+  },
+);
+
+describeSubscriptionStoreContract(
+  'in memory (dev/memoryStore.ts)',
+  () => Promise.resolve(new MemoryWatchStore(database)),
+  () => {
+    database = new MemoryDatabase();
+    return Promise.resolve();
+  },
+);
+
+describeAuditStoreContract(
   'in memory (dev/memoryStore.ts)',
   () => Promise.resolve(new MemoryWatchStore(database)),
   () => {

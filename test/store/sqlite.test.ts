@@ -6,6 +6,8 @@ import { SqliteWatchStore, openWatchStore, parseDatabaseUrl } from '../../src/st
 import type { WatchStore } from '../../src/watch/ports';
 import type { NewWatch } from '../../src/watch/types';
 import { describeWatchStoreContract } from './contract';
+import { describeSubscriptionStoreContract } from './subscriptionContract';
+import { describeAuditStoreContract } from './auditContract';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'joblog-store-'));
 let testNumber = 0;
@@ -27,6 +29,24 @@ describeWatchStoreContract(
   () => Promise.resolve(new SqliteWatchStore(currentFile)),
   () => {
     // A new file per test; the temp root goes in afterAll.
+    currentFile = nextFile();
+    return Promise.resolve();
+  },
+);
+
+describeSubscriptionStoreContract(
+  'SQLite (temp file)',
+  () => Promise.resolve(new SqliteWatchStore(currentFile)),
+  () => {
+    currentFile = nextFile();
+    return Promise.resolve();
+  },
+);
+
+describeAuditStoreContract(
+  'SQLite (temp file)',
+  () => Promise.resolve(new SqliteWatchStore(currentFile)),
+  () => {
     currentFile = nextFile();
     return Promise.resolve();
   },
@@ -91,7 +111,7 @@ describe('SqliteWatchStore', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     } finally {
       db.close();
     }

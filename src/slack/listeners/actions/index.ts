@@ -1,9 +1,10 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION, HOST_LOG_BUTTON_PATTERN } from '../../../blocks/actions';
 import { sendFullHostLog, shareHostLog, showHostLog } from './hostLogs';
+import { type SubscriptionButtonDeps, muteSubscriptionButton, stopSubscriptionButton } from './subscriptionButtons';
 import { type WatchButtonDeps, openInJobButton, stopWatchFromHome, unwatchButton, watchButton } from './watchButtons';
 
-export type ActionDeps = WatchButtonDeps;
+export type ActionDeps = WatchButtonDeps & SubscriptionButtonDeps;
 
 export function register(app: App, deps: ActionDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION.openInJob, openInJobButton);
@@ -14,4 +15,6 @@ export function register(app: App, deps: ActionDeps): void {
   app.action<BlockAction>(ACTION.hostLogSelect, (args) => showHostLog(args, deps));
   app.action<BlockAction>(ACTION.shareLog, (args) => shareHostLog(args, deps));
   app.action<BlockAction>(ACTION.fullLog, (args) => sendFullHostLog(args, deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.muteSubscription, (args) => muteSubscriptionButton(args, deps));
+  app.action<BlockAction<ButtonAction>>(ACTION.stopSubscription, (args) => stopSubscriptionButton(args, deps));
 }

@@ -9,11 +9,14 @@ import { decodeJobRef } from '../../../blocks/actions';
 import type { WatchService } from '../../../watch/service';
 import type { ListenerDeps } from '../../context';
 import { publishHome } from '../../home';
+import type { SubscriptionCommands } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
 
 export interface WatchButtonDeps extends ListenerDeps {
   readonly watches: WatchCommands;
   readonly watchService: WatchService;
+  /** App Home lists subscriptions too. */
+  readonly subscriptions: SubscriptionCommands;
 }
 
 /** What the callbacks use of Bolt's arguments (tests pass fakes of just these). */

@@ -7,14 +7,19 @@ import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary'
 import { renderInternalError, renderUsage } from '../../../blocks/replies';
 import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
 import { describeProblem, parseJoblogCommand } from '../../parseCommand';
+import { type SubscriptionCommands, replyVia } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
+import { openSubscribeModal } from '../views/subscribeModal';
 
 export interface CommandDeps extends ListenerDeps {
   readonly watches: WatchCommands;
+  readonly subscriptions: SubscriptionCommands;
 }
 
 /** What the callback uses of Bolt's arguments (tests pass fakes of just these). */
 export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
+
+const DEFAULT_MUTE_MS = 24 * 60 * 60_000;
 
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   // The HTTP gate refuses a form with `text` twice; a non-string here still gets usage help, not a TypeError.
@@ -37,7 +42,15 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
       case 'unwatch':
         return await deps.watches.unwatch({ ref: parsed.ref, channelId, userId, respond, client, requestId: context.requestId });
       case 'list':
-        return await deps.watches.list({ channelId, userId, respond });
+        return await deps.watches.list({ channelId, userId, respond, subscriptions: await deps.subscriptions.service.listChannel(channelId) });
+      case 'subscribe_modal':
+        return await openSubscribeModal(client, command.trigger_id, channelId, deps);
+      case 'subscribe':
+        return await deps.subscriptions.subscribe({ scope: parsed.scope, kind: parsed.target, targetId: parsed.targetId, notifyOn: parsed.notifyOn, digestAt: parsed.digestAt, channelId, userId, reply: replyVia(respond), client, requestId: context.requestId });
+      case 'unsubscribe':
+        return await deps.subscriptions.unsubscribe({ subscriptionId: parsed.subscriptionId, channelId, userId, reply: replyVia(respond), client });
+      case 'mute':
+        return await deps.subscriptions.mute({ subscriptionId: parsed.subscriptionId, forMs: parsed.forMs, channelId, userId, reply: replyVia(respond), client });
     }
   } catch (err) {
     // Whatever failed, the user hears about it (with an incident id) instead of silence.

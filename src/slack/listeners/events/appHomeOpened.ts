@@ -2,9 +2,11 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { WatchService } from '../../../watch/service';
 import type { ListenerDeps } from '../../context';
 import { publishHome } from '../../home';
+import type { SubscriptionCommands } from '../../subscriptionCommands';
 
 export interface EventDeps extends ListenerDeps {
   readonly watchService: WatchService;
+  readonly subscriptions: SubscriptionCommands;
 }
 
 export type AppHomeOpenedArgs = Pick<SlackEventMiddlewareArgs<'app_home_opened'>, 'event'> & Pick<AllMiddlewareArgs, 'client'>;

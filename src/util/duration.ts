@@ -1,0 +1,9 @@
+/** Durations as people type them in settings and commands. */
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `7d`, `12h`, `30m`, `90s` → milliseconds; null when not understood. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
