@@ -137,7 +137,7 @@ export function renderSubscribed(sub: Subscription, lang: Lang): SlackMessage {
   const s = subscriptionMessages(lang);
   const target = targetText(lang, sub.scope, sub.target);
   const details = sub.target.kind === 'cron' ? s.cronDetails(sub.target.expression === null ? null : escapeText(truncate(sub.target.expression, 100)), sub.target.timeZone === null ? null : escapeText(sub.target.timeZone)) : s.planDetails(sub.target.templateId);
-  const lines = [s.subscribed(mention(sub.subscriberId), target, s.notifyOnChoice[sub.notifyOn], sub.id), details];
+  const lines = [s.subscribed(target, mention(sub.subscriberId), s.notifyOnChoice[sub.notifyOn], sub.id), details];
   if (sub.digestAt !== null) lines.push(s.digestAt(sub.digestAt, escapeText(sub.target.timeZone ?? 'UTC')));
   return { text: truncate(lines.join(' '), LIMITS.fallbackText), blocks: [section(lines.join('\n')), subscriptionButtons(sub.id, lang)] };
 }

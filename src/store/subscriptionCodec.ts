@@ -193,6 +193,7 @@ function decodeState(raw: unknown): SubscriptionState {
   return {
     failStreak: readInt(value['failStreak'], `${path}.failStreak`),
     failThreadTs: nullableString('failThreadTs'),
+    failThreadPendingSince: nullableInt('failThreadPendingSince'),
     lastRunId: nullableInt('lastRunId'),
     lastRunAt: nullableInt('lastRunAt'),
     lastResult: lastResult === null || lastResult === undefined ? null : STORED.readEnum(lastResult, RESULTS, `${path}.lastResult`),

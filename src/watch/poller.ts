@@ -18,7 +18,7 @@ import { isRecord } from '../util/json';
 import { forEachPipelined } from '../util/limit';
 import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
-import { type SubscriptionRuns, isRunWatch } from './subscriptionRuns';
+import { AnnouncementDeferred, type SubscriptionRuns, isRunWatch } from './subscriptionRuns';
 import type { NewOutboxEntry, OutboxEntry, RunOf, Watch, WatchPatch, WatchSnapshot } from './types';
 
 export interface PollerDeps {
@@ -408,7 +408,8 @@ export class WatchPoller {
             await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
             continue;
           }
-          log.warn({ err, key: entry.key }, 'could not post a run announcement; it stays pending');
+          if (err instanceof AnnouncementDeferred) log.info({ key: entry.key }, 'run announcement waits for the first failure of its streak');
+          else log.warn({ err, key: entry.key }, 'could not post a run announcement; it stays pending');
           return { outcome: 'retry', sent, attempts: entry.attempts + 1 };
         }
         if (posted.patch !== null) {

@@ -27,7 +27,15 @@ export interface RunOutcome {
   readonly result: RunResult;
 }
 
+/** How long a failure waits for the first failure's message before starting a thread of its own. */
+export const FAIL_THREAD_WAIT_MS = 5 * 60_000;
+
 export interface RunDecision {
+  /**
+   * The first failure of the streak is still being posted: decide again once its ts is known
+   * (nothing was changed). Two failing runs reported at once thus share one thread.
+   */
+  readonly defer?: true;
   readonly state: SubscriptionState;
   /** Null: nothing to post (muted, or a success nobody asked to hear about). */
   readonly announcement: RunAnnouncement | null;
@@ -73,15 +81,17 @@ export function decideRun(sub: Pick<Subscription, 'notifyOn' | 'state'>, outcome
     if (before.failStreak > 0 && before.failThreadTs !== null) {
       return { state, announcement: { kind: 'still_failing', streak, threadTs: before.failThreadTs, broadcast: repeatBroadcast > 0 && streak % repeatBroadcast === 0 }, muted };
     }
+    const pending = before.failThreadPendingSince;
+    if (before.failStreak > 0 && pending !== null && now - pending < FAIL_THREAD_WAIT_MS) return { defer: true, state: before, announcement: null, muted };
     // The thread's ts is known once the message is posted (see `withFailThread`).
-    return { state: { ...state, failThreadTs: null }, announcement: { kind: 'failure', streak }, muted };
+    return { state: { ...state, failThreadTs: null, failThreadPendingSince: now }, announcement: { kind: 'failure', streak }, muted };
   }
   if (outcome.result === 'waiting') {
     // Waiting is neither a failure nor a success: the streak stands.
     const state: SubscriptionState = { ...before, lastRunId: outcome.jobInstanceId, lastRunAt: outcome.runCreatedAt };
     return { state, announcement: muted ? null : { kind: 'waiting' }, muted };
   }
-  const state: SubscriptionState = { ...before, ...seen, failStreak: 0, failThreadTs: null };
+  const state: SubscriptionState = { ...before, ...seen, failStreak: 0, failThreadTs: null, failThreadPendingSince: null };
   if (muted) return { state, announcement: null, muted };
   if (before.failStreak > 0) {
     const failingSince = before.lastResult === 'failed' ? before.resultSince : null;
@@ -94,7 +104,7 @@ export function decideRun(sub: Pick<Subscription, 'notifyOn' | 'state'>, outcome
 export function withFailThread(state: SubscriptionState, streak: number, ts: string): SubscriptionState | null {
   // A success (or a newer streak) got there first: this thread is no longer the one to reply in.
   if (state.failStreak < streak || state.failThreadTs !== null) return null;
-  return { ...state, failThreadTs: ts };
+  return { ...state, failThreadTs: ts, failThreadPendingSince: null };
 }
 
 /** Broadcast the thread reply to the channel? Failures and waits are their own channel messages. */

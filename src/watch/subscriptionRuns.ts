@@ -36,6 +36,14 @@ interface StoredDecision {
   readonly announcement: RunAnnouncement | null;
 }
 
+/** The entry is delivered on a later poll (see `RunDecision.defer`); the poller retries it like a refused post. */
+export class AnnouncementDeferred extends Error {
+  constructor(subscriptionId: string) {
+    super(`subscription ${subscriptionId}: waiting for the first failure's message before replying under it`);
+    this.name = 'AnnouncementDeferred';
+  }
+}
+
 /** Optimistic-lock retries before giving up on a subscription others keep changing. */
 const VERSION_ATTEMPTS = 5;
 
@@ -110,6 +118,7 @@ export class SubscriptionRuns {
       const stored = asStoredDecision(run.outcome);
       if (stored !== null && stored.runNo === payload.runNo && stored.result === payload.result) return stored.announcement;
       const decision = decideRun(sub, { runCreatedAt: run.createdAt, jobInstanceId: run.jobInstanceId, result: payload.result }, now, this.options.repeatBroadcast);
+      if (decision.defer) throw new AnnouncementDeferred(subscriptionId);
       const outcome: StoredDecision = { runNo: payload.runNo, result: payload.result, announcement: decision.announcement };
       const saved = await this.store.recordRunResult(subscriptionId, sub.version, run.jobInstanceId, { result: payload.result, durationMs: payload.durationMs, finishedAt: now, muted: decision.muted, outcome }, { state: decision.state });
       if (saved) return decision.announcement;

@@ -41,6 +41,11 @@ export interface SubscriptionState {
   readonly failStreak: number;
   /** ts of the channel message announcing the first failure of the current streak: later failures reply under it. */
   readonly failThreadTs: string | null;
+  /**
+   * When the first failure's message was decided but its ts is not known yet (being posted, maybe
+   * by another replica): a second failure waits for it rather than start a second thread.
+   */
+  readonly failThreadPendingSince: number | null;
   readonly lastRunId: number | null;
   /** Creation time of the last run with a result. */
   readonly lastRunAt: number | null;
@@ -124,7 +129,7 @@ export interface RunResultRecord {
 }
 
 export function initialSubscriptionState(now: number): SubscriptionState {
-  return { failStreak: 0, failThreadTs: null, lastRunId: null, lastRunAt: null, lastResult: null, resultSince: null, mutedUntil: null, mutedAt: null, mutedBy: null, lastDigestAt: null, targetCheckedAt: now };
+  return { failStreak: 0, failThreadTs: null, failThreadPendingSince: null, lastRunId: null, lastRunAt: null, lastResult: null, resultSince: null, mutedUntil: null, mutedAt: null, mutedBy: null, lastDigestAt: null, targetCheckedAt: now };
 }
 
 /** The same cron or plan in the same business (one open subscription per channel and target). */

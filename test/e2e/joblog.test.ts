@@ -90,7 +90,9 @@ describe('usage help', () => {
     '• `/joblog &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — summary of a job instance: steps, failing hosts, exit codes',
     '• `/joblog watch &lt;bk_biz_id&gt; &lt;job_instance_id&gt; [--on failure|finish|all]` — tell this channel when the job fails, waits for confirmation or ends',
     '• `/joblog unwatch &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — stop watching a job in this channel',
-    '• `/joblog list` — the watches of this channel',
+    '• `/joblog subscribe &lt;bk_biz_id&gt; cron &lt;cron_id&gt;|plan &lt;job_plan_id&gt; [--on failure|finish|all] [--digest 09:00]` — follow every run of a cron or plan in this channel (`/joblog subscribe` alone opens a form)',
+    '• `/joblog unsubscribe &lt;subscription_id&gt;` · `/joblog mute &lt;subscription_id&gt; [24h|off]` — stop or silence a subscription',
+    '• `/joblog list` — the watches and subscriptions of this channel',
     '• `/joblog help` — this help',
   ].join('\n');
 

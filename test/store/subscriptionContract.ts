@@ -69,6 +69,7 @@ export function describeSubscriptionStoreContract(name: string, open: () => Prom
           state: {
             failStreak: 0,
             failThreadTs: null,
+            failThreadPendingSince: null,
             lastRunId: null,
             lastRunAt: null,
             lastResult: null,

@@ -196,6 +196,9 @@ describe('stopWatchFromHome', () => {
           },
           { type: 'divider' },
           { type: 'section', text: { type: 'mrkdwn', text: 'You are not watching any job.' } },
+          { type: 'divider' },
+          { type: 'header', text: { type: 'plain_text', text: 'Your subscriptions' } },
+          { type: 'section', text: { type: 'mrkdwn', text: 'You have no subscriptions. `/joblog subscribe` in a channel follows every run of a cron or plan there.' } },
         ],
       },
     });
@@ -233,6 +236,8 @@ describe('register (actions)', () => {
       'joblog_host_log_select',
       'joblog_share_log',
       'joblog_full_log',
+      'joblog_sub_mute',
+      'joblog_sub_stop',
     ]);
     const hostPattern = action.mock.calls[4][0] as RegExp;
     expect(['joblog_host_log', 'joblog_host_log:0', 'joblog_host_log:24'].every((id) => hostPattern.test(id))).toBe(true);

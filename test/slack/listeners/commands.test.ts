@@ -276,12 +276,27 @@ describe('joblogCommand: watch, unwatch, list', () => {
     expect(t.watches.unwatch).toHaveBeenCalledWith({ ref: FAILED_REF, channelId: CHANNEL_ID, userId: USER_ID, respond: t.respond, client: t.webClient, requestId: REQUEST_ID });
   });
 
-  it('hands `list` to WatchCommands', async () => {
+  it('hands `list` to WatchCommands, with no subscriptions when the channel has none', async () => {
     const t = setup('list');
     t.watches.list.mockResolvedValue(undefined);
     await t.run();
     expect(t.ack).toHaveBeenCalledWith();
-    expect(t.watches.list).toHaveBeenCalledWith({ channelId: CHANNEL_ID, userId: USER_ID, respond: t.respond });
+    expect(t.watches.list).toHaveBeenCalledWith({ channelId: CHANNEL_ID, userId: USER_ID, respond: t.respond, subscriptions: [] });
+  });
+
+  it("hands `list` the channel's active subscriptions (not another channel's, not ended ones)", async () => {
+    const t = setup('list');
+    t.watches.list.mockResolvedValue(undefined);
+    const target = { kind: 'cron' as const, id: 12, name: 'nightly-backup', planId: 7, expression: '0 3 * * *', timeZone: 'Asia/Shanghai', templateId: null };
+    const base = { scope: { bizId: 3 }, target, subscriberId: USER_ID, bkUsername: null, notifyOn: 'failure' as const, digestAt: null, createdAt: NOW };
+    const here = await t.subscriptionStore.createSubscription({ ...base, channelId: CHANNEL_ID });
+    await t.subscriptionStore.createSubscription({ ...base, channelId: 'C0ELSEWHERE' });
+    const ended = await t.subscriptionStore.createSubscription({ ...base, channelId: CHANNEL_ID, target: { ...target, id: 13 } });
+    if (!here.created || !ended.created) throw new Error('setup: subscriptions not created');
+    await t.subscriptionStore.updateSubscription(ended.subscription.id, null, { status: 'ended' });
+    await t.run();
+    expect(callOrder({ ack: t.ack, list: t.watches.list })).toEqual(['ack', 'list']);
+    expect(t.watches.list).toHaveBeenCalledWith({ channelId: CHANNEL_ID, userId: USER_ID, respond: t.respond, subscriptions: [here.subscription] });
   });
 
   it('answers a failed list with the request id', async () => {

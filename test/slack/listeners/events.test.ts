@@ -43,6 +43,9 @@ describe('appHomeOpened', () => {
       undefined,
       '*Job 2001893471 (biz 3)* in <#C0OPS0001>\n… · watched for 1h 30m',
       '*nightly-backup (job 7, biz 3)* in <#C0DEPLOY1>\n:hourglass_flowing_sand: running · watched for 1h 30m · paused: 3 polls in a row failed (last: timeout)',
+      undefined,
+      'Your subscriptions',
+      'You have no subscriptions. `/joblog subscribe` in a channel follows every run of a cron or plan there.',
     ]);
   });
 
@@ -51,8 +54,14 @@ describe('appHomeOpened', () => {
     t.watchService.listSubscriber.mockResolvedValue([]);
     await appHomeOpened(t.args, t.deps);
     const view = (t.client.views.publish.mock.calls[0][0] as { view: { blocks: unknown[] } }).view;
-    expect(view.blocks).toHaveLength(4);
+    expect(view.blocks).toHaveLength(7);
     expect(view.blocks[3]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'You are not watching any job.' } });
+    // The subscriptions part follows the watches, empty too.
+    expect(view.blocks.slice(4)).toEqual([
+      { type: 'divider' },
+      { type: 'header', text: { type: 'plain_text', text: 'Your subscriptions' } },
+      { type: 'section', text: { type: 'mrkdwn', text: 'You have no subscriptions. `/joblog subscribe` in a channel follows every run of a cron or plan there.' } },
+    ]);
   });
 
   it.each<HomeEvent['tab']>(['messages', undefined])('publishes nothing for the %s tab', async (tab) => {

@@ -145,12 +145,13 @@ describe('hostLogOptions', () => {
 });
 
 describe('register (options)', () => {
-  it('routes block_suggestion of the host menu to hostLogOptions', async () => {
+  it('routes block_suggestion of the host menu to hostLogOptions (and registers the subscribe menu)', async () => {
     const options = jest.fn();
     const { deps } = fakeDeps();
     register({ options } as unknown as App, deps);
-    expect(options).toHaveBeenCalledTimes(1);
+    expect(options).toHaveBeenCalledTimes(2);
     expect(options.mock.calls[0][0]).toEqual({ action_id: 'joblog_host_log_select', type: 'block_suggestion' });
+    expect(options.mock.calls[1][0]).toEqual({ action_id: 'joblog_sub_target', type: 'block_suggestion' });
     const ack = fakeAck<OptionsAnswer>();
     const listener = options.mock.calls[0][1] as (args: HostLogOptionsArgs) => Promise<void>;
     await listener({ ack, body: suggestion('junk', '') });
