@@ -15,6 +15,8 @@ import { BkTransport } from './bkjob/transport';
 import { V3JobLogSource } from './bkjob/v3';
 import { type ActorResolver, UserMapFileError, createActorResolver } from './bkuser';
 import { type Config, ConfigError, secretsOf } from './config';
+import { AuditLog } from './audit/auditLog';
+import { pruneAuditOnce } from './audit/pruner';
 import { JobService } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
 import { Metrics } from './metrics';
@@ -281,7 +283,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     return Promise.resolve();
   });
 
-  const listenerDeps: ListenerDeps = { jobs, resolveActor: resolver.resolve, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now };
+  const audit = new AuditLog(store, logger.child({ component: 'audit' }), Date.now);
+  const listenerDeps: ListenerDeps = { jobs, resolveActor: resolver.resolve, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now, policy: config.policy, audit };
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
   const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
   const watches = new WatchCommands(watchService, listenerDeps);
@@ -319,7 +322,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // A cycle first finds new subscription runs (so a run that failed already is reported in this
   // very cycle), then polls every due watch, runs included.
   let inFlight: Promise<PollReport> | null = null;
+  // Audit entries past AUDIT_RETENTION go hourly (a delete is idempotent: every replica may do it).
+  let lastAuditPrune = 0;
   const cycle = async (): Promise<PollReport> => {
+    if (Date.now() - lastAuditPrune >= 60 * 60_000) {
+      lastAuditPrune = Date.now();
+      await pruneAuditOnce(store, Date.now, config.audit.retentionMs, logger);
+    }
     if (scanner) {
       const scan = await scanner.scanOnce().catch((err: unknown) => {
         logger.error({ err }, 'subscription scan failed');

@@ -23,8 +23,8 @@ export interface Config {
     readonly apiBaseUrl: string;
     readonly appCode: string;
     readonly appSecret: string;
-    /** Who the bot acts as until per-user identity exists. */
-    readonly actor: BkActor;
+    /** The one BlueKing user everyone acts as with BK_USER_MAPPING=fixed; null (unused) in the other modes. */
+    readonly actor: BkActor | null;
     readonly jobWebUrl: string | null;
     readonly timeoutMs: number;
     readonly apiVersion: 'v2' | 'v3' | 'v4';
@@ -199,14 +199,15 @@ export function loadConfig(env: Env): Config {
   const appSecret = r.required('BK_APP_SECRET');
   const username = r.raw('BK_USERNAME');
   const token = r.raw('BK_TOKEN');
-  if (!username && !token) r.problems.push(`BK_USERNAME is not set: ${VARIABLES.BK_USERNAME} (or set BK_TOKEN)`);
-  const actor: BkActor = username ? { kind: 'username', username } : { kind: 'token', token: token ?? '' };
+  const actor: BkActor | null = username ? { kind: 'username', username } : token ? { kind: 'token', token } : null;
 
   const offsetText = r.raw('BK_TIMEZONE_OFFSET') ?? '+08:00';
   const offset = parseOffset(offsetText);
   if (offset === null) r.fail('BK_TIMEZONE_OFFSET', `must look like +08:00 (got "${offsetText}")`);
 
   const identity = readIdentity(r);
+  // Only BK_USER_MAPPING=fixed acts as one configured user; the other modes act as each person.
+  if (identity.mode === 'fixed' && actor === null) r.problems.push(`BK_USERNAME is not set: ${VARIABLES.BK_USERNAME} (or set BK_TOKEN), needed with BK_USER_MAPPING=fixed`);
   const policy = readPolicy(r);
 
   const databaseUrl = r.raw('DATABASE_URL') ?? 'sqlite:./data/joblog.db';
@@ -315,7 +316,7 @@ function readPolicy(r: Reader): ChannelPolicy {
 export function secretsOf(config: Config): string[] {
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.bk.appSecret];
   if (config.slack.appToken) secrets.push(config.slack.appToken);
-  if (config.bk.actor.kind === 'token') secrets.push(config.bk.actor.token);
+  if (config.bk.actor?.kind === 'token') secrets.push(config.bk.actor.token);
   if (/^postgres(ql)?:/.test(config.databaseUrl)) {
     try {
       const password = new URL(config.databaseUrl).password;

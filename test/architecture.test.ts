@@ -13,7 +13,7 @@ const SRC = join(__dirname, '..', 'src');
 const LAYERS: LayerRules = {
   main: ['app', 'config', 'redact'],
   app: '*',
-  slack: ['blocks', 'watch', 'jobService', 'audit', 'i18n', 'summary', 'bkjob', 'logger', 'util'],
+  slack: ['blocks', 'watch', 'jobService', 'audit', 'i18n', 'summary', 'bkjob', 'logger', 'util', 'policy'],
   bkuser: ['bkjob', 'logger', 'util'],
   store: ['watch', 'audit', 'summary', 'bkjob', 'util'],
   metrics: ['watch'],

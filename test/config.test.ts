@@ -167,7 +167,7 @@ describe('loadConfig: missing variables', () => {
     'BK_API_BASE_URL is not set: BlueKing ESB/API base URL, e.g. https://paas.example.com',
     'BK_APP_CODE is not set: the BlueKing app code (bk_app_code) the bot calls JOB as',
     'BK_APP_SECRET is not set: the BlueKing app secret (bk_app_secret)',
-    'BK_USERNAME is not set: the BlueKing user the bot acts as (bk_username; the app must be whitelisted) (or set BK_TOKEN)',
+    'BK_USERNAME is not set: the BlueKing user the bot acts as (bk_username; the app must be whitelisted) (or set BK_TOKEN), needed with BK_USER_MAPPING=fixed',
   ];
 
   it('names every missing required variable at once, and explains each', () => {
@@ -194,6 +194,12 @@ describe('loadConfig: missing variables', () => {
 
   it('reports BK_USERNAME (mentioning BK_TOKEN) when neither actor variable is set', () => {
     expect(configError(env({ BK_USERNAME: '  ' })).problems).toEqual([ALL_MISSING[5]]);
+  });
+
+  it('needs no BK_USERNAME when each person acts as their own BlueKing user', () => {
+    const config = loadConfig(env({ BK_USERNAME: undefined, BK_USER_MAPPING: 'email' }));
+    expect(config.bk.actor).toBeNull();
+    expect(config.identity.mode).toBe('email');
   });
 
   it('does not need SLACK_SIGNING_SECRET in Socket Mode (SLACK_APP_TOKEN set)', () => {

@@ -16,7 +16,8 @@ export { ActorResolver, LookupCache, NEGATIVE_TTL_MS } from './resolver';
 export type { IdentitySettings } from '../bkjob/identity';
 
 export interface IdentityDeps {
-  readonly fixedActor: BkActor;
+  /** BK_USERNAME/BK_TOKEN: set whenever the mode is fixed (config checks it). */
+  readonly fixedActor: BkActor | null;
   /** BK_API_BASE_URL and the app's credentials: bk-user 2.x is reached through ESB like JOB. */
   readonly esbBaseUrl: string;
   readonly appCode: string;

@@ -22,7 +22,8 @@ export const NEGATIVE_TTL_MS = 5 * 60_000;
 export interface ResolverSettings {
   readonly mode: UserMappingMode;
   /** The configured actor: everyone's in `fixed` mode, nobody's otherwise. */
-  readonly fixedActor: BkActor;
+  /** BK_USERNAME/BK_TOKEN: set whenever the mode is fixed (config checks it). */
+  readonly fixedActor: BkActor | null;
   /** BK_USER_EMAIL_PATTERN, with one capture group; default: the email's local part. */
   readonly emailPattern: RegExp | null;
   readonly cacheTtlMs: number;
@@ -103,7 +104,10 @@ export class ActorResolver {
 
   readonly resolve = async (slackUserId: string): Promise<ActorResolution> => {
     const { mode } = this.settings;
-    if (mode === 'fixed') return { kind: 'mapped', actor: this.settings.fixedActor, bkUsername: null };
+    if (mode === 'fixed') {
+      if (this.settings.fixedActor === null) throw new Error('BK_USER_MAPPING=fixed needs BK_USERNAME or BK_TOKEN');
+      return { kind: 'mapped', actor: this.settings.fixedActor, bkUsername: null };
+    }
     if (mode === 'file') {
       // By Slack id first: no Slack call at all for users listed that way.
       const map = this.sources.mapFile!.current();

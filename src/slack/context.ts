@@ -13,8 +13,9 @@ import { inlineCode } from '../blocks/text';
 import { messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { AppLogger } from '../logger';
+import type { GuardDeps } from './guard';
 
-export interface ListenerDeps extends RenderSettings {
+export interface ListenerDeps extends RenderSettings, GuardDeps {
   readonly jobs: JobService;
   /** The BlueKing user a Slack user acts as (BK_USER_MAPPING), or why there is none. */
   readonly resolveActor: ResolveActor;

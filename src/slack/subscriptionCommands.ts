@@ -13,6 +13,7 @@ import { subscriptionMessages } from '../i18n/subscriptionMessages';
 import type { SubscriptionService } from '../watch/subscriptionService';
 import type { SubscriptionKind, SubscriptionScope } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
+import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
 import { type ListenerDeps, type MappedActor, type WebClient, CHANNEL_ACCESS_ERRORS, ephemeral, failureMessage, resolvedActor, slackErrorCode, unmappedText } from './context';
 
 /** Where a reply goes: a command's or button's `respond`, or a DM-less private note (the modal). */
@@ -49,22 +50,38 @@ export class SubscriptionCommands {
     const s = subscriptionMessages(this.deps.lang);
     const { reply, scope } = request;
     if (!this.service.supported) return void (await reply(ephemeral(s.needsV3)));
+    const subject = { action: 'subscribe', userId: request.userId, channelId: request.channelId, scope } satisfies AuditSubject;
+    const policy = checkPolicy(this.deps, subject, 'subscribe');
+    if (!policy.allowed) return void (await reply(ephemeral(policy.text)));
     let acting: MappedActor | undefined;
     try {
       // Runs are listed and polled as the subscriber's BlueKing user: an unmapped user cannot subscribe.
       const resolved = await resolvedActor(this.deps, request.userId);
-      if (resolved.kind === 'unmapped') return void (await reply(ephemeral(unmappedText(this.deps, resolved, request.userId))));
+      if (resolved.kind === 'unmapped') {
+        audit(this.deps, subject, 'unmapped');
+        return void (await reply(ephemeral(unmappedText(this.deps, resolved, request.userId))));
+      }
       acting = resolved;
       const result = await this.service.subscribe({ ...request, subscriberId: request.userId, actor: resolved.actor, bkUsername: resolved.bkUsername });
+      audit(this.deps, subject, result.kind === 'created' ? 'ok' : 'refused', resolved.bkUsername, `${request.kind} ${request.targetId}${result.kind === 'created' ? '' : `: ${result.kind}`}`);
       switch (result.kind) {
-        case 'created':
+        case 'created': {
           this.deps.logger.info({ subscriptionId: result.subscription.id, channel: request.channelId, user: request.userId, bizId: scope.bizId, kind: request.kind, targetId: request.targetId }, 'subscription created');
-          if (!(await this.postInChannel(request.channelId, renderSubscribed(result.subscription, this.deps.lang), request.client))) {
+          let posted: boolean;
+          try {
+            posted = await this.postInChannel(request.channelId, renderSubscribed(result.subscription, this.deps.lang), request.client);
+          } catch (err) {
+            // Slack failed otherwise (rate limit, network): undo, so trying again is not "already subscribed".
+            await this.service.unsubscribe(request.channelId, result.subscription.id);
+            throw err;
+          }
+          if (!posted) {
             // Runs could never be announced there: undo, and say how to fix it.
             await this.service.unsubscribe(request.channelId, result.subscription.id);
             await reply(ephemeral(messages(this.deps.lang).cannotPostHere));
           }
           return;
+        }
         case 'duplicate':
           await reply(ephemeral(s.alreadySubscribed(`<@${result.existing.subscriberId}>`, result.existing.id)));
           return;
@@ -79,6 +96,8 @@ export class SubscriptionCommands {
           return;
       }
     } catch (err) {
+      const failed = failureOutcome(err);
+      audit(this.deps, subject, failed.outcome, acting?.bkUsername ?? null, `${request.kind} ${request.targetId}: ${failed.detail ?? ''}`);
       const headline = s.couldNotCheck(request.kind, request.targetId, scopeText(scope));
       await reply({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, { ...scope, headline }, this.deps, { channel: request.channelId, user: request.userId, action: 'subscribe', requestId: request.requestId }, acting) });
     }
@@ -87,8 +106,13 @@ export class SubscriptionCommands {
   async unsubscribe(request: SubscriptionChangeRequest): Promise<void> {
     const s = subscriptionMessages(this.deps.lang);
     const result = await this.service.unsubscribe(request.channelId, request.subscriptionId);
-    if (result.kind === 'not_found') return void (await request.reply(ephemeral(s.notSubscribed(request.subscriptionId))));
+    const subject = { action: 'unsubscribe', userId: request.userId, channelId: request.channelId } satisfies AuditSubject;
+    if (result.kind === 'not_found') {
+      audit(this.deps, subject, 'refused', null, `${request.subscriptionId}: not_found`);
+      return void (await request.reply(ephemeral(s.notSubscribed(request.subscriptionId))));
+    }
     const sub = result.subscription;
+    audit(this.deps, { ...subject, scope: sub.scope }, 'ok', null, `${sub.target.kind} ${sub.target.id} (${sub.id})`);
     this.deps.logger.info({ subscriptionId: sub.id, channel: request.channelId, user: request.userId }, 'subscription ended');
     const text = s.unsubscribed(targetText(this.deps.lang, sub.scope, sub.target), `<@${request.userId}>`);
     await this.tellChannel(request.channelId, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }, request.client, request.reply);
@@ -97,8 +121,13 @@ export class SubscriptionCommands {
   async mute(request: SubscriptionChangeRequest & { readonly forMs: number }): Promise<void> {
     const s = subscriptionMessages(this.deps.lang);
     const result = await this.service.mute(request.channelId, request.subscriptionId, request.forMs, request.userId);
-    if (result.kind === 'not_found') return void (await request.reply(ephemeral(s.notSubscribed(request.subscriptionId))));
+    const subject = { action: 'mute', userId: request.userId, channelId: request.channelId } satisfies AuditSubject;
+    if (result.kind === 'not_found') {
+      audit(this.deps, subject, 'refused', null, `${request.subscriptionId}: not_found`);
+      return void (await request.reply(ephemeral(s.notSubscribed(request.subscriptionId))));
+    }
     const sub = result.subscription;
+    audit(this.deps, { ...subject, scope: sub.scope }, 'ok', null, `${sub.id} ${request.forMs === 0 ? 'unmuted' : `for ${request.forMs} ms`}`);
     const target = targetText(this.deps.lang, sub.scope, sub.target);
     const until = sub.state.mutedUntil;
     this.deps.logger.info({ subscriptionId: sub.id, channel: request.channelId, user: request.userId, mutedUntil: until }, until === null ? 'subscription unmuted' : 'subscription muted');

@@ -12,6 +12,7 @@ import { messages } from '../i18n';
 import type { WatchService } from '../watch/service';
 import type { Subscription } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
+import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
 import { type ListenerDeps, type MappedActor, type WebClient, ephemeral, failureMessage, replyRenderOptions, resolvedActor, unmappedText } from './context';
 
 export interface WatchRequest {
@@ -46,12 +47,19 @@ export class WatchCommands {
     const m = messages(this.deps.lang);
     const { respond, ref } = request;
     let acting: MappedActor | undefined;
+    const subject = { action: 'watch', userId: request.userId, channelId: request.channelId, scope: ref, jobInstanceId: ref.jobInstanceId } satisfies AuditSubject;
+    const policy = checkPolicy(this.deps, subject, 'watch');
+    if (!policy.allowed) return void (await respond(ephemeral(policy.text)));
     try {
       // The watch polls as its creator's BlueKing user (stored with it); an unmapped user cannot create one.
       const resolved = await resolvedActor(this.deps, request.userId);
-      if (resolved.kind === 'unmapped') return void (await respond(ephemeral(unmappedText(this.deps, resolved, request.userId))));
+      if (resolved.kind === 'unmapped') {
+        audit(this.deps, subject, 'unmapped');
+        return void (await respond(ephemeral(unmappedText(this.deps, resolved, request.userId))));
+      }
       acting = resolved;
       const result = await this.service.subscribe({ channelId: request.channelId, ref, subscriberId: request.userId, notifyOn: request.notifyOn, actor: resolved.actor, bkUsername: resolved.bkUsername });
+      audit(this.deps, subject, result.kind === 'created' || result.kind === 'resumed' ? 'ok' : 'refused', resolved.bkUsername, result.kind === 'created' ? null : result.kind);
       switch (result.kind) {
         case 'created':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
@@ -76,6 +84,8 @@ export class WatchCommands {
           return;
       }
     } catch (err) {
+      const failed = failureOutcome(err);
+      audit(this.deps, subject, failed.outcome, acting?.bkUsername ?? null, failed.detail);
       await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, this.deps, { channel: request.channelId, user: request.userId, action: 'watch', requestId: request.requestId }, acting) });
     }
   }
@@ -84,6 +94,7 @@ export class WatchCommands {
     const m = messages(this.deps.lang);
     try {
       const result = await this.service.unsubscribe(request.channelId, request.ref, request.userId);
+      audit(this.deps, { action: 'unwatch', userId: request.userId, channelId: request.channelId, scope: request.ref, jobInstanceId: request.ref.jobInstanceId }, result.kind === 'not_watching' ? 'refused' : 'ok', null, result.kind === 'not_watching' ? 'not_watching' : null);
       if (result.kind === 'not_watching') {
         await request.respond(ephemeral(m.notWatching(scopeText(request.ref), request.ref.jobInstanceId)));
         return;

@@ -194,6 +194,7 @@ function decodeState(raw: unknown): SubscriptionState {
     failStreak: readInt(value['failStreak'], `${path}.failStreak`),
     failThreadTs: nullableString('failThreadTs'),
     failThreadPendingSince: nullableInt('failThreadPendingSince'),
+    failStreakRunId: nullableInt('failStreakRunId'),
     lastRunId: nullableInt('lastRunId'),
     lastRunAt: nullableInt('lastRunAt'),
     lastResult: lastResult === null || lastResult === undefined ? null : STORED.readEnum(lastResult, RESULTS, `${path}.lastResult`),

@@ -84,14 +84,14 @@ export function decideRun(sub: Pick<Subscription, 'notifyOn' | 'state'>, outcome
     const pending = before.failThreadPendingSince;
     if (before.failStreak > 0 && pending !== null && now - pending < FAIL_THREAD_WAIT_MS) return { defer: true, state: before, announcement: null, muted };
     // The thread's ts is known once the message is posted (see `withFailThread`).
-    return { state: { ...state, failThreadTs: null, failThreadPendingSince: now }, announcement: { kind: 'failure', streak }, muted };
+    return { state: { ...state, failThreadTs: null, failThreadPendingSince: now, failStreakRunId: outcome.jobInstanceId }, announcement: { kind: 'failure', streak }, muted };
   }
   if (outcome.result === 'waiting') {
     // Waiting is neither a failure nor a success: the streak stands.
     const state: SubscriptionState = { ...before, lastRunId: outcome.jobInstanceId, lastRunAt: outcome.runCreatedAt };
     return { state, announcement: muted ? null : { kind: 'waiting' }, muted };
   }
-  const state: SubscriptionState = { ...before, ...seen, failStreak: 0, failThreadTs: null, failThreadPendingSince: null };
+  const state: SubscriptionState = { ...before, ...seen, failStreak: 0, failThreadTs: null, failThreadPendingSince: null, failStreakRunId: null };
   if (muted) return { state, announcement: null, muted };
   if (before.failStreak > 0) {
     const failingSince = before.lastResult === 'failed' ? before.resultSince : null;
@@ -100,10 +100,13 @@ export function decideRun(sub: Pick<Subscription, 'notifyOn' | 'state'>, outcome
   return { state, announcement: sub.notifyOn === 'failure' ? null : { kind: 'succeeded' }, muted };
 }
 
-/** The state once the first failure's message is posted: later failures reply under `ts` while the streak lasts. */
-export function withFailThread(state: SubscriptionState, streak: number, ts: string): SubscriptionState | null {
-  // A success (or a newer streak) got there first: this thread is no longer the one to reply in.
-  if (state.failStreak < streak || state.failThreadTs !== null) return null;
+/**
+ * The state once the first failure's message is posted: later failures reply under `ts` while the
+ * streak lasts. Only the run that started the current streak sets it: a message posted late, after
+ * a success ended its streak and another began, does not become the new streak's thread.
+ */
+export function withFailThread(state: SubscriptionState, runId: number, ts: string): SubscriptionState | null {
+  if (state.failStreakRunId !== runId || state.failThreadTs !== null || state.failStreak === 0) return null;
   return { ...state, failThreadTs: ts, failThreadPendingSince: null };
 }
 

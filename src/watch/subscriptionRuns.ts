@@ -105,7 +105,7 @@ export class SubscriptionRuns {
     if (announcement === null) return { ts: null, patch: null };
     const summary = await this.store.lastSummary(watch.id);
     const ts = await this.notifier.announceRun(watch, announcement, summary);
-    if (announcement.kind === 'failure') await this.rememberFailThread(watch.run.subscriptionId, announcement.streak, ts);
+    if (announcement.kind === 'failure') await this.rememberFailThread(watch.run.subscriptionId, watch.ref.jobInstanceId, ts);
     return { ts, patch: placementOf(watch, announcement, ts) };
   }
 
@@ -127,11 +127,11 @@ export class SubscriptionRuns {
   }
 
   /** Later failures of the streak reply under the first one's message. */
-  private async rememberFailThread(subscriptionId: string, streak: number, ts: string): Promise<void> {
+  private async rememberFailThread(subscriptionId: string, runId: number, ts: string): Promise<void> {
     for (let attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
       const sub = await this.store.getSubscription(subscriptionId);
       if (sub === null) return;
-      const state = withFailThread(sub.state, streak, ts);
+      const state = withFailThread(sub.state, runId, ts);
       if (state === null) return;
       if ((await this.store.updateSubscription(subscriptionId, sub.version, { state })) !== null) return;
     }

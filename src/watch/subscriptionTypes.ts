@@ -46,6 +46,8 @@ export interface SubscriptionState {
    * by another replica): a second failure waits for it rather than start a second thread.
    */
   readonly failThreadPendingSince: number | null;
+  /** The run whose failure started the streak: only its message may become the thread. */
+  readonly failStreakRunId: number | null;
   readonly lastRunId: number | null;
   /** Creation time of the last run with a result. */
   readonly lastRunAt: number | null;
@@ -129,7 +131,7 @@ export interface RunResultRecord {
 }
 
 export function initialSubscriptionState(now: number): SubscriptionState {
-  return { failStreak: 0, failThreadTs: null, failThreadPendingSince: null, lastRunId: null, lastRunAt: null, lastResult: null, resultSince: null, mutedUntil: null, mutedAt: null, mutedBy: null, lastDigestAt: null, targetCheckedAt: now };
+  return { failStreak: 0, failThreadTs: null, failThreadPendingSince: null, failStreakRunId: null, lastRunId: null, lastRunAt: null, lastResult: null, resultSince: null, mutedUntil: null, mutedAt: null, mutedBy: null, lastDigestAt: null, targetCheckedAt: now };
 }
 
 /** The same cron or plan in the same business (one open subscription per channel and target). */

@@ -154,3 +154,61 @@ describe('email mode', () => {
     expect(esb.requests()).toHaveLength(1);
   });
 });
+
+describe('channel policy and audit', () => {
+  const OPS_ONLY_3 = 'C0OPS0003';
+  const PRIVATE = 'C0PRIVATE';
+  let guarded: Harness;
+  beforeAll(async () => {
+    const policyFile = join(dir, 'policy.yml');
+    writeFileSync(policyFile, `default: deny\nchannels:\n  ${OPS_ONLY_3}:\n    businesses: [3]\n  ${PRIVATE}:\n    post_in_channel: false\n`);
+    // No BK_USERNAME: with a user map nobody acts as a configured user.
+    guarded = await startHarness({ slack, esb, env: { BK_USER_MAPPING: 'file', BK_USER_MAP_FILE: mapFile, CHANNEL_POLICY_FILE: policyFile, BK_USERNAME: '' } });
+  });
+  afterAll(() => guarded.stop({ keepFakes: true }));
+
+  it('refuses a business the channel does not allow before any BlueKing call, and audits each action with who, as whom, where and how it went', async () => {
+    writeMap({ [ALICE]: 'alice', [BOB]: 'bob', 'carol@example.com': 'carol' });
+    const other = failedJob({ bizId: 2 });
+    esb.setJob(other);
+    esb.denyUser('bob');
+    await guarded.slash(`2 ${other.jobInstanceId}`, { userId: ALICE, channelId: OPS_ONLY_3, responseId: 'biz2' });
+    expect(textOf(await responseTo('biz2'))).toBe('This channel does not allow business 2. Ask in a channel that does, or in a direct message with me.');
+    await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: 'C0UNLISTED', responseId: 'unlisted' });
+    expect(textOf(await responseTo('unlisted'))).toBe("I'm not used in this channel. Ask in a channel where I am, or in a direct message with me.");
+    expect(esb.requests()).toEqual([]);
+
+    // Allowed: Alice sees the summary in the channel; Bob is denied by BlueKing; Nobody is unmapped.
+    await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: OPS_ONLY_3 });
+    await slack.waitFor('chat.postMessage');
+    await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: BOB, channelId: OPS_ONLY_3, responseId: 'bob3' });
+    await responseTo('bob3');
+    await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: NOBODY, channelId: OPS_ONLY_3, responseId: 'nobody3' });
+    await responseTo('nobody3');
+    // A channel whose summaries stay private: the summary goes to Alice alone.
+    await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: PRIVATE, responseId: 'private' });
+    expect(await responseTo('private')).toMatchObject({ response_type: 'ephemeral' });
+    expect(slack.calls('chat.postMessage').map((c) => c.args.channel)).toEqual([OPS_ONLY_3]);
+    // A host log click, as Carol.
+    await guarded.click({ actionId: 'joblog_host_log:1', value: HOST_14, userId: CAROL, channelId: OPS_ONLY_3, responseId: 'carol3' });
+    await responseTo('carol3');
+
+    let rows: Awaited<ReturnType<typeof guarded.bot.store.listAudit>> = [];
+    for (let i = 0; i < 200 && rows.length < 7; i++) {
+      rows = await guarded.bot.store.listAudit({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const seen = rows
+      .map((r) => [r.slackUserId, r.bkUsername, r.channelId, r.bizId, r.jobInstanceId, r.action, r.outcome, r.detail])
+      .reverse();
+    expect(seen).toEqual([
+      [ALICE, null, OPS_ONLY_3, 2, other.jobInstanceId, 'lookup', 'refused', 'policy: business_not_allowed'],
+      [ALICE, null, 'C0UNLISTED', FAILED.bizId, FAILED.jobInstanceId, 'lookup', 'refused', 'policy: channel_denied'],
+      [ALICE, 'alice', OPS_ONLY_3, FAILED.bizId, FAILED.jobInstanceId, 'lookup', 'ok', null],
+      [BOB, 'bob', OPS_ONLY_3, FAILED.bizId, FAILED.jobInstanceId, 'lookup', 'denied', 'BlueKing 9900403'],
+      [NOBODY, null, OPS_ONLY_3, FAILED.bizId, FAILED.jobInstanceId, 'lookup', 'unmapped', null],
+      [ALICE, 'alice', PRIVATE, FAILED.bizId, FAILED.jobInstanceId, 'lookup', 'ok', null],
+      [CAROL, 'carol', OPS_ONLY_3, FAILED.bizId, FAILED.jobInstanceId, 'log_view', 'ok', 'step 2003771002 host 10.0.1.14'],
+    ]);
+  });
+});

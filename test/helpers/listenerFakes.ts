@@ -12,6 +12,8 @@ import type { JobService } from '../../src/jobService';
 import type { ListenerDeps } from '../../src/slack/context';
 import type { WatchCommands } from '../../src/slack/watchCommands';
 import type { JobCatalog } from '../../src/bkjob/catalog';
+import type { AuditRecord } from '../../src/audit/auditLog';
+import { ALLOW_ALL } from '../../src/policy';
 import { SubscriptionCommands } from '../../src/slack/subscriptionCommands';
 import { SubscriptionService } from '../../src/watch/subscriptionService';
 import { MemoryWatchStore } from '../../dev/memoryStore';
@@ -73,6 +75,8 @@ export interface Fakes {
   /** Subscriptions are real (SubscriptionService over a memory store) with a fake JOB catalog. */
   readonly subscriptionStore: MemoryWatchStore;
   readonly catalog: FakeCatalog;
+  /** Every audit record the listeners wrote. */
+  readonly audit: jest.Mock<Promise<void>, [AuditRecord]>;
   /** Answers ACTOR, mapped as in fixed mode (bkUsername null), unless a test says otherwise. */
   readonly resolveActor: jest.Mock<Promise<ActorResolution>, [string]>;
   readonly warn: jest.SpyInstance;
@@ -87,6 +91,7 @@ export function fakeDeps(): Fakes {
   const watchService: FakeWatchService = { unsubscribeById: jest.fn(), listSubscriber: jest.fn(), watchedRef: jest.fn<Promise<JobRef | null>, [string, number]>(() => Promise.resolve(null)) };
   const resolveActor = jest.fn<Promise<ActorResolution>, [string]>(() => Promise.resolve({ kind: 'mapped', actor: ACTOR, bkUsername: null }));
   const logger = pino({ level: 'silent' });
+  const audit = jest.fn<Promise<void>, [AuditRecord]>(() => Promise.resolve());
   const warn = jest.spyOn(logger, 'warn');
   const error = jest.spyOn(logger, 'error');
   const info = jest.spyOn(logger, 'info');
@@ -101,6 +106,8 @@ export function fakeDeps(): Fakes {
     jobs: jobs as unknown as JobService,
     watches: watches as unknown as WatchCommands,
     watchService: watchService as unknown as WatchService,
+    policy: ALLOW_ALL,
+    audit: { record: audit },
     subscriptions: undefined as unknown as SubscriptionCommands,
     subscriptionService: undefined as unknown as SubscriptionService,
   };
@@ -109,7 +116,7 @@ export function fakeDeps(): Fakes {
   const catalog: FakeCatalog = { listJobInstances: jest.fn(), getCron: jest.fn(), listCrons: jest.fn(), getJobPlan: jest.fn(), listJobPlans: jest.fn() };
   const subscriptionService = new SubscriptionService(subscriptionStore, catalog, () => NOW, { maxPerChannel: 3 });
   Object.assign(deps, { subscriptionService, subscriptions: new SubscriptionCommands(subscriptionService, deps) });
-  return { deps, jobs, watches, watchService, subscriptionStore, catalog, resolveActor, warn, error, info };
+  return { deps, jobs, watches, watchService, subscriptionStore, catalog, resolveActor, audit, warn, error, info };
 }
 
 /** The WebClient methods the listeners use. */

@@ -70,6 +70,7 @@ export function describeSubscriptionStoreContract(name: string, open: () => Prom
             failStreak: 0,
             failThreadTs: null,
             failThreadPendingSince: null,
+            failStreakRunId: null,
             lastRunId: null,
             lastRunAt: null,
             lastResult: null,

@@ -4,7 +4,7 @@
  * numbers; the muted-period line and the daily digest figures.
  */
 import type { JobState } from '../../src/summary/types';
-import { type DigestRun, type RunOutcome, decideRun, digestOf, isMuted, mutedPeriodOf, runNumberOf, runResultOf, withFailThread } from '../../src/watch/subscriptionRules';
+import { type DigestRun, FAIL_THREAD_WAIT_MS, type RunOutcome, decideRun, digestOf, isMuted, mutedPeriodOf, runNumberOf, runResultOf, withFailThread } from '../../src/watch/subscriptionRules';
 import { type RunResult, type SubscriptionState, initialSubscriptionState } from '../../src/watch/subscriptionTypes';
 import type { NotifyOn } from '../../src/watch/types';
 
@@ -37,13 +37,14 @@ function failing(failures: number, thread: string | null = THREAD_TS): Subscript
 }
 
 describe('decideRun: failures', () => {
-  it('announces the first failure as a new message, streak 1, with no thread yet', () => {
+  it('announces the first failure as a new message, streak 1, with no thread yet (its message pending from now)', () => {
     const decision = decideRun(sub(stateOf()), run(1, 'failed'), after(1), BROADCAST_EVERY);
     expect(decision).toEqual({
       announcement: { kind: 'failure', streak: 1 },
       muted: false,
-      state: { ...stateOf(), failStreak: 1, failThreadTs: null, lastRunId: 1001, lastRunAt: T0 + DAY, lastResult: 'failed', resultSince: T0 + DAY },
+      state: { ...stateOf(), failStreak: 1, failThreadTs: null, failThreadPendingSince: after(1), failStreakRunId: 1001, lastRunId: 1001, lastRunAt: T0 + DAY, lastResult: 'failed', resultSince: T0 + DAY },
     });
+    expect(decision.defer).toBeUndefined();
   });
 
   it("replies to a second failure in the first one's thread, not broadcast, keeping when failing began", () => {
@@ -71,7 +72,36 @@ describe('decideRun: failures', () => {
   it('announces a new failure message when the streak has no thread (the first message was never posted)', () => {
     const decision = decideRun(sub(failing(2, null)), run(3, 'failed'), after(3), BROADCAST_EVERY);
     expect(decision.announcement).toEqual({ kind: 'failure', streak: 3 });
-    expect(decision.state).toMatchObject({ failStreak: 3, failThreadTs: null, lastRunId: 1003, resultSince: T0 + DAY });
+    expect(decision.defer).toBeUndefined();
+    expect(decision.state).toMatchObject({ failStreak: 3, failThreadTs: null, failThreadPendingSince: after(3), lastRunId: 1003, resultSince: T0 + DAY });
+  });
+
+  it("defers a second failure while the first one's message is being posted: nothing changes", () => {
+    const before = { ...failing(1, null), failThreadPendingSince: after(2) - 60_000 };
+    const decision = decideRun(sub(before), run(2, 'failed'), after(2), BROADCAST_EVERY);
+    expect(decision).toEqual({ defer: true, state: before, announcement: null, muted: false });
+  });
+
+  it(`stops waiting for the first failure's message after ${FAIL_THREAD_WAIT_MS / 60_000} minutes: a message of its own`, () => {
+    expect(FAIL_THREAD_WAIT_MS).toBe(5 * 60_000);
+    const justBefore = { ...failing(1, null), failThreadPendingSince: after(2) - FAIL_THREAD_WAIT_MS + 1 };
+    expect(decideRun(sub(justBefore), run(2, 'failed'), after(2), BROADCAST_EVERY).defer).toBe(true);
+    const expired = { ...failing(1, null), failThreadPendingSince: after(2) - FAIL_THREAD_WAIT_MS };
+    const decision = decideRun(sub(expired), run(2, 'failed'), after(2), BROADCAST_EVERY);
+    expect(decision.defer).toBeUndefined();
+    expect(decision.announcement).toEqual({ kind: 'failure', streak: 2 });
+    expect(decision.state).toMatchObject({ failStreak: 2, failThreadTs: null, failThreadPendingSince: after(2) });
+  });
+
+  it('does not defer a first failure, even with a stale pending time', () => {
+    const decision = decideRun(sub(stateOf({ failThreadPendingSince: after(1) - 1000 })), run(1, 'failed'), after(1), BROADCAST_EVERY);
+    expect(decision.defer).toBeUndefined();
+    expect(decision.announcement).toEqual({ kind: 'failure', streak: 1 });
+  });
+
+  it('replies in the thread once it is known, whatever is pending', () => {
+    const before = { ...failing(1), failThreadPendingSince: after(2) - 1000 };
+    expect(decideRun(sub(before), run(2, 'failed'), after(2), BROADCAST_EVERY).announcement).toEqual({ kind: 'still_failing', streak: 2, threadTs: THREAD_TS, broadcast: false });
   });
 
   it('starts resultSince again when a failure follows a success', () => {
@@ -83,11 +113,12 @@ describe('decideRun: failures', () => {
 
 describe('decideRun: successes', () => {
   it('says "recovered" after failures, in the failure thread, with how many and since when; the streak resets', () => {
-    const decision = decideRun(sub(failing(3)), run(4, 'succeeded'), after(4), BROADCAST_EVERY);
+    const before = { ...failing(3), failThreadPendingSince: after(3) };
+    const decision = decideRun(sub(before), run(4, 'succeeded'), after(4), BROADCAST_EVERY);
     expect(decision).toEqual({
       announcement: { kind: 'recovered', failures: 3, failingSince: T0 + DAY, threadTs: THREAD_TS },
       muted: false,
-      state: { ...failing(3), failStreak: 0, failThreadTs: null, lastRunId: 1004, lastRunAt: T0 + 4 * DAY, lastResult: 'succeeded', resultSince: T0 + 4 * DAY },
+      state: { ...failing(3), failStreak: 0, failThreadTs: null, failThreadPendingSince: null, lastRunId: 1004, lastRunAt: T0 + 4 * DAY, lastResult: 'succeeded', resultSince: T0 + 4 * DAY },
     });
   });
 
@@ -157,7 +188,7 @@ describe('decideRun: waiting', () => {
 describe('decideRun: muted', () => {
   const mutedUntil = after(2) + HOUR;
 
-  it('posts nothing for a failure while muted, but records it (streak and state move on)', () => {
+  it('posts nothing for a failure while muted, but records it (streak and state move on; nothing pending)', () => {
     const before = { ...failing(1), mutedUntil, mutedAt: T0 + DAY, mutedBy: 'U0ALICE01' };
     const decision = decideRun(sub(before), run(2, 'failed'), after(2), BROADCAST_EVERY);
     expect(decision).toEqual({ announcement: null, muted: true, state: { ...before, failStreak: 2, lastRunId: 1002, lastRunAt: T0 + 2 * DAY } });
@@ -168,7 +199,7 @@ describe('decideRun: muted', () => {
     const decision = decideRun(sub(before), run(2, 'failed'), after(2), BROADCAST_EVERY);
     expect(decision.announcement).toBeNull();
     expect(decision.muted).toBe(true);
-    expect(decision.state).toMatchObject({ failStreak: 1, failThreadTs: null, lastResult: 'failed', mutedUntil });
+    expect(decision.state).toMatchObject({ failStreak: 1, failThreadTs: null, failThreadPendingSince: null, lastResult: 'failed', mutedUntil });
   });
 
   it('posts no recovery while muted, and the streak resets', () => {
@@ -201,14 +232,19 @@ describe('decideRun: muted', () => {
 });
 
 describe('withFailThread', () => {
-  it('remembers the thread of the first failure while its streak lasts', () => {
-    const state = failing(1, null);
-    expect(withFailThread(state, 1, THREAD_TS)).toEqual({ ...state, failThreadTs: THREAD_TS });
+  it('remembers the thread of the first failure while its streak lasts; nothing is pending any more', () => {
+    const state = { ...failing(1, null), failThreadPendingSince: after(1), failStreakRunId: 1001 };
+    expect(withFailThread(state, 1001, THREAD_TS)).toEqual({ ...state, failThreadTs: THREAD_TS, failThreadPendingSince: null });
   });
 
   it('remembers it when later failures of the streak came first', () => {
-    const state = failing(3, null);
-    expect(withFailThread(state, 1, THREAD_TS)).toEqual({ ...state, failThreadTs: THREAD_TS });
+    const state = { ...failing(3, null), failThreadPendingSince: after(1), failStreakRunId: 1001 };
+    expect(withFailThread(state, 1001, THREAD_TS)).toEqual({ ...state, failThreadTs: THREAD_TS, failThreadPendingSince: null });
+  });
+
+  it('does nothing when the message comes from a run of an earlier streak (a success and a new failure came between)', () => {
+    const state = { ...failing(1, null), failThreadPendingSince: after(3), failStreakRunId: 1003 };
+    expect(withFailThread(state, 1001, THREAD_TS)).toBeNull();
   });
 
   it('does nothing when a success ended the streak first', () => {

@@ -11,6 +11,7 @@ import { SNIPPET_MAX_CHARS, fullLogComment, fullLogFilename, renderHostLog, snip
 import { escapeText } from '../../../blocks/text';
 import { messages } from '../../../i18n';
 import { tailLog } from '../../../summary/logTail';
+import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
 import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, openDm, slackErrorCode } from '../../context';
 
 const SNIPPET_LINES = 40;
@@ -48,12 +49,28 @@ function snippet(deps: ListenerDeps, log: HostLog, actions: ShareTarget | null, 
  * Fetches the log as the clicking user (whoever posted or watches the message), or tells them why
  * not; null when it could not be had. An unmapped clicker gets nothing from BlueKing.
  */
-async function fetchLog(deps: ListenerDeps, decoded: HostLogAction, userId: string, respond: RespondFn, requestId: unknown): Promise<HostLog | null> {
+async function fetchLog(deps: ListenerDeps, decoded: HostLogAction, who: { userId: string; channelId: string | null; action: 'log_view' | 'share' | 'file_download' }, respond: RespondFn, requestId: unknown): Promise<HostLog | null> {
+  const { userId } = who;
+  const job = decoded.ref.job;
+  const subject = { action: who.action, userId, channelId: who.channelId, scope: job, jobInstanceId: job.jobInstanceId } satisfies AuditSubject;
+  const policy = checkPolicy(deps, subject, 'lookup');
+  if (!policy.allowed) {
+    await respond(ephemeral(policy.text));
+    return null;
+  }
   const acting = await actorOrExplain(deps, userId, respond);
-  if (!acting) return null;
+  if (!acting) {
+    audit(deps, subject, 'unmapped');
+    return null;
+  }
   try {
-    return await deps.jobs.hostLog(acting.actor, decoded.ref);
+    const log = await deps.jobs.hostLog(acting.actor, decoded.ref);
+    // Which host, never what its log says.
+    audit(deps, subject, 'ok', acting.bkUsername, `step ${decoded.ref.stepInstanceId} host ${formatHostAddress(decoded.ref)}`);
+    return log;
   } catch (err) {
+    const failed = failureOutcome(err);
+    audit(deps, subject, failed.outcome, acting.bkUsername, failed.detail);
     // A host that is not (or no longer) in the step is not a job-level failure: say it plainly.
     if (isBkJobError(err) && err.kind === 'not_found') {
       const m = messages(deps.lang);
@@ -84,7 +101,7 @@ export async function showHostLog({ ack, body, action, respond, context }: HostL
   await ack();
   const decoded = decodeHostLogAction(actionValue(action));
   if (!decoded) return invalid(deps, respond, action.action_id);
-  const log = await fetchLog(deps, decoded, body.user.id, respond, context.requestId);
+  const log = await fetchLog(deps, decoded, { userId: body.user.id, channelId: body.channel?.id ?? null, action: 'log_view' }, respond, context.requestId);
   if (log) await respond({ response_type: 'ephemeral', replace_original: false, ...snippet(deps, log, shareTargetOf(body)) });
 }
 
@@ -93,7 +110,7 @@ export async function shareHostLog({ ack, body, action, respond, client, context
   await ack();
   const decoded = decodeHostLogAction(actionValue(action));
   if (!decoded?.target || decoded.target.channelId !== body.channel?.id) return invalid(deps, respond, action.action_id);
-  const log = await fetchLog(deps, decoded, body.user.id, respond, context.requestId);
+  const log = await fetchLog(deps, decoded, { userId: body.user.id, channelId: decoded.target.channelId, action: 'share' }, respond, context.requestId);
   if (!log) return;
   const message = snippet(deps, log, null, `<@${body.user.id}>`);
   try {
@@ -108,7 +125,7 @@ export async function sendFullHostLog({ ack, body, action, respond, client, cont
   await ack();
   const decoded = decodeHostLogAction(actionValue(action));
   if (!decoded) return invalid(deps, respond, action.action_id);
-  const log = await fetchLog(deps, decoded, body.user.id, respond, context.requestId);
+  const log = await fetchLog(deps, decoded, { userId: body.user.id, channelId: body.channel?.id ?? null, action: 'file_download' }, respond, context.requestId);
   if (!log) return;
   try {
     await sendFullLog(client, body.user.id, log, deps);

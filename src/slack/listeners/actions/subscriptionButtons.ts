@@ -36,6 +36,6 @@ export async function stopSubscriptionButton({ ack, body, action, respond, clien
   const sub = onHome ? await deps.subscriptions.service.get(subscriptionId) : null;
   const channelId = onHome ? (sub?.subscriberId === userId ? sub.channelId : undefined) : body.channel?.id;
   if (!channelId) return void deps.logger.warn({ subscriptionId, user: userId }, 'ignoring a Stop button for a subscription that is not the user\'s');
-  await deps.subscriptions.unsubscribe({ subscriptionId, channelId, userId, reply: onHome ? async () => undefined : replyVia(respond), client });
+  await deps.subscriptions.unsubscribe({ subscriptionId, channelId, userId, reply: onHome ? () => Promise.resolve() : replyVia(respond), client });
   if (onHome) await publishHome(client, userId, deps);
 }

@@ -5,7 +5,8 @@ import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@
 import type { JobRef } from '../../../bkjob/model';
 import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary';
 import { renderInternalError, renderUsage } from '../../../blocks/replies';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
+import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
 import { describeProblem, parseJoblogCommand } from '../../parseCommand';
 import { type SubscriptionCommands, replyVia } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
@@ -18,8 +19,6 @@ export interface CommandDeps extends ListenerDeps {
 
 /** What the callback uses of Bolt's arguments (tests pass fakes of just these). */
 export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
-
-const DEFAULT_MUTE_MS = 24 * 60 * 60_000;
 
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   // The HTTP gate refuses a form with `text` twice; a non-string here still gets usage help, not a TypeError.
@@ -62,18 +61,27 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
 
 async function showJob(ref: JobRef, who: { channelId: string; userId: string; requestId: unknown }, client: WebClient, respond: RespondFn, deps: CommandDeps): Promise<void> {
   const { channelId, userId } = who;
+  const subject = { action: 'lookup', userId, channelId, scope: ref, jobInstanceId: ref.jobInstanceId } satisfies AuditSubject;
+  // The channel's policy first: a business this channel may not use is refused before BlueKing is asked.
+  const policy = checkPolicy(deps, subject, 'lookup');
+  if (!policy.allowed) return void (await respond(ephemeral(policy.text)));
   let message: SlackMessage;
   // Who asks decides what BlueKing shows: an unmapped user is told why, and nothing is fetched.
   const acting = await actorOrExplain(deps, userId, respond);
-  if (!acting) return;
+  if (!acting) return audit(deps, subject, 'unmapped');
   try {
     const summary = await deps.jobs.summarize(acting.actor, ref);
     const watching = await deps.watches.isWatching(channelId, ref);
     message = renderJobSummary(summary, replyRenderOptions(deps, ref, watching));
   } catch (err) {
+    const failed = failureOutcome(err);
+    audit(deps, subject, failed.outcome, acting.bkUsername, failed.detail);
     await respond({ response_type: 'ephemeral', replace_original: false, ...failureMessage(err, ref, deps, { channel: channelId, user: userId, requestId: who.requestId }, acting) });
     return;
   }
+  audit(deps, subject, 'ok', acting.bkUsername);
+  // A channel whose policy keeps summaries private: only the person who asked sees it.
+  if (!policy.postInChannel) return void (await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }));
   await postInChannel(channelId, message, client, respond);
 }
 

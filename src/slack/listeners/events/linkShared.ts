@@ -7,6 +7,7 @@ import { renderJobUnfurl } from '../../../blocks/unfurl';
 import type { JobSummary } from '../../../summary/types';
 import type { WatchService } from '../../../watch/service';
 import { type ListenerDeps, resolvedActor } from '../../context';
+import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
 
 export interface LinkSharedDeps extends ListenerDeps {
   readonly watchService: Pick<WatchService, 'watchedRef'>;
@@ -54,12 +55,22 @@ export async function linkShared({ event, client }: LinkSharedArgs, deps: LinkSh
   };
   await Promise.all(
     links.slice(0, MAX_LINKS).map(async ({ url, link }) => {
+      let subject: (AuditSubject & { scope: JobRef }) | null = null;
       try {
         const ref = await refOf(link, event.channel, resolved.actor, deps);
         if (!ref) return;
+        subject = { action: 'unfurl', userId: event.user, channelId: event.channel, scope: ref, jobInstanceId: ref.jobInstanceId };
+        // Within the channel policy: a business the channel may not use, or summaries kept private there, stay plain links.
+        const policy = checkPolicy(deps, subject, 'unfurl');
+        if (!policy.allowed || !policy.postInChannel) return;
         const summary = await summaryOf(ref);
         unfurls[url] = renderJobUnfurl(summary, { lang: deps.lang, jobUrl: jobConsoleUrl(base, ref), stepInstanceId: link.stepInstanceId });
+        audit(deps, subject, 'ok', resolved.bkUsername);
       } catch (err) {
+        if (subject) {
+          const failed = failureOutcome(err);
+          audit(deps, subject, failed.outcome, resolved.bkUsername, failed.detail);
+        }
         deps.logger.info({ err, jobInstanceId: link.jobInstanceId, user: event.user }, 'JOB link not unfurled');
       }
     }),

@@ -1,5 +1,6 @@
 import type { SlackOptionsMiddlewareArgs } from '@slack/bolt';
-import { renderTargetOptions, targetBlockScope } from '../../../blocks/subscribeModal';
+import { decodeModalMetadata, renderTargetOptions, targetBlockScope } from '../../../blocks/subscribeModal';
+import { checkPolicy } from '../../guard';
 import type { SubscriptionService } from '../../../watch/subscriptionService';
 import { type ListenerDeps, resolvedActor } from '../../context';
 
@@ -22,6 +23,9 @@ export type TargetOptionsArgs = Pick<SlackOptionsMiddlewareArgs<'block_suggestio
 export async function subscribeTargetOptions({ ack, body }: TargetOptionsArgs, deps: TargetOptionsDeps): Promise<void> {
   const scope = targetBlockScope(body.block_id);
   if (!scope) return void (await ack({ options: [] }));
+  // The menu lists nothing of a business the modal's channel may not subscribe to (the submission would be refused).
+  const channelId = decodeModalMetadata(body.view?.private_metadata);
+  if (channelId && !checkPolicy(deps, { action: 'subscribe', userId: body.user.id, channelId, scope }, 'subscribe').allowed) return void (await ack({ options: [] }));
   const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), OPTIONS_BUDGET_MS).unref());
   const load = async () => {
     const resolved = await resolvedActor(deps, body.user.id);

@@ -4,7 +4,7 @@
  * the channel the command came from, exactly as the slash command would.
  */
 import type { AllMiddlewareArgs, BlockAction, PlainTextInputAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { SUBSCRIBE_BLOCKS, decodeModalMetadata, decodeTargetValue, parseModalScope, renderSubscribeModal, SUBSCRIBE_ACTIONS } from '../../../blocks/subscribeModal';
+import { SUBSCRIBE_BLOCKS, decodeModalMetadata, decodeTargetValue, parseModalScope, renderSubscribeModal, SUBSCRIBE_ACTIONS, targetBlockScope } from '../../../blocks/subscribeModal';
 import { ACTION } from '../../../blocks/actions';
 import { subscriptionMessages } from '../../../i18n/subscriptionMessages';
 import { NOTIFY_ON_VALUES, type NotifyOn } from '../../../watch/types';
@@ -46,10 +46,13 @@ export async function subscribeSubmitted({ ack, body, view, client }: SubscribeS
   const channelId = decodeModalMetadata(view.private_metadata);
   const values = view.state.values;
   const targetBlock = Object.keys(values).find((id) => id.startsWith(SUBSCRIBE_BLOCKS.targetPrefix));
-  const scope = parseModalScope(values[SUBSCRIBE_BLOCKS.biz]?.[SUBSCRIBE_ACTIONS.biz]?.value);
+  const typed = parseModalScope(values[SUBSCRIBE_BLOCKS.biz]?.[SUBSCRIBE_ACTIONS.biz]?.value);
+  // The menu's block names the business its crons and plans were listed from: that is the one chosen.
+  const scope = targetBlock ? targetBlockScope(targetBlock) : null;
   const target = targetBlock ? decodeTargetValue(values[targetBlock]?.[ACTION.subscribeTarget]?.selected_option?.value) : null;
-  if (!channelId || !scope) return void (await ack({ response_action: 'errors', errors: { [SUBSCRIBE_BLOCKS.biz]: s.modalBadBusiness } }));
-  if (!target || !targetBlock) return void (await ack({ response_action: 'errors', errors: { [targetBlock ?? SUBSCRIBE_BLOCKS.biz]: s.modalPickTarget } }));
+  const sameBusiness = typed !== null && scope !== null && typed.bizId === scope.bizId && typed.scopeType === scope.scopeType;
+  if (!channelId || !typed || (scope !== null && !sameBusiness)) return void (await ack({ response_action: 'errors', errors: { [SUBSCRIBE_BLOCKS.biz]: s.modalBadBusiness } }));
+  if (!target || !targetBlock || !scope) return void (await ack({ response_action: 'errors', errors: { [targetBlock ?? SUBSCRIBE_BLOCKS.biz]: s.modalPickTarget } }));
   const chosen = values[SUBSCRIBE_BLOCKS.notifyOn]?.[SUBSCRIBE_ACTIONS.notifyOn]?.selected_option?.value;
   const notifyOn: NotifyOn = (NOTIFY_ON_VALUES as readonly string[]).includes(chosen ?? '') ? (chosen as NotifyOn) : 'failure';
   const time = values[SUBSCRIBE_BLOCKS.digest]?.[SUBSCRIBE_ACTIONS.digest]?.selected_time;
