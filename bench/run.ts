@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: runs the summary, ack-latency and poller benchmarks in one go, prints a table
+ * `npm run bench`: runs the summary, ack-latency, poller and subscription benchmarks in one go, prints a table
  * of ratios (absolute numbers beside them) and writes bench/results.json. Not part of `npm test`.
  *
  *   npm run bench                       everything (about 3–5 minutes on 2 cores)
- *   npm run bench -- --only=summary     one or more of summary, ack, poller (comma-separated)
+ *   npm run bench -- --only=summary     one or more of summary, ack, poller, subscriptions (comma-separated)
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { runAckBench } from './ack';
 import { type BenchResult, fmtRatio, table } from './lib';
 import { runPollerBench } from './poller';
+import { runSubscriptionBench } from './subscriptions';
 import { runSummaryBench } from './summary';
 
 const TOTAL_BUDGET_MS = 10 * 60_000;
-const BENCHES = ['summary', 'ack', 'poller'] as const;
+const BENCHES = ['summary', 'ack', 'poller', 'subscriptions'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function selected(): BenchName[] {
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
         const out = await runAckBench(log);
         results.push(...out.results);
         reports.push(out.report);
+      } else if (name === 'subscriptions') {
+        const out = await runSubscriptionBench(log, deadline);
+        results.push(...out.results);
+        reports.push(out.report);
+        raw.subscriptions = out.raw;
       } else {
         const out = await runPollerBench(log, deadline);
         results.push(...out.results);

@@ -336,7 +336,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       });
       if (scan && (scan.runsFound > 0 || scan.errors > 0)) logger.debug({ ...scan }, 'subscription scan done');
     }
-    return poller.pollOnce();
+    const report = await poller.pollOnce();
+    if (scanner) await scanner.tendAll().catch((err: unknown) => logger.error({ err }, 'subscription upkeep failed'));
+    return report;
   };
   const pollNow = async (): Promise<PollReport | null> => {
     if (inFlight) return null;

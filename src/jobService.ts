@@ -93,8 +93,10 @@ export class JobService {
     const fetched = await Promise.all(
       fresh.map(async (ref): Promise<Fetched> => {
         // Settled either way, so a fetch that ends after the budget never rejects unobserved.
-        const fetch = this.source.getHostLog(actor, ref).then(
-          (log): Fetched => ({ key: tailKey(ref.stepInstanceId, hostKey(ref)), tail: logTailOf(log.content) }),
+        // The summary already has the step and host: only the text is fetched where the source can.
+        const text = this.source.getHostLogText ? this.source.getHostLogText(actor, ref) : this.source.getHostLog(actor, ref).then((log) => log.content);
+        const fetch = text.then(
+          (content): Fetched => ({ key: tailKey(ref.stepInstanceId, hostKey(ref)), tail: logTailOf(content) }),
           (err: unknown): Fetched => {
             this.options.onDiagnosisMiss?.(ref, 'failed', err);
             return null;

@@ -81,6 +81,8 @@ export const BK_ERROR_CODES = {
   INVALID_PARAMETER: 1241002,
   /** The step's or job's state does not allow the operation. */
   UNSUPPORTED_OPERATION: 1241003,
+  /** operate_job_instance "start" on a job that is not blank (`不支持的操作，请勿重复启动作业`); no hint of its own. */
+  JOB_ALREADY_STARTED: 1241015,
   /** `请求参数[{0}]缺失或不合法`: a named parameter is missing or invalid. */
   INVALID_NAMED_PARAMETER: 1241007,
   /** No such business or business set, or it is archived. */

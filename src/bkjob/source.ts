@@ -14,6 +14,8 @@ export interface JobLogSource {
   getJobInstance(actor: BkActor, ref: JobRef): Promise<JobInstance>;
   /** One host's full log for one step, decoded to plain text. */
   getHostLog(actor: BkActor, ref: HostLogRef): Promise<HostLog>;
+  /** Just the log text, when the source can fetch it without also re-reading the job (v3). */
+  getHostLogText?(actor: BkActor, ref: HostLogRef): Promise<string>;
   /** `getJobInstance` fills in failing hosts' `logTail` itself (v2 sees every log); else JobService fetches them. */
   readonly keepsLogTails?: boolean;
 }

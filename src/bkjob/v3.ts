@@ -125,6 +125,13 @@ export class V3JobLogSource implements JobLogSource {
     ]);
     return parseV3HostLog(log.data, ref, job);
   }
+
+  /** The log text alone (one ip_log call): for error lines, whose step and host the caller already knows. */
+  async getHostLogText(actor: BkActor, ref: HostLogRef): Promise<string> {
+    const host: Record<string, QueryValue> = ref.bkHostId !== undefined ? { bk_host_id: ref.bkHostId } : { bk_cloud_id: ref.bkCloudId, ip: ref.ip };
+    const log = await this.transport.call({ ...this.endpoints.ipLog, actor, params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host } });
+    return v3LogContent(log.data);
+  }
 }
 
 const READ_THROUGH_V4_MAX = 10_000;
@@ -159,10 +166,15 @@ export function parseV3JobInstanceStatus(data: unknown, ref: JobRef): JobInstanc
  * Validates a v3 `get_job_instance_ip_log` response's `data` into plain log text, joined with the
  * step and host result from the same job's status (the ip_log API returns neither).
  */
-export function parseV3HostLog(data: unknown, ref: HostLogRef, job: JobInstance): HostLog {
+/** The text of an ip_log answer: a script's output, or one line per file transfer. */
+function v3LogContent(data: unknown): string {
   const log = readRecord(data, 'data');
   const logType = readOptionalInt(log.log_type, 'data.log_type');
-  const content = logType === V3_LOG_TYPE.FILE ? formatFileLogs(readOptionalArray(log.file_logs, 'data.file_logs')) : (readOptionalString(log.log_content, 'data.log_content') ?? '');
+  return logType === V3_LOG_TYPE.FILE ? formatFileLogs(readOptionalArray(log.file_logs, 'data.file_logs')) : (readOptionalString(log.log_content, 'data.log_content') ?? '');
+}
+
+export function parseV3HostLog(data: unknown, ref: HostLogRef, job: JobInstance): HostLog {
+  const content = v3LogContent(data);
   const step = job.steps.find((s) => s.stepInstanceId === ref.stepInstanceId);
   // Queried by bk_host_id, JOB echoes null ip/cloud: match on whatever the ref identifies the host by.
   const host = step?.hosts.find((h) => sameHost(h, ref));

@@ -1,9 +1,12 @@
 /**
  * The channel policy (CHANNEL_POLICY_FILE): which businesses each channel may use, where its
- * summaries go, which features are on; `decide` answers before anything is asked of BlueKing.
+ * summaries go, which features are on, who may act; `decide` (and `mayAct` for a button that
+ * operates a job) answers before anything is asked of BlueKing.
  */
 export {
   ALLOW_ALL,
+  type ActDecision,
+  type ActionRule,
   type ChannelPolicy,
   ChannelPolicyError,
   type ChannelRule,
@@ -12,8 +15,10 @@ export {
   type PolicyRefusal,
   type PolicyRequest,
   type PolicyScope,
+  actionRuleOf,
   decide,
   isDirectMessage,
+  mayAct,
   parseChannelPolicy,
   readChannelPolicyFile,
   scopeKey,

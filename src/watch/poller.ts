@@ -90,8 +90,11 @@ export function quietPollDelayMs(quietForMs: number): number {
  * A job followed for retries after it failed is quiet by nature: at least once a minute for the
  * first hour (a retry usually comes soon), then every 5 minutes until the window closes.
  */
-export function pollDelayMs(watch: Pick<Watch, 'snapshot' | 'lastChangedAt'>, now: number): number {
+export function pollDelayMs(watch: Pick<Watch, 'snapshot' | 'lastChangedAt'> & { readonly run?: Watch['run'] }, now: number): number {
   const quietFor = now - watch.lastChangedAt;
+  // A subscription's failed run waits for a retry nobody asked the bot to expect: every 2 minutes
+  // is soon enough (a retry is announced in its thread), and the cron's next run is news anyway.
+  if (watch.snapshot?.followingRetriesUntil !== undefined && watch.run) return Math.max(2 * 60_000, quietPollDelayMs(quietFor));
   if (watch.snapshot?.followingRetriesUntil !== undefined && quietFor >= 60 * 60_000) return 5 * 60_000;
   return quietPollDelayMs(quietFor);
 }
@@ -282,8 +285,11 @@ export class WatchPoller {
       await store.release(watch.id, this.options.owner, { status: 'ended', statusReason: messages(this.options.lang).reasonUnsubscribed, lastPolledAt: now });
       return { sent: 0 };
     }
+    // A finished run is followed for retries only until the cron or plan runs again: then the
+    // newer run is the news, and the old one's watch stops costing BlueKing calls.
+    const superseded = summary.finished && summary.startTime !== null && sub.state.lastRunAt !== null && sub.state.lastRunAt > summary.startTime && sub.state.lastRunId !== watch.ref.jobInstanceId;
     // Only the snapshot is wanted from the watch rules: run watches announce results, not steps.
-    const { snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn, { now, windowMs: this.options.resumeWindowMs ?? 0 });
+    const { snapshot } = evaluate(watch.snapshot, summary, watch.notifyOn, { now, windowMs: superseded ? 0 : (this.options.resumeWindowMs ?? 0) });
     const entries = runs.entriesFor(watch, watch.snapshot, summary);
     const print = fingerprint(summary);
     const changed = print !== watch.fingerprint;

@@ -107,13 +107,22 @@ export class SubscriptionScanner {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, groups.length) }, worker));
-    for (const sub of subscriptions) await this.tend(sub).catch((err: unknown) => this.deps.logger.warn({ err, subscriptionId: sub.id }, 'subscription upkeep failed'));
     return {
       businesses: groups.length,
       listCalls: results.reduce((sum, r) => sum + r.listCalls, 0),
       runsFound: results.reduce((sum, r) => sum + r.runsFound, 0),
       errors: results.filter((r) => r.error).length,
     };
+  }
+
+  /**
+   * Upkeep of every active subscription: targets read again hourly, ended mutes, due digests. Run
+   * after the cycle's polls, so announcing a failed run never waits for it.
+   */
+  async tendAll(): Promise<void> {
+    for (const sub of await this.deps.store.listActiveSubscriptions()) {
+      await this.tend(sub).catch((err: unknown) => this.deps.logger.warn({ err, subscriptionId: sub.id }, 'subscription upkeep failed'));
+    }
   }
 
   /** One business: list the runs created since the cursor, match, record, move the cursor. */
@@ -301,7 +310,8 @@ function runWatch(sub: Subscription, item: JobInstanceListItem, now: number, max
     statusMessageTs: null,
     snapshot: null,
     fingerprint: null,
-    nextPollAt: now,
+    // Before every other due watch: a run that already failed is announced early in the cycle.
+    nextPollAt: 0,
     run: { subscriptionId: sub.id, kind: sub.target.kind, targetId: sub.target.id, targetName: sub.target.name, streak: 0 },
   };
 }
