@@ -4,7 +4,8 @@
  * `X-Bkapi-Authorization` header; JOB's non-public `/api/v3/system/...` and `/api/v4/system/...`
  * twins take the user from `X-Bk-Username`). Jobs come from `FakeJobDef`s (see fakeJobs.ts) and are
  * serialised per API version; errors use the envelopes JOB, ESB and the gateway really send. The
- * job instance list, crons and plans follow JOB's rules in fakeCatalog.ts.
+ * job instance list, crons and plans follow JOB's rules in fakeCatalog.ts; the step and job
+ * operations (retry, confirm, terminate …) JOB's state rules in fakeOperate.ts.
  *
  * For tests and the offline demo. Everything the bot sends is recorded verbatim, secrets
  * included, so tests can assert exactly what went over the wire.
@@ -14,6 +15,7 @@ import type http from 'node:http';
 import { FakeHttpServer, type FakeRequest, sendJson, sendJsonChunks, sendText } from './fakeServer';
 import { type CatalogReply, type CatalogRequest, type FakeCronDef, type FakePlanDef, CATALOG_CODES, cronDetail, listCrons, listJobInstances, listPlans, planDetail } from './fakeCatalog';
 import { type FakeJobDef, type V2Style, type V3HostQuery, dropNulls, findStep, hasContainerStep, v2ResponseChunks, v3IpLogData, v3StatusData, v4StatusData } from './fakeJobs';
+import { type FakeOperation, type OperateReply, type OperateRequest, operateJob, operateStep } from './fakeOperate';
 
 export const FAKE_BK_APP_CODE = 'joblog-bot';
 export const FAKE_BK_APP_SECRET = 'fake-bk-app-secret';
@@ -25,6 +27,9 @@ export const ESB_V4_JOB_INSTANCE_STATUS = '/api/c/compapi/v2/jobv4/get_job_insta
 /** The catalog APIs by name; ESB `/api/c/compapi/v2/jobv3/<name>/`, gateway `/api/v3/<name>` and `/api/v3/system/<name>`. */
 export const CATALOG_API_NAMES = ['get_job_instance_list', 'get_cron_list', 'get_cron_detail', 'get_job_plan_list', 'get_job_plan_detail'] as const;
 export type CatalogApiName = (typeof CATALOG_API_NAMES)[number];
+/** The operation APIs (fakeOperate.ts), POST only: ESB `/api/c/compapi/v2/jobv3/<name>/`, gateway `/api/v3/<name>` and `/api/v3/system/<name>`. */
+export const OPERATE_API_NAMES = ['operate_step_instance', 'operate_job_instance'] as const;
+export type OperateApiName = (typeof OPERATE_API_NAMES)[number];
 /** Gateway stage prefix the fake also accepts (`{BK_API_URL}/api/bk-job/prod`); bare `/api/v3/...` works too. */
 export const FAKE_GATEWAY_STAGE_PATH = '/api/bk-job/prod';
 const GATEWAY_PATH = /^(?:\/api\/bk-job\/[^/]+)?(\/api\/v[34]\/(?:system\/)?[A-Za-z0-9_]+)$/;
@@ -117,7 +122,7 @@ interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log' | 'v4_status' | CatalogApiName;
+type ApiName = 'v2_log' | 'v3_status' | 'v3_ip_log' | 'v4_status' | CatalogApiName | OperateApiName;
 
 const DEFAULT_BIZ_NAMES: Readonly<Record<number, string>> = { 3: 'blueking' };
 
@@ -128,6 +133,7 @@ export class FakeBkJob {
   private readonly plans = new Map<string, FakePlanDef>();
   private readonly deniedUsers = new Map<string, FakePermissionAction>();
   private readonly recorded: RecordedBkRequest[] = [];
+  private readonly operated: FakeOperation[] = [];
   private failures: PendingFailure[] = [];
   private latencyMs = 0;
   private v2Style: V2Style;
@@ -250,9 +256,15 @@ export class FakeBkJob {
     return this.recorded.filter((r) => r.path.split('/').filter(Boolean).at(-1) === apiName).length;
   }
 
-  /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, failures or latency. */
+  /** The operations JOB carried out (operate_step_instance / operate_job_instance answered success), oldest first, with who asked. */
+  operations(): readonly FakeOperation[] {
+    return [...this.operated];
+  }
+
+  /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, operations, failures or latency. */
   reset(): void {
     this.recorded.length = 0;
+    this.operated.length = 0;
     this.failures = [];
     this.latencyMs = 0;
     this.v2Style = this.options.v2Style ?? 'documented';
@@ -295,6 +307,8 @@ export class FakeBkJob {
     const api = esbApi(request.path);
     if (!api) return { status: 404, text: '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>', headers: { 'Content-Type': 'text/html' } };
     if (request.method !== 'GET' && request.method !== 'POST') return jobError(BK_CODES.BAD_REQUEST, messages[lang].badRequest);
+    // JOB's operate resources are POST-only: Spring's wrong-method answer through the advice.
+    if (isOperateApi(api) && request.method !== 'POST') return jobError(BK_CODES.BAD_REQUEST, messages[lang].badRequest);
     if (body.kind === 'invalid') return jobError(BK_CODES.BAD_REQUEST, messages[lang].badRequest);
     // Credentials and parameters come from the query (GET) or the body (POST); ESB reads both.
     const params: Params = { ...Object.fromEntries(request.query), ...(body.kind === 'params' ? body.value : {}) };
@@ -307,7 +321,8 @@ export class FakeBkJob {
     // `/api/v3/system/<name>`: JOB's app-type twin of `/api/v3/<name>` (bkjob-source-facts C5).
     const system = resourcePath.includes('/system/');
     const api = GATEWAY_RESOURCES[resourcePath.replace('/system/', '/')];
-    if (!api || request.method !== 'GET') {
+    // The operate resources are POST, everything else GET: the other method is no resource of the gateway.
+    if (!api || request.method !== (isOperateApi(api) ? 'POST' : 'GET')) {
       return gatewayError(404, BK_CODES.GATEWAY_API_NOT_FOUND, 'API_NOT_FOUND', `API not found [method=${request.method} path=${resourcePath}]`);
     }
     // allow_auth_from_params is false: only the header counts, whatever the query says.
@@ -347,6 +362,7 @@ export class FakeBkJob {
 
   private callApi(api: ApiName, params: Params, user: string, lang: FakeLanguage, method: string): Reply | StreamReply {
     if (isCatalogApi(api)) return this.callCatalogApi(api, params, user, lang, method);
+    if (isOperateApi(api)) return this.callOperateApi(api, params, user, lang);
     if (api === 'v4_status') {
       const reply = this.callJobApi(api, params, user, lang);
       return 'stream' in reply ? reply : toV4Reply(reply);
@@ -355,7 +371,7 @@ export class FakeBkJob {
   }
 
   /** JOB's answer in the ESB/v3 envelope (`toV4Reply` turns it into v4's). */
-  private callJobApi(api: Exclude<ApiName, CatalogApiName>, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
+  private callJobApi(api: Exclude<ApiName, CatalogApiName | OperateApiName>, params: Params, user: string, lang: FakeLanguage): Reply | StreamReply {
     const text = messages[lang];
     // The business-access interceptor runs before anything looks at the job.
     const denied = this.deniedUsers.get(user);
@@ -432,6 +448,35 @@ export class FakeBkJob {
     if (reply.kind === 'error') return jobError(reply.code, reply.message);
     // NON_NULL drops a null `data`: success without the key.
     if (reply.kind === 'no_data') return { status: 200, body: { result: true, code: 0, job_request_id: requestId() } };
+    return jobSuccess(reply.data);
+  }
+
+  /**
+   * operate_step_instance / operate_job_instance: business access (the interceptor), the scope,
+   * then JOB's rules (fakeOperate.ts), which change the job in place. No view_history check: the
+   * v3 operate path has no per-action IAM check (bkjob-source-facts C1).
+   */
+  private callOperateApi(api: OperateApiName, params: Params, user: string, lang: FakeLanguage): Reply {
+    const text = messages[lang];
+    if (this.deniedUsers.get(user) === 'access_business') return this.permissionDenied(user, 'access_business', intParam(params.bk_biz_id) ?? intParam(params.bk_scope_id) ?? 0, lang);
+    const scope = readScope(params);
+    if ('error' in scope) return jobError(scope.error === 'missing' ? BK_CODES.MISSING_SCOPE_PARAM : BK_CODES.INVALID_SCOPE_PARAM, scope.error === 'missing' ? text.missingParam(scope.param) : text.invalidScope(scope.param));
+    if (scope.type === 'biz_set' && ![...this.jobs.values()].some((d) => d.scopeType === 'biz_set' && d.bizId === scope.id)) {
+      return jobError(BK_CODES.SCOPE_NOT_FOUND, text.scopeNotFound);
+    }
+    const jobInstanceId = intParam(params.job_instance_id);
+    const def = jobInstanceId === null ? undefined : this.job(scope.id, jobInstanceId, scope.type);
+    const request: OperateRequest = { params, lang, user, now: (this.options.now ?? Date.now)() };
+    const reply: OperateReply = api === 'operate_step_instance' ? operateStep(def, request) : operateJob(def, request);
+    if (reply.kind === 'error') return jobError(reply.code, reply.message);
+    const stepInstanceId = reply.data.step_instance_id;
+    this.operated.push({
+      api,
+      jobInstanceId: Number(reply.data.job_instance_id),
+      stepInstanceId: typeof stepInstanceId === 'number' ? stepInstanceId : null,
+      code: intParam(params.operation_code) ?? 0,
+      username: user,
+    });
     return jobSuccess(reply.data);
   }
 
@@ -536,15 +581,21 @@ const GATEWAY_RESOURCES: Readonly<Record<string, ApiName>> = {
   '/api/v3/get_job_instance_ip_log': 'v3_ip_log',
   '/api/v4/get_job_instance_status': 'v4_status',
   ...Object.fromEntries(CATALOG_API_NAMES.map((name) => [`/api/v3/${name}`, name])),
+  ...Object.fromEntries(OPERATE_API_NAMES.map((name) => [`/api/v3/${name}`, name])),
 };
 
 function isCatalogApi(api: ApiName): api is CatalogApiName {
   return (CATALOG_API_NAMES as readonly string[]).includes(api);
 }
 
+function isOperateApi(api: ApiName): api is OperateApiName {
+  return (OPERATE_API_NAMES as readonly string[]).includes(api);
+}
+
 function esbApi(path: string): ApiName | undefined {
   const catalog = /^\/api\/c\/compapi\/v2\/jobv3\/([a-z_]+)\/$/.exec(path)?.[1];
   if (catalog !== undefined && (CATALOG_API_NAMES as readonly string[]).includes(catalog)) return catalog as CatalogApiName;
+  if (catalog !== undefined && (OPERATE_API_NAMES as readonly string[]).includes(catalog)) return catalog as OperateApiName;
   if (path === ESB_V2_JOB_INSTANCE_LOG) return 'v2_log';
   if (path === ESB_V3_JOB_INSTANCE_STATUS) return 'v3_status';
   if (path === ESB_V3_JOB_INSTANCE_IP_LOG) return 'v3_ip_log';

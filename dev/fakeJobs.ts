@@ -66,6 +66,14 @@ export interface FakeStepDef {
   endTime?: number | null;
   hosts: FakeHostDef[];
   fileSource?: FakeFileSource;
+  /** Manual confirmation (type 3): users who may confirm or terminate it (operate_step_instance 6/9; see fakeOperate.ts). */
+  confirmUsers?: string[];
+  /**
+   * Manual confirmation: roles that may confirm, with their members in the job's business
+   * (`{ bk_biz_maintainer: ['bob'] }`); `JOB_RESOURCE_TRIGGER_USER` stands for the job's operator
+   * whatever members it lists. JOB refuses a caller (1244016) only when roles are configured.
+   */
+  confirmRoles?: Record<string, string[]>;
 }
 
 export interface FakeJobDef {

@@ -12,6 +12,7 @@ import { type JobRef, sameJob } from '../src/bkjob/model';
 import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
 import type { JobSummary } from '../src/summary/types';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../src/watch/ports';
+import type { ClaimResult, OperationClaim, OperationGuard } from '../src/operate/types';
 import { type CreateSubscriptionResult, type NewSubscription, type RunResultRecord, type Subscription, type SubscriptionPatch, type SubscriptionRun, type SubscriptionScope, initialSubscriptionState, subscriptionTargetKey } from '../src/watch/subscriptionTypes';
 import type { RequestGuard } from '../src/util/requestGuard';
 import type { AuditEntry, AuditFilter, AuditStore } from '../src/audit/types';
@@ -51,6 +52,8 @@ export class MemoryDatabase {
   readonly runs = new Map<string, SubscriptionRun>();
   /** `${scopeType}:${bizId}` → newest create time seen. */
   readonly cursors = new Map<string, number>();
+  /** Operation claims by key. */
+  readonly claims = new Map<string, OperationClaim>();
   /** The audit table, in recording order (`seq`, as the SQL adapters' id, orders equal times). */
   readonly audit: { readonly seq: number; readonly entry: AuditEntry }[] = [];
   private counter = 0;
@@ -73,7 +76,7 @@ const PATCH_FIELDS = ['status', 'statusReason', 'statusMessageTs', 'snapshot', '
 /** Integer columns: SQLite STRICT tables and PostgreSQL BIGINT refuse NaN, fractions and the like. */
 const INT_FIELDS = ['lastPolledAt', 'lastChangedAt', 'nextPollAt', 'consecutiveErrors', 'expiresAt'] as const satisfies readonly (keyof WatchPatch)[];
 
-export class MemoryWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard {
+export class MemoryWatchStore implements WatchStore, SubscriptionStore, OperationGuard, AuditStore, RequestGuard {
   private closed = false;
 
   /** @param db shared state; pass the same one to several stores to act as replicas. */
@@ -372,6 +375,21 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, AuditSto
   }
 
   // ---- audit ----
+
+  claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+    return this.run((): ClaimResult => {
+      const held = this.db.claims.get(claim.key);
+      if (held) return { claimed: false, by: copy(held) };
+      this.db.claims.set(claim.key, { ...claim, at: checkInt(claim.at, 'at') });
+      return { claimed: true };
+    });
+  }
+
+  releaseOperation(key: string, slackUserId: string): Promise<void> {
+    return this.run(() => {
+      if (this.db.claims.get(key)?.slackUserId === slackUserId) this.db.claims.delete(key);
+    });
+  }
 
   recordAudit(entry: AuditEntry): Promise<void> {
     return this.run(() => {

@@ -10,6 +10,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { type ActorResolution, actorOfStored } from './bkjob/identity';
 import { type JobCatalog, V3JobCatalog } from './bkjob/catalog';
+import { type JobOperator, V3JobOperator } from './bkjob/operate';
 import { type JobLogSource, V2JobLogSource } from './bkjob/source';
 import { BkTransport } from './bkjob/transport';
 import { V3JobLogSource } from './bkjob/v3';
@@ -27,6 +28,7 @@ import { registerRequestLog } from './slack/requestLog';
 import { guardSlackRequests } from './slack/requestHygiene';
 import { slackEmailLookup } from './slack/userEmail';
 import { SlackWatchNotifier } from './slack/watchNotifier';
+import { OperationCommands } from './slack/operationCommands';
 import { SubscriptionCommands } from './slack/subscriptionCommands';
 import { WatchCommands } from './slack/watchCommands';
 import { type BotStore, openWatchStore } from './store';
@@ -84,6 +86,11 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
 /** JOB's crons, plans and run list (v3): null when the bot speaks v2, whose JOB may have no such API. */
 export function createJobCatalog(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobCatalog | null {
   return config.bk.apiVersion === 'v2' ? null : new V3JobCatalog(createBkTransport(config, onCall), { via: config.bk.v3Transport });
+}
+
+/** Step and job operations (v3 `operate_*`): null when the bot speaks v2, whose JOB may have none. */
+export function createJobOperator(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobOperator | null {
+  return config.bk.apiVersion === 'v2' ? null : new V3JobOperator(createBkTransport(config, onCall), { via: config.bk.v3Transport });
 }
 
 function createBkTransport(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): BkTransport {
@@ -284,7 +291,19 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const audit = new AuditLog(store, logger.child({ component: 'audit' }), Date.now);
-  const listenerDeps: ListenerDeps = { jobs, resolveActor: resolver.resolve, lang: config.lang, offsetMinutes: config.bk.timezoneOffsetMinutes, jobWebUrl: config.bk.jobWebUrl, logger, now, policy: config.policy, audit };
+  const operator = createJobOperator(config, onBkCall);
+  const listenerDeps: ListenerDeps = {
+    jobs,
+    resolveActor: resolver.resolve,
+    lang: config.lang,
+    offsetMinutes: config.bk.timezoneOffsetMinutes,
+    jobWebUrl: config.bk.jobWebUrl,
+    operationsEnabled: operator !== null,
+    logger,
+    now,
+    policy: config.policy,
+    audit,
+  };
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
   const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
   const watches = new WatchCommands(watchService, listenerDeps);
@@ -292,7 +311,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const subscriptionService = new SubscriptionService(store, catalog, now, { maxPerChannel: config.subscriptions.maxPerChannel });
   const subscriptions = new SubscriptionCommands(subscriptionService, listenerDeps);
   registerRequestLog(app, logger);
-  registerListeners(app, { ...listenerDeps, watches, watchService, subscriptions, subscriptionService });
+  const operations = new OperationCommands({ ...listenerDeps, operator, operationGuard: store, watches });
+  registerListeners(app, { ...listenerDeps, watches, watchService, subscriptions, subscriptionService, operations });
 
   const runs = new SubscriptionRuns(store, notifier, { repeatBroadcast: config.subscriptions.repeatBroadcast });
   // A subscription lists and polls as its subscriber's stored BlueKing user, like a watch.

@@ -13,9 +13,9 @@ const SRC = join(__dirname, '..', 'src');
 const LAYERS: LayerRules = {
   main: ['app', 'config', 'redact'],
   app: '*',
-  slack: ['blocks', 'watch', 'jobService', 'audit', 'i18n', 'summary', 'bkjob', 'logger', 'util', 'policy'],
+  slack: ['blocks', 'watch', 'jobService', 'audit', 'i18n', 'summary', 'bkjob', 'logger', 'util', 'policy', 'operate'],
   bkuser: ['bkjob', 'logger', 'util'],
-  store: ['watch', 'audit', 'summary', 'bkjob', 'util'],
+  store: ['watch', 'audit', 'summary', 'bkjob', 'util', 'operate'],
   metrics: ['watch'],
   blocks: ['watch', 'summary', 'bkjob', 'i18n', 'util'],
   watch: ['jobService', 'summary', 'bkjob', 'i18n', 'logger', 'util'],
@@ -28,6 +28,7 @@ const LAYERS: LayerRules = {
   bkjob: ['redact', 'util'],
   logger: ['redact'],
   redact: [],
+  operate: ['bkjob', 'util'],
   util: [],
 };
 

@@ -327,7 +327,7 @@ describe('loadConfig: CHANNEL_POLICY_FILE', () => {
     expect(loadConfig(MINIMAL).policy).toBe(ALLOW_ALL);
     const policy = loadConfig(env({ CHANNEL_POLICY_FILE: policyFile('good.yml', 'default: deny\nchannels:\n  C0123OPS:\n    businesses: [1, "set:5"]\n    post_in_channel: false\n') })).policy;
     expect(policy.default).toBe('deny');
-    expect(policy.channels.get('C0123OPS')).toEqual({ businesses: new Set(['1', 'set:5']), postInChannel: false, subscriptions: true, actions: true });
+    expect(policy.channels.get('C0123OPS')).toEqual({ businesses: new Set(['1', 'set:5']), postInChannel: false, subscriptions: true, actions: { kind: 'everyone' } });
   });
 
   it('names the variable and the bad entry, among the other problems', () => {

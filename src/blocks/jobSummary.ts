@@ -12,6 +12,7 @@ import { messages } from '../i18n';
 import { cutToCodePoints, ERROR_LINE_MAX_CHARS } from '../summary/errorLine';
 import { waitKindOf } from '../summary/state';
 import type { FailingGroup, JobState, JobSummary, StepSummary } from '../summary/types';
+import { renderOperations } from './operations';
 import { ACTION, encodeJobRef } from './actions';
 import { renderHostControls } from './hostLog';
 import { LIMITS, bkMrkdwn, escapeText, formatDuration, inlineCode, packLines, safeText, slackDate, truncate } from './text';
@@ -35,6 +36,8 @@ export interface RenderOptions {
   readonly hostButtons?: boolean;
   /** Link to a step's page in the JOB console, for the failed or waiting step; absent or null: no link. */
   readonly stepUrl?: (stepInstanceId: number) => string | null;
+  /** Buttons that act on the job (retry, confirm, terminate …) where its state allows them (default false). */
+  readonly operations?: boolean;
 }
 
 const STATE_EMOJI: Readonly<Record<JobState, string>> = {
@@ -248,7 +251,10 @@ export function renderJobSummary(summary: JobSummary, options: RenderOptions): S
     blocks.push({ type: 'divider' });
     for (const text of failing) blocks.push({ type: 'section', text: bkMrkdwn(text) } satisfies SectionBlock);
   }
-  if (options.hostButtons ?? true) blocks.push(...renderHostControls(summary, lang).slice(0, BUDGET.hostBlocks));
+  const operations = options.operations ? renderOperations(summary, lang) : null;
+  // Right under why it failed, and never cut off by the block limit (a host row gives way instead).
+  if (operations) blocks.push(operations);
+  if (options.hostButtons ?? true) blocks.push(...renderHostControls(summary, lang).slice(0, BUDGET.hostBlocks - (operations ? 1 : 0)));
   const buttons: Button[] = [];
   if (options.jobUrl) buttons.push(button(m.openInJob, ACTION.openInJob, { url: options.jobUrl }));
   if (options.watching === false && !summary.finished) buttons.push(button(m.watch, ACTION.watch, { value: encodeJobRef(summary.ref), style: 'primary' }));
@@ -263,6 +269,8 @@ export interface RenderSettings {
   readonly offsetMinutes: number;
   /** BK_JOB_WEB_URL, for "Open in JOB" links; null when unset. */
   readonly jobWebUrl: string | null;
+  /** Buttons that act on jobs (v3/v4 only: JOB's v2 API has no step operations). */
+  readonly operationsEnabled?: boolean;
 }
 
 /** The one builder of render options: the listeners and the watch notifier both come here. */
@@ -274,5 +282,6 @@ export function renderOptionsFor(settings: RenderSettings, ref: JobRef, now: num
     stepUrl: (stepInstanceId) => stepConsoleUrl(settings.jobWebUrl, ref, stepInstanceId),
     now,
     watching,
+    operations: settings.operationsEnabled ?? false,
   };
 }

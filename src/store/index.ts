@@ -11,9 +11,10 @@ import { SqliteWatchStore } from './sqlite';
 import type { SubscriptionStore, WatchStore } from '../watch/ports';
 import type { RequestGuard } from '../util/requestGuard';
 import type { AuditStore } from '../audit/types';
+import type { OperationGuard } from '../operate/types';
 
 /** What the bot needs from its database: the watches, the subscriptions, the audit trail, and the Slack replay guard shared by replicas. */
-export type BotStore = WatchStore & SubscriptionStore & AuditStore & RequestGuard;
+export type BotStore = WatchStore & SubscriptionStore & OperationGuard & AuditStore & RequestGuard;
 
 export { PostgresWatchStore, type PostgresWatchStoreOptions } from './postgres';
 export { SqliteWatchStore } from './sqlite';

@@ -15,6 +15,8 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
+import type { ClaimResult, OperationClaim, OperationGuard } from '../operate/types';
+import { toClaim } from './operationCodec';
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard } from '../util/requestGuard';
@@ -126,6 +128,18 @@ const MIGRATIONS: readonly Migration[] = [
     // The audit trail: who did what, as whom, where, and how it went (kept AUDIT_RETENTION).
     sql: auditMigration({ id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bigint: 'BIGINT', tableSuffix: '' }),
   },
+  {
+    version: 8,
+    // One operation per click: the first claim of a job/step/run/operation key wins, across replicas.
+    sql: `
+      CREATE TABLE operation_claims (
+        key           TEXT    PRIMARY KEY,
+        slack_user_id TEXT    NOT NULL,
+        bk_username   TEXT,
+        at            BIGINT  NOT NULL
+      );
+    `,
+  },
 ];
 
 /** pg hands back INTEGER columns as numbers, BIGINT (and count(*)) as decimal strings, and JSONB parsed. */
@@ -134,7 +148,7 @@ const ROWS = rowReaders(COLUMNS);
 /** JSON goes to pg as text cast to JSONB (pg would turn a JS array into a PostgreSQL array). */
 const JSONB = { jsonCast: '::jsonb' };
 
-export class PostgresWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard {
+export class PostgresWatchStore implements WatchStore, SubscriptionStore, OperationGuard, AuditStore, RequestGuard {
   private readonly pool: Pool;
   private readonly schema: string | null;
   private closed = false;
@@ -439,6 +453,21 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, AuditS
 
   async pruneAudit(before: number): Promise<number> {
     return (await this.pool.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
+  async claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+    for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+      const inserted = await this.pool.query('INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING', [claim.key, claim.slackUserId, claim.bkUsername, claim.at]);
+      if ((inserted.rowCount ?? 0) > 0) return { claimed: true };
+      const row = (await this.rows('SELECT key, slack_user_id, bk_username, at FROM operation_claims WHERE key = $1', [claim.key]))[0];
+      // Released between the insert and the read: try again.
+      if (row !== undefined) return { claimed: false, by: toClaim(row, ROWS.int) };
+    }
+    throw new Error(`operation claim ${claim.key} kept changing`);
+  }
+
+  async releaseOperation(key: string, slackUserId: string): Promise<void> {
+    await this.pool.query('DELETE FROM operation_claims WHERE key = $1 AND slack_user_id = $2', [key, slackUserId]);
   }
 
   private async subscriptions(where: string, values: SqlValue[]): Promise<Subscription[]> {

@@ -15,6 +15,8 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
+import type { ClaimResult, OperationClaim, OperationGuard } from '../operate/types';
+import { toClaim } from './operationCodec';
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard, StorageCheck } from '../util/requestGuard';
@@ -108,6 +110,18 @@ const MIGRATIONS: readonly Migration[] = [
     // The audit trail: who did what, as whom, where, and how it went (kept AUDIT_RETENTION).
     sql: auditMigration({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', bigint: 'INTEGER', tableSuffix: ' STRICT' }),
   },
+  {
+    version: 8,
+    // One operation per click: the first claim of a job/step/run/operation key wins, across replicas.
+    sql: `
+      CREATE TABLE operation_claims (
+        key           TEXT    PRIMARY KEY,
+        slack_user_id TEXT    NOT NULL,
+        bk_username   TEXT,
+        at            INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** SQLite hands back INTEGER columns as numbers and keeps JSON as TEXT. */
@@ -117,7 +131,7 @@ const COLUMNS = {
 };
 const ROWS = rowReaders(COLUMNS);
 
-export class SqliteWatchStore implements WatchStore, SubscriptionStore, AuditStore, RequestGuard, StorageCheck {
+export class SqliteWatchStore implements WatchStore, SubscriptionStore, OperationGuard, AuditStore, RequestGuard, StorageCheck {
   private readonly db: Database.Database;
   /** The file's identity at open (null in memory): a file deleted or replaced underneath is noticed by storageProblem(). */
   private readonly fileIdentity: { readonly filename: string; readonly dev: number; readonly ino: number } | null = null;
@@ -502,6 +516,26 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, AuditSto
 
   pruneAudit(before: number): Promise<number> {
     return promised(() => this.run('DELETE FROM audit WHERE at < ?', before));
+  }
+
+  claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+    return promised(() =>
+      this.db
+        .transaction((): ClaimResult => {
+          const inserted = this.run('INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING', claim.key, claim.slackUserId, claim.bkUsername, claim.at);
+          if (inserted > 0) return { claimed: true };
+          const row = this.one('SELECT key, slack_user_id, bk_username, at FROM operation_claims WHERE key = ?', claim.key);
+          if (row === undefined) throw new Error(`operation claim ${claim.key} was refused but is not there`);
+          return { claimed: false, by: toClaim(row, ROWS.int) };
+        })
+        .immediate(),
+    );
+  }
+
+  releaseOperation(key: string, slackUserId: string): Promise<void> {
+    return promised(() => {
+      this.run('DELETE FROM operation_claims WHERE key = ? AND slack_user_id = ?', key, slackUserId);
+    });
   }
 
   private subscriptionSync(id: string): Subscription | null {

@@ -15,6 +15,7 @@ import type { JobCatalog } from '../../src/bkjob/catalog';
 import type { AuditRecord } from '../../src/audit/auditLog';
 import { ALLOW_ALL } from '../../src/policy';
 import { SubscriptionCommands } from '../../src/slack/subscriptionCommands';
+import type { OperationCommands } from '../../src/slack/operationCommands';
 import { SubscriptionService } from '../../src/watch/subscriptionService';
 import { MemoryWatchStore } from '../../dev/memoryStore';
 import type { WatchService } from '../../src/watch/service';
@@ -56,6 +57,7 @@ export interface FakeDeps extends ListenerDeps {
   readonly watchService: WatchService;
   readonly subscriptions: SubscriptionCommands;
   readonly subscriptionService: SubscriptionService;
+  readonly operations: OperationCommands;
 }
 
 /** The catalog calls a test answers (jest.fn each). */
@@ -109,6 +111,7 @@ export function fakeDeps(): Fakes {
     policy: ALLOW_ALL,
     audit: { record: audit },
     subscriptions: undefined as unknown as SubscriptionCommands,
+    operations: { perform: jest.fn() } as unknown as OperationCommands,
     subscriptionService: undefined as unknown as SubscriptionService,
   };
   const subscriptionStore = new MemoryWatchStore();

@@ -238,6 +238,8 @@ describe('register (actions)', () => {
       'joblog_full_log',
       'joblog_sub_mute',
       'joblog_sub_stop',
+      String(/^joblog_op:[a-z_]+$/),
+      'joblog_job_menu',
     ]);
     const hostPattern = action.mock.calls[4][0] as RegExp;
     expect(['joblog_host_log', 'joblog_host_log:0', 'joblog_host_log:24'].every((id) => hostPattern.test(id))).toBe(true);

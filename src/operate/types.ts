@@ -1,0 +1,31 @@
+/**
+ * Acting on jobs from Slack (retry, ignore an error, confirm, terminate …): the port that makes
+ * one click one operation, whoever clicks and on whichever replica.
+ */
+
+/** Who claimed an operation on a step run (or a job run), and when. */
+export interface OperationClaim {
+  /** Job, step, execute count and operation code: the same key for every click meaning the same thing. */
+  readonly key: string;
+  readonly slackUserId: string;
+  readonly bkUsername: string | null;
+  readonly at: number;
+}
+
+export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly by: OperationClaim };
+
+/** Implemented by the store adapters (a unique key in the database), so it holds across replicas. */
+export interface OperationGuard {
+  /** Claims `claim.key` unless someone already holds it: then their claim comes back. */
+  claimOperation(claim: OperationClaim): Promise<ClaimResult>;
+  /**
+   * Drops a claim whose call BlueKing refused (no permission, not a confirmer …), so that someone
+   * who may do it can; only the claimer's own claim is dropped.
+   */
+  releaseOperation(key: string, slackUserId: string): Promise<void>;
+}
+
+/** Store keys: `op:<scope>:<job>:<step>:<execute count>:<code>`; job-level operations use `job` for the step. */
+export function operationKey(scope: string, jobInstanceId: number, stepInstanceId: number | 'job', executeCount: number, code: number): string {
+  return `op:${scope}:${jobInstanceId}:${stepInstanceId}:${executeCount}:${code}`;
+}
