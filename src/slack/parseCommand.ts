@@ -4,6 +4,7 @@
  */
 import type { JobRef } from '../bkjob/model';
 import { type Lang, messages } from '../i18n';
+import { operationMessages } from '../i18n/operationMessages';
 import { subscriptionMessages } from '../i18n/subscriptionMessages';
 import { parseDuration } from '../util/duration';
 import type { SubscriptionKind, SubscriptionScope } from '../watch/subscriptionTypes';
@@ -24,7 +25,8 @@ export type CommandProblem =
   | { readonly code: 'bad_kind'; readonly text: string }
   | { readonly code: 'bad_digest' }
   | { readonly code: 'needs_subscription_id'; readonly verb: 'unsubscribe' | 'mute' }
-  | { readonly code: 'bad_duration'; readonly text: string };
+  | { readonly code: 'bad_duration'; readonly text: string }
+  | { readonly code: 'needs_job'; readonly verb: 'retry' | 'confirm' };
 
 export type IdName = 'bk_biz_id' | 'job_instance_id' | 'cron_id' | 'job_plan_id';
 
@@ -38,6 +40,8 @@ export type JoblogCommand =
   | { readonly kind: 'subscribe_modal' }
   | { readonly kind: 'subscribe'; readonly scope: SubscriptionScope; readonly target: SubscriptionKind; readonly targetId: number; readonly notifyOn: NotifyOn; readonly digestAt: string | null }
   | { readonly kind: 'unsubscribe'; readonly subscriptionId: string }
+  /** `retry <biz> <job> [<step_instance_id>]`, `confirm <biz> <job>`: the same dialog as the buttons, as a modal. */
+  | { readonly kind: 'operate'; readonly verb: 'retry' | 'confirm'; readonly ref: JobRef; readonly stepInstanceId: number | null }
   /** `forMs` 0 unmutes. */
   | { readonly kind: 'mute'; readonly subscriptionId: string; readonly forMs: number }
   | { readonly kind: 'invalid'; readonly problem: CommandProblem };
@@ -137,6 +141,15 @@ export function parseJoblogCommand(text: string): JoblogCommand {
   if (verb === 'list') return rest.length === 0 ? { kind: 'list' } : { kind: 'invalid', problem: { code: 'list_takes_no_arguments' } };
   if (verb === 'subscribe') return parseSubscribe(rest);
   if (verb === 'unsubscribe' || verb === 'mute') return parseSubscriptionVerb(verb, rest);
+  if (verb === 'retry' || verb === 'confirm') {
+    const max = verb === 'retry' ? 3 : 2;
+    if (rest.length < 2 || rest.length > max) return { kind: 'invalid', problem: { code: 'needs_job', verb } };
+    const ref = parseRef(rest);
+    if (isProblem(ref)) return { kind: 'invalid', problem: ref };
+    const step = rest[2] === undefined ? null : parseId(rest[2], 'job_instance_id', MAX_JOB_INSTANCE_ID);
+    if (step !== null && typeof step !== 'number') return { kind: 'invalid', problem: { code: 'needs_job', verb } };
+    return { kind: 'operate', verb, ref, stepInstanceId: step };
+  }
 
   if (verb === 'watch' || verb === 'unwatch') {
     const positional: string[] = [];
@@ -199,5 +212,7 @@ export function describeProblem(p: CommandProblem, lang: Lang): string {
       return subscriptionMessages(lang).problemNeedsSubscriptionId(p.verb);
     case 'bad_duration':
       return subscriptionMessages(lang).problemBadDuration(p.text);
+    case 'needs_job':
+      return operationMessages(lang).problemNeedsJob(p.verb);
   }
 }

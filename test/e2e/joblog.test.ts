@@ -92,6 +92,7 @@ describe('usage help', () => {
     '• `/joblog unwatch &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — stop watching a job in this channel',
     '• `/joblog subscribe &lt;bk_biz_id&gt; cron &lt;cron_id&gt;|plan &lt;job_plan_id&gt; [--on failure|finish|all] [--digest 09:00]` — follow every run of a cron or plan in this channel (`/joblog subscribe` alone opens a form)',
     '• `/joblog unsubscribe &lt;subscription_id&gt;` · `/joblog mute &lt;subscription_id&gt; [24h|off]` — stop or silence a subscription',
+    '• `/joblog retry &lt;bk_biz_id&gt; &lt;job_instance_id&gt; [&lt;step_instance_id&gt;]` · `/joblog confirm &lt;bk_biz_id&gt; &lt;job_instance_id&gt;` — retry failed hosts or confirm a waiting step, as yourself (v3/v4)',
     '• `/joblog list` — the watches and subscriptions of this channel',
     '• `/joblog help` — this help',
   ].join('\n');

@@ -10,6 +10,7 @@ import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../gua
 import { describeProblem, parseJoblogCommand } from '../../parseCommand';
 import { type SubscriptionCommands, replyVia } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
+import { openOperationModal } from '../views/operationModal';
 import { openSubscribeModal } from '../views/subscribeModal';
 
 export interface CommandDeps extends ListenerDeps {
@@ -48,6 +49,8 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
         return await deps.subscriptions.subscribe({ scope: parsed.scope, kind: parsed.target, targetId: parsed.targetId, notifyOn: parsed.notifyOn, digestAt: parsed.digestAt, channelId, userId, reply: replyVia(respond), client, requestId: context.requestId });
       case 'unsubscribe':
         return await deps.subscriptions.unsubscribe({ subscriptionId: parsed.subscriptionId, channelId, userId, reply: replyVia(respond), client });
+      case 'operate':
+        return await openOperationModal(parsed, { channelId, userId, triggerId: command.trigger_id, requestId: context.requestId }, client, respond, deps);
       case 'mute':
         return await deps.subscriptions.mute({ subscriptionId: parsed.subscriptionId, forMs: parsed.forMs, channelId, userId, reply: replyVia(respond), client });
     }
