@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { blocksToText } from './blockText';
 import { FakeBkJob } from './fakeEsb';
+import { finishRetry } from './fakeOperate';
 import type { SlackCall } from './fakeSlack';
 import { FakeSlackApi } from './fakeSlack';
 import { type Harness, startHarness } from './harness';
@@ -122,6 +123,43 @@ async function main(): Promise<void> {
       console.log(dim(`(fetched, summarised and rendered in ${((Date.now() - started) / 1000).toFixed(1)} s)`));
     } finally {
       await v3.stop({ keepFakes: true });
+    }
+
+    step(`BK_JOB_API_VERSION=v3: /joblog ${biz} ${SCENARIO_JOB_IDS.failed}, then @alice presses "Retry failed hosts" and the retry fixes the job`);
+    const acting = await startHarness({ slack, esb, env: { BK_JOB_WEB_URL: 'https://job.example.com', LOG_LEVEL: 'silent', BK_JOB_API_VERSION: 'v3' }, overrides: { now: () => clock } });
+    try {
+      before = mark(acting);
+      await acting.slash(`${biz} ${SCENARIO_JOB_IDS.failed}`, { userId: ALICE, channelId: CHANNEL });
+      await showNew(acting, before, 'A failed job, with what can be done about it', { calls: 1 });
+      const failedSummary = acting.slack.calls('chat.postMessage').at(-1)!;
+      const summaryTs = acting.slack.messages(CHANNEL).at(-1)?.ts;
+      const retry = (failedSummary.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'joblog_op:retry_failed')!;
+      before = mark(acting);
+      // Slack showed the confirmation dialog first; the click arrives once @alice confirms.
+      await acting.click({ actionId: retry.action_id!, value: retry.value!, userId: ALICE, channelId: CHANNEL, ...(summaryTs ? { messageTs: summaryTs } : {}) });
+      await showNew(acting, before, 'Retried from Slack, as alice', { calls: 2 });
+      for (let i = 0; i < 500 && (await acting.bot.store.listOpenByChannel(CHANNEL)).every((w) => w.ref.jobInstanceId !== SCENARIO_JOB_IDS.failed || w.statusMessageTs === null); i++) await new Promise((r) => setTimeout(r, 10));
+
+      step('BlueKing: the retried hosts succeed; the poller ticks');
+      clock += 60_000;
+      esb.updateJob(biz, SCENARIO_JOB_IDS.failed, (def) => {
+        const retried = def.steps.findIndex((st) => st.status === 2);
+        finishRetry(def, retried, 'succeeded', clock);
+        // The job goes on: the health check after it passes too.
+        for (const later of def.steps.slice(retried + 1)) {
+          later.status = 3;
+          later.startTime = clock;
+          later.endTime = clock + 2000;
+          for (const host of later.hosts) Object.assign(host, { ipStatus: 9, exitCode: 0, errorCode: 0, startTime: clock, endTime: clock + 2000 });
+        }
+        delete def.status;
+        delete def.endTime;
+      });
+      before = mark(acting);
+      await acting.bot.pollNow();
+      await showNew(acting, before, 'The retry fixed it', { calls: 2 });
+    } finally {
+      await acting.stop({ keepFakes: true });
     }
 
     step('/joblog list, /joblog help and a typo');

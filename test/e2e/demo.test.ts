@@ -18,6 +18,9 @@ it('runs the offline demo end to end and writes Block Kit JSON', () => {
     expect(run.stdout).not.toContain('BK_MAX_RESPONSE_MB');
     expect(run.stdout).toContain(':x: *20. Batch step 20* · Failed · 3 of 10,000 hosts failed');
     expect(run.stdout).toContain(':x: *1. Announce <!here> & deploy* · Failed');
+    // A retry from Slack fixes a failed job (v3): the click, the thread line, the watch's good news.
+    expect(run.stdout).toContain(':repeat: @U0ALICE01 retried the 3 failed hosts of step 2.');
+    expect(run.stdout).toContain('@U0ALICE01 :white_check_mark: Job succeeded after');
     expect(existsSync(join(out, '01-a-successful-job.json'))).toBe(true);
     expect(readdirSync(out).length).toBeGreaterThanOrEqual(14);
   } finally {
