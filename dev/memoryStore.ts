@@ -12,7 +12,7 @@ import { type JobRef, sameJob } from '../src/bkjob/model';
 import { byNextPoll, decodeSummary, encodePayload, outboxTime } from '../src/store/codec';
 import type { JobSummary } from '../src/summary/types';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../src/watch/ports';
-import type { ClaimResult, OperationClaim, OperationGuard } from '../src/operate/types';
+import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../src/operate/types';
 import { type CreateSubscriptionResult, type NewSubscription, type RunResultRecord, type Subscription, type SubscriptionPatch, type SubscriptionRun, type SubscriptionScope, initialSubscriptionState, subscriptionTargetKey } from '../src/watch/subscriptionTypes';
 import type { RequestGuard } from '../src/util/requestGuard';
 import type { AuditEntry, AuditFilter, AuditStore } from '../src/audit/types';
@@ -376,10 +376,10 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
 
   // ---- audit ----
 
-  claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+  claimOperation(claim: OperationClaim, holdMs?: number): Promise<ClaimResult> {
     return this.run((): ClaimResult => {
       const held = this.db.claims.get(claim.key);
-      if (held) return { claimed: false, by: copy(held) };
+      if (held && held.at > staleBefore(claim, holdMs)) return { claimed: false, by: copy(held) };
       this.db.claims.set(claim.key, { ...claim, at: checkInt(claim.at, 'at') });
       return { claimed: true };
     });

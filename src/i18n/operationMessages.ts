@@ -21,7 +21,6 @@ export interface OperationMessages {
   noLongerAllowed(step: string, state: string): string;
   notConfirmer(user: string): string;
   gone: string;
-  followingNow: string;
   /** `/joblog retry|confirm` without the job. */
   problemNeedsJob(verb: 'retry' | 'confirm'): string;
   /** The command form found nothing of that kind to do. */
@@ -96,11 +95,10 @@ const EN: OperationMessages = {
       continue_rolling: `:arrow_forward: ${user} continued rolling ${step}.`,
       terminate_job: `:octagonal_sign: ${user} terminated the job.`,
     })[kind],
-  already: (kind, user, when) => `Already done: ${user} pressed “${EN.button[kind]}” ${when}. Nothing was sent again.`,
+  already: (kind, user, when) => `Already done: ${user} pressed “${EN.button[kind]}” at ${when}. Nothing was sent again.`,
   noLongerAllowed: (step, state) => `JOB no longer allows that: ${step} is now ${state}. Someone may have acted on it already; the job's messages show what happens next.`,
   notConfirmer: (user) => `Only the confirmers of this step may confirm or terminate it, and your BlueKing user ${user} is not one of them. Ask a confirmer, or the job's owner to add you.`,
   gone: 'JOB has no such job or step in this business any more.',
-  followingNow: 'This channel now follows the job, so you will hear how it ends.',
   problemNeedsJob: (verb) => (verb === 'retry' ? '`retry` needs <bk_biz_id> <job_instance_id> [<step_instance_id>]' : '`confirm` needs <bk_biz_id> <job_instance_id>'),
   nothingToDo: (verb, job) => (verb === 'retry' ? `${job} has no failed, abnormal or stopped step to retry right now.` : `${job} has no step waiting for confirmation right now.`),
   modalTitle: 'Act on a job',
@@ -177,7 +175,6 @@ const ZH: OperationMessages = {
   noLongerAllowed: (step, state) => `作业平台已不允许该操作：${step}当前为${state}。可能已有人处理，后续进展见作业消息。`,
   notConfirmer: (user) => `只有该步骤的确认人可以确认或终止，你的蓝鲸用户 ${user} 不在其中。请联系确认人，或请作业负责人添加你。`,
   gone: '该业务中已没有这个作业或步骤。',
-  followingNow: '本频道已开始关注该作业，结束时会通知你。',
   problemNeedsJob: (verb) => (verb === 'retry' ? '`retry` 需要 <bk_biz_id> <job_instance_id> [<step_instance_id>]' : '`confirm` 需要 <bk_biz_id> <job_instance_id>'),
   nothingToDo: (verb, job) => (verb === 'retry' ? `${job}当前没有可重做的失败、异常或已停止的步骤。` : `${job}当前没有等待确认的步骤。`),
   modalTitle: '操作作业',

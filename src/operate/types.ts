@@ -16,13 +16,26 @@ export type ClaimResult = { readonly claimed: true } | { readonly claimed: false
 
 /** Implemented by the store adapters (a unique key in the database), so it holds across replicas. */
 export interface OperationGuard {
-  /** Claims `claim.key` unless someone already holds it: then their claim comes back. */
-  claimOperation(claim: OperationClaim): Promise<ClaimResult>;
+  /**
+   * Claims `claim.key` unless someone claimed it less than `holdMs` before `claim.at`: then their
+   * claim comes back. An older claim is taken over: the same operation can be right again later
+   * in the same step run (terminate → next step → terminate), and JOB itself refuses what its
+   * state no longer allows. Without `holdMs` a claim holds for good.
+   */
+  claimOperation(claim: OperationClaim, holdMs?: number): Promise<ClaimResult>;
   /**
    * Drops a claim whose call BlueKing refused (no permission, not a confirmer …), so that someone
    * who may do it can; only the claimer's own claim is dropped.
    */
   releaseOperation(key: string, slackUserId: string): Promise<void>;
+}
+
+/** Double clicks and simultaneous presses land within this; a later click is a new decision (JOB judges it). */
+export const OPERATION_HOLD_MS = 60_000;
+
+/** The `at` before which a claim no longer holds. */
+export function staleBefore(claim: OperationClaim, holdMs: number | undefined): number {
+  return holdMs === undefined ? Number.MIN_SAFE_INTEGER : claim.at - holdMs;
 }
 
 /** Store keys: `op:<scope>:<job>:<step>:<execute count>:<code>`; job-level operations use `job` for the step. */

@@ -14,12 +14,14 @@ import { stepStatusLabel } from '../i18n';
 import { operationMessages } from '../i18n/operationMessages';
 import { messages } from '../i18n';
 import type { OperationGuard } from '../operate/types';
-import { operationKey } from '../operate/types';
+import { OPERATION_HOLD_MS, operationKey } from '../operate/types';
 import { actionRuleOf, mayAct } from '../policy';
 import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, slackErrorCode } from './context';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
 import { type Reply, replyVia } from './subscriptionCommands';
 import type { WatchCommands } from './watchCommands';
+
+const JOB_REFUSALS: ReadonlySet<number> = new Set([BK_ERROR_CODES.UNSUPPORTED_OPERATION, BK_ERROR_CODES.NOT_CONFIRMER, BK_ERROR_CODES.JOB_INSTANCE_NOT_FOUND, BK_ERROR_CODES.STEP_INSTANCE_NOT_FOUND]);
 
 export interface OperationDeps extends ListenerDeps {
   /** Null when the bot speaks v2 to JOB (no step operations there); the buttons are not shown then. */
@@ -67,7 +69,7 @@ export class OperationCommands {
 
     // One operation per click, whoever clicks: the first claim wins; the others hear who was first.
     const key = operationKey(scopeText(request.ref), request.ref.jobInstanceId, request.stepInstanceId ?? 'job', request.executeCount, request.code);
-    const claim = await deps.operationGuard.claimOperation({ key, slackUserId: userId, bkUsername: acting.bkUsername, at: deps.now() });
+    const claim = await deps.operationGuard.claimOperation({ key, slackUserId: userId, bkUsername: acting.bkUsername, at: deps.now() }, OPERATION_HOLD_MS);
     if (!claim.claimed) {
       audit(deps, subject, 'refused', acting.bkUsername, `${detail}: already done by ${claim.by.slackUserId}`);
       return void (await reply(ephemeral(o.already(request.kind, `<@${claim.by.slackUserId}>`, slackDate(claim.by.at, deps.offsetMinutes, '{time_secs}')))));
@@ -79,7 +81,9 @@ export class OperationCommands {
       // Refused or failed: someone who may do it can press the button again.
       await deps.operationGuard.releaseOperation(key, userId);
       const failed = failureOutcome(err);
-      audit(deps, subject, failed.outcome, acting.bkUsername, `${detail}: ${failed.detail ?? ''}`);
+      // JOB saying no for its own reasons (state, confirmers, gone) is a refusal, not an error.
+      const refused = isBkJobError(err) && err.kind === 'api' && err.code !== undefined && JOB_REFUSALS.has(err.code);
+      audit(deps, subject, refused ? 'refused' : failed.outcome, acting.bkUsername, `${detail}: ${failed.detail ?? ''}`);
       return void (await reply(await this.refusal(err, click, acting.bkUsername, acting.actor)));
     }
     audit(deps, subject, 'ok', acting.bkUsername, detail);

@@ -15,7 +15,7 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
-import type { ClaimResult, OperationClaim, OperationGuard } from '../operate/types';
+import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../operate/types';
 import { toClaim } from './operationCodec';
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
@@ -455,9 +455,14 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     return (await this.pool.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
   }
 
-  async claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+  async claimOperation(claim: OperationClaim, holdMs?: number): Promise<ClaimResult> {
     for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
-      const inserted = await this.pool.query('INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING', [claim.key, claim.slackUserId, claim.bkUsername, claim.at]);
+      // One statement: a concurrent claim of the same key waits for this one, then sees it (fresh) and does nothing.
+      const inserted = await this.pool.query(
+        `INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET slack_user_id = EXCLUDED.slack_user_id, bk_username = EXCLUDED.bk_username, at = EXCLUDED.at WHERE operation_claims.at <= $5`,
+        [claim.key, claim.slackUserId, claim.bkUsername, claim.at, staleBefore(claim, holdMs)],
+      );
       if ((inserted.rowCount ?? 0) > 0) return { claimed: true };
       const row = (await this.rows('SELECT key, slack_user_id, bk_username, at FROM operation_claims WHERE key = $1', [claim.key]))[0];
       // Released between the insert and the read: try again.

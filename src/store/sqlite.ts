@@ -15,7 +15,7 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
 import type { Migration, Row, SqlValue } from './codec';
 import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
-import type { ClaimResult, OperationClaim, OperationGuard } from '../operate/types';
+import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../operate/types';
 import { toClaim } from './operationCodec';
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
@@ -518,11 +518,19 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
     return promised(() => this.run('DELETE FROM audit WHERE at < ?', before));
   }
 
-  claimOperation(claim: OperationClaim): Promise<ClaimResult> {
+  claimOperation(claim: OperationClaim, holdMs?: number): Promise<ClaimResult> {
     return promised(() =>
       this.db
         .transaction((): ClaimResult => {
-          const inserted = this.run('INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING', claim.key, claim.slackUserId, claim.bkUsername, claim.at);
+          const inserted = this.run(
+            `INSERT INTO operation_claims (key, slack_user_id, bk_username, at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET slack_user_id = excluded.slack_user_id, bk_username = excluded.bk_username, at = excluded.at WHERE operation_claims.at <= ?`,
+            claim.key,
+            claim.slackUserId,
+            claim.bkUsername,
+            claim.at,
+            staleBefore(claim, holdMs),
+          );
           if (inserted > 0) return { claimed: true };
           const row = this.one('SELECT key, slack_user_id, bk_username, at FROM operation_claims WHERE key = ?', claim.key);
           if (row === undefined) throw new Error(`operation claim ${claim.key} was refused but is not there`);

@@ -46,8 +46,8 @@ describe.each<[string, Record<string, string>, readonly string[]]>([
     expect(allText([post!.args.text, post!.args.blocks])).not.toContain('container api-0');
 
     const requests = esb.requests();
-    // Then the failing group's error line: its first container's log (ip_log, and the status the log's step and result come from).
-    expect(requests.map((r) => r.path)).toEqual([...expectedPaths, ESB_V3_JOB_INSTANCE_IP_LOG, ESB_V4_JOB_INSTANCE_STATUS]);
+    // Then the failing group's error line: its first container's log text alone (ip_log; the summary already has its step and result).
+    expect(requests.map((r) => r.path)).toEqual([...expectedPaths, ESB_V3_JOB_INSTANCE_IP_LOG]);
     expect(requests[expectedPaths.length - 1]!.body).toMatchObject({ bk_scope_type: 'biz', bk_scope_id: String(job.bizId), job_instance_id: job.jobInstanceId, return_execute_object_result: true });
   });
 

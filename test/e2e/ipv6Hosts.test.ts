@@ -30,7 +30,7 @@ it('names the host by its id, offers its log, and fetches that log by bk_host_id
   const [post] = await slack.waitFor('chat.postMessage');
   const blocks = JSON.stringify(post!.args.blocks);
   expect(blocks).toContain('1 host: `host 1004`');
-  const buttons = (post!.args.blocks as Array<{ type: string; elements?: Array<{ text: { text: string }; value?: string; action_id: string }> }>).find((b) => b.type === 'actions')!.elements!;
+  const buttons = (post!.args.blocks as Array<{ type: string; elements?: Array<{ text: { text: string }; value?: string; action_id: string }> }>).find((b) => b.type === 'actions' && String((b as { block_id?: string }).block_id).startsWith('joblog_host_buttons'))!.elements!;
   const button = buttons.find((b) => b.text.text === 'host 1004 · exit 1')!;
   expect(JSON.parse(button.value!)).toEqual({ b: 3, j: 2001893471, s: 2003771002, c: 0, i: '', h: 1004 });
 

@@ -2,6 +2,7 @@ import { MemoryDatabase, MemoryWatchStore } from '../../dev/memoryStore';
 import { describeWatchStoreContract } from './contract';
 import { describeSubscriptionStoreContract } from './subscriptionContract';
 import { describeAuditStoreContract } from './auditContract';
+import { describeOperationGuardContract } from './operationContract';
 
 // One database per test, shared by every store the test opens (the contract's "replicas").
 let database = new MemoryDatabase();
@@ -25,6 +26,15 @@ describeSubscriptionStoreContract(
 );
 
 describeAuditStoreContract(
+  'in memory (dev/memoryStore.ts)',
+  () => Promise.resolve(new MemoryWatchStore(database)),
+  () => {
+    database = new MemoryDatabase();
+    return Promise.resolve();
+  },
+);
+
+describeOperationGuardContract(
   'in memory (dev/memoryStore.ts)',
   () => Promise.resolve(new MemoryWatchStore(database)),
   () => {

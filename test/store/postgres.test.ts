@@ -14,6 +14,7 @@ import type { NewWatch } from '../../src/watch/types';
 import { describeWatchStoreContract } from './contract';
 import { describeSubscriptionStoreContract } from './subscriptionContract';
 import { describeAuditStoreContract } from './auditContract';
+import { describeOperationGuardContract } from './operationContract';
 
 const databaseUrl = process.env['TEST_DATABASE_URL'];
 
@@ -95,6 +96,19 @@ async function admin(url: string, sql: string): Promise<void> {
     },
   );
 
+  describeOperationGuardContract(
+    'PostgreSQL (schema per test)',
+    () => {
+      usedSchemas.add(currentSchema);
+      return Promise.resolve(new PostgresWatchStore(url, { schema: currentSchema, poolSize: 5 }));
+    },
+    async () => {
+      await admin(url, `DROP SCHEMA IF EXISTS ${currentSchema} CASCADE`);
+      usedSchemas.delete(currentSchema);
+      currentSchema = nextSchema();
+    },
+  );
+
   describe('PostgresWatchStore', () => {
     const stores: WatchStore[] = [];
     let schema: string;
@@ -127,7 +141,7 @@ async function admin(url: string, sql: string): Promise<void> {
       const store = new PostgresWatchStore(url, { schema });
       stores.push(store);
       await store.migrate();
-      expect(await tablesIn(schema)).toEqual(['audit', 'schema_migrations', 'slack_request_signatures', 'subscription_cursors', 'subscription_runs', 'subscriptions', 'watch_outbox', 'watches']);
+      expect(await tablesIn(schema)).toEqual(['audit', 'operation_claims', 'schema_migrations', 'slack_request_signatures', 'subscription_cursors', 'subscription_runs', 'subscriptions', 'watch_outbox', 'watches']);
     });
 
     test('five replicas migrating a fresh schema at once apply each migration once', async () => {
@@ -139,7 +153,7 @@ async function admin(url: string, sql: string): Promise<void> {
       await client.connect();
       try {
         const versions = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
       } finally {
         await client.end();
       }

@@ -8,6 +8,7 @@ import type { NewWatch } from '../../src/watch/types';
 import { describeWatchStoreContract } from './contract';
 import { describeSubscriptionStoreContract } from './subscriptionContract';
 import { describeAuditStoreContract } from './auditContract';
+import { describeOperationGuardContract } from './operationContract';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'joblog-store-'));
 let testNumber = 0;
@@ -44,6 +45,15 @@ describeSubscriptionStoreContract(
 );
 
 describeAuditStoreContract(
+  'SQLite (temp file)',
+  () => Promise.resolve(new SqliteWatchStore(currentFile)),
+  () => {
+    currentFile = nextFile();
+    return Promise.resolve();
+  },
+);
+
+describeOperationGuardContract(
   'SQLite (temp file)',
   () => Promise.resolve(new SqliteWatchStore(currentFile)),
   () => {
@@ -111,7 +121,7 @@ describe('SqliteWatchStore', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
       db.close();
     }
