@@ -4,6 +4,7 @@
  * allows them; and their values, decoded as untrusted input when clicked.
  */
 import type { ActionsBlock, Button, ConfirmationDialog, Overflow } from '@slack/types';
+import { STEP_OPERATION } from '../bkjob/operate';
 import { scopeText } from '../bkjob/model';
 import type { JobRef } from '../bkjob/model';
 import type { Lang } from '../i18n';
@@ -30,7 +31,19 @@ export interface OperationRequest {
   readonly failedHostCount: number;
 }
 
-const KINDS: ReadonlySet<string> = new Set<OperationKind>(['retry_failed', 'retry_all', 'ignore_error', 'confirm', 'terminate_confirmation', 'restart_confirmation', 'next_step', 'skip', 'continue_rolling', 'terminate_job']);
+const CODE_OF: Readonly<Record<OperationKind, number>> = {
+  retry_failed: STEP_OPERATION.RETRY_FAILED,
+  retry_all: STEP_OPERATION.RETRY_ALL,
+  ignore_error: STEP_OPERATION.IGNORE_ERROR,
+  confirm: STEP_OPERATION.CONFIRM_CONTINUE,
+  terminate_confirmation: STEP_OPERATION.CONFIRM_TERMINATE,
+  restart_confirmation: STEP_OPERATION.CONFIRM_RESTART,
+  next_step: STEP_OPERATION.NEXT_STEP,
+  skip: STEP_OPERATION.SKIP,
+  continue_rolling: STEP_OPERATION.ROLLING_CONTINUE,
+  terminate_job: TERMINATE_JOB,
+};
+const KINDS: ReadonlySet<string> = new Set(Object.keys(CODE_OF));
 
 /** `{"r":"3:2001","k":"retry_failed","c":2,"s":2003,"e":0,"p":2,"n":3}` (s null for the job). */
 export function encodeOperation(request: OperationRequest): string {
@@ -54,6 +67,8 @@ export function decodeOperation(value: unknown): OperationRequest | null {
   const step = v['s'];
   if (!ref || typeof kind !== 'string' || !KINDS.has(kind) || !isCount(v['c']) || !isCount(v['e']) || !isCount(v['p']) || !isCount(v['n'])) return null;
   if (!(step === null || (isCount(step) && step > 0)) || (kind === 'terminate_job') !== (step === null)) return null;
+  // The code follows from the kind (the button's dialog and the audit name the kind): a value pairing them otherwise is forged.
+  if (CODE_OF[kind as OperationKind] !== v['c']) return null;
   return { ref, kind: kind as OperationKind, code: v['c'], stepInstanceId: step, executeCount: v['e'], position: v['p'], failedHostCount: v['n'] };
 }
 

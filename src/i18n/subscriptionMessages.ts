@@ -20,6 +20,8 @@ export interface SubscriptionMessages {
   subscriptionLimit(max: number): string;
   targetNotFound(kind: Kind, id: number, biz: string): string;
   needsV3: string;
+  /** CHANNEL_POLICY_FILE keeps this channel's summaries private, and watches and subscriptions post in the channel. */
+  privateChannel: string;
   couldNotCheck(kind: Kind, id: number, biz: string): string;
   couldNotSearch: string;
   unsubscribed(target: string, user: string): string;
@@ -83,6 +85,7 @@ const EN: SubscriptionMessages = {
   subscriptionLimit: (max) => `This channel already has ${max} subscriptions, the most allowed. Unsubscribe one first (\`/joblog list\`).`,
   targetNotFound: (kind, id, biz) => `There is no ${kind} #${id} in business ${biz}. Check the id in the JOB console (${kind === 'cron' ? 'Cron jobs' : 'Job plans'}).`,
   needsV3: 'Subscriptions need the v3 API of JOB (3.x with `get_job_instance_list`). This bot talks to JOB with v2 only (BK_JOB_API_VERSION=v2): ask its admin to switch to v3.',
+  privateChannel: "This channel keeps job summaries private (the bot's channel policy), and watches and subscriptions post them in the channel. Watch or subscribe in a channel that allows it, or in a direct message with me.",
   couldNotCheck: (kind, id, biz) => `:warning: Could not read ${kind} #${id} of business ${biz} from JOB.`,
   couldNotSearch: 'JOB did not answer in time; type again to retry.',
   unsubscribed: (target, user) => `:no_bell: ${user} unsubscribed this channel from ${target}.`,
@@ -139,6 +142,7 @@ const ZH: SubscriptionMessages = {
   subscriptionLimit: (max) => `本频道已有 ${max} 个订阅，已达上限。请先取消一个（\`/joblog list\`）。`,
   targetNotFound: (kind, id, biz) => `业务 ${biz} 中没有${kind === 'cron' ? '定时任务' : '执行方案'} #${id}。请在作业平台中核对 ID。`,
   needsV3: '订阅需要作业平台 v3 API（3.x，含 `get_job_instance_list`）。本机器人目前只用 v2（BK_JOB_API_VERSION=v2），请联系管理员切换到 v3。',
+  privateChannel: '本频道的作业概要仅私下显示（机器人的频道策略），而关注和订阅会在频道中发布概要。请在允许的频道或与我的私信中关注或订阅。',
   couldNotCheck: (kind, id, biz) => `:warning: 无法从作业平台读取业务 ${biz} 的${kind === 'cron' ? '定时任务' : '执行方案'} #${id}。`,
   couldNotSearch: '作业平台未及时响应，请重新输入以重试。',
   unsubscribed: (target, user) => `:no_bell: ${user} 已取消本频道对 ${target} 的订阅。`,

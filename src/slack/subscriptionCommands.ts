@@ -53,6 +53,10 @@ export class SubscriptionCommands {
     const subject = { action: 'subscribe', userId: request.userId, channelId: request.channelId, scope } satisfies AuditSubject;
     const policy = checkPolicy(this.deps, subject, 'subscribe');
     if (!policy.allowed) return void (await reply(ephemeral(policy.text)));
+    if (!policy.postInChannel) {
+      audit(this.deps, subject, 'refused', null, 'policy: post_in_channel false');
+      return void (await reply(ephemeral(subscriptionMessages(this.deps.lang).privateChannel)));
+    }
     let acting: MappedActor | undefined;
     try {
       // Runs are listed and polled as the subscriber's BlueKing user: an unmapped user cannot subscribe.

@@ -9,6 +9,7 @@ import { renderSubscriptionList } from '../blocks/subscription';
 import { renderWatchList } from '../blocks/watch';
 import { LIMITS, escapeText } from '../blocks/text';
 import { messages } from '../i18n';
+import { subscriptionMessages } from '../i18n/subscriptionMessages';
 import type { WatchService } from '../watch/service';
 import type { Subscription } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
@@ -50,6 +51,10 @@ export class WatchCommands {
     const subject = { action: 'watch', userId: request.userId, channelId: request.channelId, scope: ref, jobInstanceId: ref.jobInstanceId } satisfies AuditSubject;
     const policy = checkPolicy(this.deps, subject, 'watch');
     if (!policy.allowed) return void (await respond(ephemeral(policy.text)));
+    if (!policy.postInChannel) {
+      audit(this.deps, subject, 'refused', null, 'policy: post_in_channel false');
+      return void (await respond(ephemeral(subscriptionMessages(this.deps.lang).privateChannel)));
+    }
     try {
       // The watch polls as its creator's BlueKing user (stored with it); an unmapped user cannot create one.
       const resolved = await resolvedActor(this.deps, request.userId);

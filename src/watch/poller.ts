@@ -222,6 +222,11 @@ export class WatchPoller {
   /** The watch is past WATCH_MAX_AGE: say so in its thread, then end it. */
   private async expire(watch: Watch, now: number, log: AppLogger): Promise<PollOutcome> {
     const { store } = this.deps;
+    if (isRunWatch(watch)) {
+      // Nobody asked to watch this run: it ends without a word (its subscription goes on).
+      await store.release(watch.id, this.options.owner, { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) });
+      return { sent: 0, error: false };
+    }
     const event: WatchEvent = { type: 'watch_expired', ageMs: now - watch.createdAt };
     if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_expired', payload: event }]))) {
       await store.release(watch.id, this.options.owner, {});
@@ -309,6 +314,8 @@ export class WatchPoller {
         await this.pauseForAccess(saved, status.error, now, log);
         return { sent: 0 };
       }
+      // The message was deleted and posted again: remember the new one.
+      if (status.ts !== saved.statusMessageTs) Object.assign(final, { statusMessageTs: status.ts });
       if (status.shown) Object.assign(final, { fingerprint: print });
     }
     const delivery = await this.deliver({ ...saved, ...final }, log);
@@ -403,11 +410,12 @@ export class WatchPoller {
           await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
           continue;
         }
-        await store.markOutboxAttempt(watch.id, entry.key);
         let posted: { ts: string | null; patch: WatchPatch | null };
         try {
           posted = await this.deps.runs.deliver(current, entry, this.deps.now());
         } catch (err) {
+          // Waiting for the first failure's message is not a failed delivery: it costs no attempt.
+          if (!(err instanceof AnnouncementDeferred)) await store.markOutboxAttempt(watch.id, entry.key);
           if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
           if (err instanceof RejectedMessageError) {
             log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected a run announcement; dropping it');
@@ -478,6 +486,18 @@ export class WatchPoller {
     // Waiting cannot fix a missing permission or a wrong job id: give up sooner on those.
     const permanent = (isBkJobError(err) || err instanceof UnmappedSubscriberError) && !err.transient;
     const limit = permanent ? Math.min(PERMANENT_ERROR_LIMIT, this.options.maxErrors) : this.options.maxErrors;
+    if (isRunWatch(watch)) {
+      // A subscription's run: no pause message for a run the channel never saw. A passing outage
+      // is waited out (with backoff) until the watch expires; what waiting cannot fix (no
+      // permission to view the run, the run gone) ends it, said in the log.
+      if (permanent && errors >= limit) {
+        log.warn({ consecutiveErrors: errors, subscriptionId: watch.run.subscriptionId }, 'cannot follow a subscription run; its watch ends');
+        await this.deps.store.release(watch.id, this.options.owner, { ...base, status: 'ended', statusReason: m.reasonErrors(errors, escapeText(description)) });
+      } else {
+        await this.deps.store.release(watch.id, this.options.owner, base);
+      }
+      return;
+    }
     if (errors < limit) {
       await this.deps.store.release(watch.id, this.options.owner, base);
       return;
@@ -502,6 +522,12 @@ export class WatchPoller {
   /** The channel is gone for the bot: pause the watch and tell the subscriber directly. */
   private async pauseForAccess(watch: Watch, slackError: string, now: number, log: AppLogger): Promise<void> {
     const m = messages(this.options.lang);
+    if (isRunWatch(watch)) {
+      // The subscription's channel is gone for the bot: the run ends quietly (one DM per run would be noise).
+      log.warn({ slackError, subscriptionId: watch.run.subscriptionId }, 'lost access to a subscription\'s channel; the run is not followed');
+      await this.deps.store.release(watch.id, this.options.owner, { status: 'ended', statusReason: m.reasonNoAccess(slackError), lastPolledAt: now });
+      return;
+    }
     log.warn({ slackError }, 'lost access to the channel; pausing the watch');
     await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: m.reasonNoAccess(slackError), lastPolledAt: now });
     try {

@@ -4,6 +4,7 @@
  * thread (broadcast every Nth time); the first success after failures says "recovered" there;
  * a muted subscription records everything and posts nothing.
  */
+import { stateOfStatus } from '../summary/state';
 import type { JobState } from '../summary/types';
 import type { RunResult, Subscription, SubscriptionState } from './subscriptionTypes';
 
@@ -52,6 +53,22 @@ export function runResultOf(state: JobState): RunResult | null {
   return null;
 }
 
+/**
+ * Which result of the instance this is, as a key: the run (retries raise the sum of the steps'
+ * execute counts), the result, and for a failure or a wait the step it is at. Ignoring an error,
+ * confirming or going on to the next step keeps the run number, so a later failure or wait in the
+ * same run is a new result only by its step.
+ */
+export function resultMark(state: JobState, steps: readonly { readonly stepInstanceId: number; readonly status: number; readonly executeCount: number }[]): string | null {
+  const result = runResultOf(state);
+  if (result === null) return null;
+  const at = result === 'succeeded' ? undefined : steps.find((step) => {
+    const stepState = stateOfStatus(step.status);
+    return result === 'waiting' ? stepState === 'waiting' : FAILED_STATES.has(stepState);
+  });
+  return `${runNumberOf({ steps })}:${result}${at ? `:${at.stepInstanceId}.${at.executeCount}` : ''}`;
+}
+
 /** Which run of the instance a summary shows: retries raise the sum of the steps' execute counts. */
 export function runNumberOf(summary: { readonly steps: readonly { readonly executeCount: number }[] }): number {
   return summary.steps.reduce((sum, step) => sum + step.executeCount, 0);
@@ -68,6 +85,20 @@ export function isMuted(state: SubscriptionState, now: number): boolean {
 export function decideRun(sub: Pick<Subscription, 'notifyOn' | 'state'>, outcome: RunOutcome, now: number, repeatBroadcast: number): RunDecision {
   const before = sub.state;
   const muted = isMuted(before, now);
+  // A run older than the last one with a result (runs overlapping, a backlog): its news is its
+  // own, but the streak and "last run" describe the newer runs and stay as they are.
+  if (before.lastRunAt !== null && outcome.runCreatedAt < before.lastRunAt && outcome.jobInstanceId !== before.lastRunId) {
+    if (muted) return { state: before, announcement: null, muted };
+    if (outcome.result === 'failed' && before.failStreak > 0) {
+      // Failing along with the newer runs: it belongs in their thread (once that has a message).
+      if (before.failThreadTs !== null) return { state: before, announcement: { kind: 'still_failing', streak: before.failStreak, threadTs: before.failThreadTs, broadcast: false }, muted };
+      const pending = before.failThreadPendingSince;
+      if (pending !== null && now - pending < FAIL_THREAD_WAIT_MS) return { defer: true, state: before, announcement: null, muted };
+    }
+    if (outcome.result === 'failed') return { state: before, announcement: { kind: 'failure', streak: 1 }, muted };
+    if (outcome.result === 'waiting') return { state: before, announcement: { kind: 'waiting' }, muted };
+    return { state: before, announcement: sub.notifyOn === 'failure' ? null : { kind: 'succeeded' }, muted };
+  }
   const seen = {
     lastRunId: outcome.jobInstanceId,
     lastRunAt: outcome.runCreatedAt,

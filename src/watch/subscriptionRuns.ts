@@ -5,7 +5,7 @@
  */
 import type { JobSummary } from '../summary/types';
 import type { SubscriptionStore, WatchStore } from './ports';
-import { type RunAnnouncement, announcementIsBroadcast, decideRun, runNumberOf, runResultOf, withFailThread } from './subscriptionRules';
+import { type RunAnnouncement, announcementIsBroadcast, decideRun, resultMark, runNumberOf, runResultOf, withFailThread } from './subscriptionRules';
 import type { RunResult, Subscription } from './subscriptionTypes';
 import type { NewOutboxEntry, OutboxEntry, RunOf, Watch, WatchPatch, WatchSnapshot } from './types';
 import { isRecord } from '../util/json';
@@ -27,10 +27,12 @@ export interface SubscriptionRunsOptions {
 }
 
 /** Outbox payloads of run watches (the watch events of rules.ts are never enqueued for them). */
-type RunEntry = { readonly type: 'run_started' } | { readonly type: 'run_result'; readonly result: RunResult; readonly runNo: number; readonly durationMs: number | null };
+type RunEntry = { readonly type: 'run_started' } | { readonly type: 'run_result'; readonly result: RunResult; readonly runNo: number; readonly mark: string; readonly durationMs: number | null };
 
 /** What was decided for a run's result, stored with it (`SubscriptionRun.outcome`). */
 interface StoredDecision {
+  /** The result's mark (see `resultMark`): a retried delivery of the same result finds it. */
+  readonly mark: string;
   readonly runNo: number;
   readonly result: RunResult;
   readonly announcement: RunAnnouncement | null;
@@ -75,12 +77,10 @@ export class SubscriptionRuns {
     const entries: NewOutboxEntry[] = [];
     if (previous === null && watch.notifyOn === 'all') entries.push({ key: 'run_started', payload: { type: 'run_started' } satisfies RunEntry });
     const result = runResultOf(summary.state);
-    if (result === null) return entries;
-    const runNo = runNumberOf(summary);
-    const before = previous === null ? null : { result: runResultOf(previous.state), runNo: runNumberOf(previous) };
-    if (before === null || before.result !== result || before.runNo !== runNo) {
-      entries.push({ key: `run_result:${runNo}:${result}`, payload: { type: 'run_result', result, runNo, durationMs: summary.durationMs } satisfies RunEntry });
-    }
+    const mark = resultMark(summary.state, summary.steps);
+    if (result === null || mark === null) return entries;
+    const before = previous === null ? null : resultMark(previous.state, previous.steps);
+    if (before !== mark) entries.push({ key: `run_result:${mark}`, payload: { type: 'run_result', result, runNo: runNumberOf(summary), mark, durationMs: summary.durationMs } satisfies RunEntry });
     return entries;
   }
 
@@ -116,10 +116,10 @@ export class SubscriptionRuns {
       const [sub, run] = await Promise.all([this.store.getSubscription(subscriptionId), this.store.getRun(subscriptionId, watch.ref.jobInstanceId)]);
       if (sub === null || run === null || sub.status !== 'active') return null;
       const stored = asStoredDecision(run.outcome);
-      if (stored !== null && stored.runNo === payload.runNo && stored.result === payload.result) return stored.announcement;
+      if (stored !== null && stored.mark === payload.mark) return stored.announcement;
       const decision = decideRun(sub, { runCreatedAt: run.createdAt, jobInstanceId: run.jobInstanceId, result: payload.result }, now, this.options.repeatBroadcast);
       if (decision.defer) throw new AnnouncementDeferred(subscriptionId);
-      const outcome: StoredDecision = { runNo: payload.runNo, result: payload.result, announcement: decision.announcement };
+      const outcome: StoredDecision = { mark: payload.mark, runNo: payload.runNo, result: payload.result, announcement: decision.announcement };
       const saved = await this.store.recordRunResult(subscriptionId, sub.version, run.jobInstanceId, { result: payload.result, durationMs: payload.durationMs, finishedAt: now, muted: decision.muted, outcome }, { state: decision.state });
       if (saved) return decision.announcement;
     }
@@ -161,17 +161,17 @@ function asRunEntry(payload: unknown): RunEntry | null {
   if (!isRecord(payload)) return null;
   if (payload['type'] === 'run_started') return { type: 'run_started' };
   if (payload['type'] !== 'run_result') return null;
-  const { result, runNo, durationMs } = payload;
-  if (typeof result !== 'string' || !RESULTS.has(result) || typeof runNo !== 'number') return null;
-  return { type: 'run_result', result: result as RunResult, runNo, durationMs: typeof durationMs === 'number' ? durationMs : null };
+  const { result, runNo, mark, durationMs } = payload;
+  if (typeof result !== 'string' || !RESULTS.has(result) || typeof runNo !== 'number' || typeof mark !== 'string') return null;
+  return { type: 'run_result', result: result as RunResult, runNo, mark, durationMs: typeof durationMs === 'number' ? durationMs : null };
 }
 
 const ANNOUNCEMENT_KINDS: ReadonlySet<string> = new Set(['failure', 'still_failing', 'waiting', 'recovered', 'succeeded']);
 
 /** A decision the bot stored itself; anything else (a damaged row) counts as none, and is decided again. */
 function asStoredDecision(raw: unknown): StoredDecision | null {
-  if (!isRecord(raw) || typeof raw['runNo'] !== 'number' || typeof raw['result'] !== 'string' || !RESULTS.has(raw['result'])) return null;
+  if (!isRecord(raw) || typeof raw['mark'] !== 'string' || typeof raw['runNo'] !== 'number' || typeof raw['result'] !== 'string' || !RESULTS.has(raw['result'])) return null;
   const announcement = raw['announcement'];
   if (announcement !== null && !(isRecord(announcement) && typeof announcement['kind'] === 'string' && ANNOUNCEMENT_KINDS.has(announcement['kind']))) return null;
-  return { runNo: raw['runNo'], result: raw['result'] as RunResult, announcement: announcement as RunAnnouncement | null };
+  return { mark: raw['mark'], runNo: raw['runNo'], result: raw['result'] as RunResult, announcement: announcement as RunAnnouncement | null };
 }

@@ -27,8 +27,8 @@ export const LAUNCH_MODE_CRON = 3;
 const MAX_WINDOW_MS = 30 * 24 * 60 * 60_000;
 /** The most `get_job_instance_list` returns in one page. */
 export const LIST_PAGE_SIZE = 1000;
-/** Pages read per business and cycle at most; the cursor resumes from there next cycle. */
-const MAX_PAGES = 10;
+/** Pages read per business and cycle at most (20,000 new runs in one business between two cycles). */
+const MAX_PAGES = 20;
 /** How often a cron or plan is read again from JOB (renames, deletion, a new expression). */
 export const TARGET_REFRESH_MS = 60 * 60_000;
 /** An unknown cron name refreshes the business's crons early, but not more often than this. */
@@ -143,14 +143,22 @@ export class SubscriptionScanner {
       const end = Math.min(now + this.options.overlapMs, start + MAX_WINDOW_MS);
       let newest: number | null = null;
       let current = subs;
+      // JOB lists newest first. A full page goes on below its oldest run by time, not by offset:
+      // offsets past 1,000 may be refused (start-limit), and new runs arriving meanwhile shift them.
+      let pageEnd = end;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const result = await this.deps.catalog.listJobInstances(actor, scope, { createTimeStart: start, createTimeEnd: end, start: page * LIST_PAGE_SIZE, length: LIST_PAGE_SIZE });
+        const result = await this.deps.catalog.listJobInstances(actor, scope, { createTimeStart: start, createTimeEnd: pageEnd, start: 0, length: LIST_PAGE_SIZE });
         scan.listCalls++;
         for (const item of result.items) newest = Math.max(newest ?? item.createTime, item.createTime);
         current = await this.refreshIfUnknownCron(current, result.items, actor, now, log);
         scan.runsFound += await this.record(current, result.items, now);
-        const more = result.items.length === LIST_PAGE_SIZE && (result.total === null || (page + 1) * LIST_PAGE_SIZE < result.total);
-        if (!more) break;
+        if (result.items.length < LIST_PAGE_SIZE) break;
+        const oldest = Math.min(...result.items.map((item) => item.createTime));
+        // Runs sharing the oldest time are read again on the next page (recorded once anyway);
+        // a page all of one millisecond moves on below it.
+        pageEnd = oldest < pageEnd ? oldest : oldest - 1;
+        if (pageEnd <= start) break;
+        if (page === MAX_PAGES - 1) log.warn({ pages: MAX_PAGES, readDownTo: pageEnd }, 'more new runs than the pages read in one cycle; older ones in this window are skipped');
       }
       if (newest !== null) await this.deps.store.advanceScanCursor(scope, newest);
     } catch (err) {
@@ -223,9 +231,10 @@ export class SubscriptionScanner {
     try {
       info = sub.target.kind === 'cron' ? await this.deps.catalog.getCron(actor, sub.scope, sub.target.id) : await this.deps.catalog.getJobPlan(actor, sub.scope, sub.target.id);
     } catch (err) {
-      // JOB unreachable or refusing: keep what we know and try again at the next refresh.
+      // JOB unreachable or refusing: keep what we know and try again at the next hourly refresh,
+      // not every cycle (with many subscriptions that would be a call per subscription per cycle).
       this.deps.logger.warn({ err, subscriptionId: sub.id }, 'could not read the subscribed cron or plan');
-      return sub;
+      return (await this.deps.store.updateSubscription(sub.id, sub.version, { state: { ...sub.state, targetCheckedAt: now } })) ?? sub;
     }
     if (info === null) {
       const ended = await this.deps.store.updateSubscription(sub.id, sub.version, { status: 'ended', statusReason: null, state: { ...sub.state, targetCheckedAt: now } });

@@ -203,11 +203,11 @@ describe('decideRun: muted', () => {
   });
 
   it('posts no recovery while muted, and the streak resets', () => {
-    const before = { ...failing(3), mutedUntil };
-    const decision = decideRun(sub(before, 'all'), run(2, 'succeeded'), after(2), BROADCAST_EVERY);
+    const before = { ...failing(3), mutedUntil: after(4) + HOUR };
+    const decision = decideRun(sub(before, 'all'), run(4, 'succeeded'), after(4), BROADCAST_EVERY);
     expect(decision.announcement).toBeNull();
     expect(decision.muted).toBe(true);
-    expect(decision.state).toMatchObject({ failStreak: 0, failThreadTs: null, lastResult: 'succeeded', mutedUntil });
+    expect(decision.state).toMatchObject({ failStreak: 0, failThreadTs: null, lastResult: 'succeeded', mutedUntil: after(4) + HOUR });
   });
 
   it('posts no wait while muted', () => {
@@ -228,6 +228,25 @@ describe('decideRun: muted', () => {
     expect(isMuted(stateOf(), T0)).toBe(false);
     expect(isMuted(stateOf({ mutedUntil: T0 + 1 }), T0)).toBe(true);
     expect(isMuted(stateOf({ mutedUntil: T0 }), T0)).toBe(false);
+  });
+});
+
+describe('decideRun: a run older than the last one with a result', () => {
+  it('fails into the current streak\'s thread without changing the streak', () => {
+    const before = failing(3);
+    const decision = decideRun(sub(before), run(2, 'failed'), after(4), BROADCAST_EVERY);
+    expect(decision).toEqual({ state: before, announcement: { kind: 'still_failing', streak: before.failStreak, threadTs: THREAD_TS, broadcast: false }, muted: false });
+  });
+
+  it('after newer runs succeeded, its failure is news of its own and the state stays', () => {
+    const before = stateOf({ lastRunId: 1003, lastRunAt: T0 + 3 * DAY, lastResult: 'succeeded', resultSince: T0 + 3 * DAY });
+    const decision = decideRun(sub(before), run(2, 'failed'), after(4), BROADCAST_EVERY);
+    expect(decision).toEqual({ state: before, announcement: { kind: 'failure', streak: 1 }, muted: false });
+  });
+
+  it('its success changes nothing and, with --on failure, says nothing', () => {
+    const before = failing(3);
+    expect(decideRun(sub(before), run(2, 'succeeded'), after(4), BROADCAST_EVERY)).toEqual({ state: before, announcement: null, muted: false });
   });
 });
 

@@ -629,7 +629,7 @@ describe('the cron/plan menu (options)', () => {
   function optionsSetup(blockId: string, value: string) {
     const fakes = fakeDeps();
     const ack = fakeAck<OptionsAnswer>();
-    const body = { type: 'block_suggestion', block_id: blockId, action_id: 'joblog_sub_target', value, user: { id: USER_ID }, view: { id: 'V0MODAL01' } };
+    const body = { type: 'block_suggestion', block_id: blockId, action_id: 'joblog_sub_target', value, user: { id: USER_ID }, view: { id: 'V0MODAL01', private_metadata: JSON.stringify({ c: CHANNEL_ID }) } };
     const args = { ack, body } as unknown as TargetOptionsArgs;
     return { ...fakes, ack, run: () => subscribeTargetOptions(args, fakes.deps) };
   }

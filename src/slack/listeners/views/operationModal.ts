@@ -13,6 +13,8 @@ import { operationMessages } from '../../../i18n/operationMessages';
 import { stepOperations } from '../../../summary/operations';
 import type { JobSummary } from '../../../summary/types';
 import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, openDm } from '../../context';
+import { type AuditSubject, audit, checkPolicy } from '../../guard';
+import { actionRuleOf } from '../../../policy';
 import type { OperationCommands } from '../../operationCommands';
 
 export const OPERATE_VIEW = 'joblog_operate';
@@ -62,8 +64,19 @@ export async function openOperationModal(
 ): Promise<void> {
   const o = operationMessages(deps.lang);
   if (!deps.operationsEnabled) return void (await respond(ephemeral(messages(deps.lang).policyRefused('actions_off', String(command.ref.bizId)))));
+  // The channel's policy first: nothing is read from BlueKing for a business or a person it refuses.
+  const subject = { action: 'operate', userId: who.userId, channelId: who.channelId, scope: command.ref, jobInstanceId: command.ref.jobInstanceId } satisfies AuditSubject;
+  const where = checkPolicy(deps, subject, 'act');
+  if (!where.allowed) return void (await respond(ephemeral(where.text)));
+  // Who may act: a list without user groups is decided here; groups need Slack, and submitting checks them.
+  const rule = actionRuleOf(deps.policy, who.channelId);
+  const refusal = rule.kind === 'off' ? 'actions_off' : rule.kind === 'only' && rule.groups.size === 0 && !rule.users.has(who.userId) ? 'not_allowed_to_act' : null;
+  if (refusal) {
+    audit(deps, subject, 'refused', null, `${command.verb}: policy ${refusal}`);
+    return void (await respond(ephemeral(messages(deps.lang).policyRefused(refusal, String(command.ref.bizId)))));
+  }
   const acting = await actorOrExplain(deps, who.userId, respond);
-  if (!acting) return;
+  if (!acting) return audit(deps, subject, 'unmapped', null, command.verb);
   let summary: JobSummary;
   try {
     summary = await deps.jobs.summarize(acting.actor, command.ref);
