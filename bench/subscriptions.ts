@@ -141,6 +141,8 @@ interface CycleRecord {
   readonly medianPingMs: number | null;
 }
 
+const FOLLOWED_RUN = { subscriptionId: 'bench', kind: 'cron' as const, targetId: 1, targetName: 'bench', streak: 1 };
+
 /** get_job_instance_status calls one failed run costs while its watch follows it for retries, at one poll per cycle at most. */
 function followPollsPerFailedRun(resumeWindowMs: number, cycleMs: number): number {
   if (resumeWindowMs <= 0) return 0;
@@ -149,7 +151,8 @@ function followPollsPerFailedRun(resumeWindowMs: number, cycleMs: number): numbe
   // The poll that found it failed is at 0 (counted among the new or running runs); later polls follow.
   let t = 0;
   for (;;) {
-    const next = t + Math.max(1, pollDelayMs({ snapshot, lastChangedAt: 0 }, t));
+    // A subscription run's watch (its own, slower schedule for following retries).
+    const next = t + Math.max(1, pollDelayMs({ snapshot, lastChangedAt: 0, run: FOLLOWED_RUN }, t));
     t = Math.ceil(next / cycleMs) * cycleMs;
     polls++;
     // The poll at or after the window's end is the one that ends the watch.

@@ -67,7 +67,8 @@ export class SlackWatchNotifier implements WatchNotifier, RunNotifier, Subscript
   }
 
   postNote(subscription: Subscription, note: SubscriptionNote): Promise<string> {
-    return this.post(subscription.channelId, renderSubscriptionNote(subscription, note, this.settings.lang, this.settings.offsetMinutes), note.kind === 'mute_ended' ? subscription.state.failThreadTs : null, false);
+    // In the channel: the end of a mute and the digest are news of their own, not replies.
+    return this.post(subscription.channelId, renderSubscriptionNote(subscription, note, this.settings.lang, this.settings.offsetMinutes), null, false);
   }
 
   async tellLostAccess(watch: Watch): Promise<void> {

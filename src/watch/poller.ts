@@ -93,8 +93,9 @@ export function quietPollDelayMs(quietForMs: number): number {
 export function pollDelayMs(watch: Pick<Watch, 'snapshot' | 'lastChangedAt'> & { readonly run?: Watch['run'] }, now: number): number {
   const quietFor = now - watch.lastChangedAt;
   // A subscription's failed run waits for a retry nobody asked the bot to expect: every 2 minutes
-  // is soon enough (a retry is announced in its thread), and the cron's next run is news anyway.
-  if (watch.snapshot?.followingRetriesUntil !== undefined && watch.run) return Math.max(2 * 60_000, quietPollDelayMs(quietFor));
+  // in the first hour (a retry is announced in its thread), every 10 minutes after; the cron's
+  // next run ends the following anyway.
+  if (watch.snapshot?.followingRetriesUntil !== undefined && watch.run) return quietFor < 60 * 60_000 ? 2 * 60_000 : 10 * 60_000;
   if (watch.snapshot?.followingRetriesUntil !== undefined && quietFor >= 60 * 60_000) return 5 * 60_000;
   return quietPollDelayMs(quietFor);
 }
