@@ -311,7 +311,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const subscriptionService = new SubscriptionService(store, catalog, now, { maxPerChannel: config.subscriptions.maxPerChannel });
   const subscriptions = new SubscriptionCommands(subscriptionService, listenerDeps);
   registerRequestLog(app, logger);
-  const operations = new OperationCommands({ ...listenerDeps, operator, operationGuard: store, watches });
+  const operations = new OperationCommands({ ...listenerDeps, operator, operationGuard: store, watches, watchService });
   registerListeners(app, { ...listenerDeps, watches, watchService, subscriptions, subscriptionService, operations });
 
   const runs = new SubscriptionRuns(store, notifier, { repeatBroadcast: config.subscriptions.repeatBroadcast });

@@ -20,6 +20,7 @@ import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMe
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
 import { type Reply, replyVia } from './subscriptionCommands';
 import type { WatchCommands } from './watchCommands';
+import type { WatchService } from '../watch/service';
 
 const JOB_REFUSALS: ReadonlySet<number> = new Set([BK_ERROR_CODES.UNSUPPORTED_OPERATION, BK_ERROR_CODES.NOT_CONFIRMER, BK_ERROR_CODES.JOB_INSTANCE_NOT_FOUND, BK_ERROR_CODES.STEP_INSTANCE_NOT_FOUND]);
 
@@ -28,6 +29,7 @@ export interface OperationDeps extends ListenerDeps {
   readonly operator: JobOperator | null;
   readonly operationGuard: OperationGuard;
   readonly watches: WatchCommands;
+  readonly watchService: Pick<WatchService, 'nudgeFollowingRun'>;
 }
 
 export interface OperationClick {
@@ -36,8 +38,6 @@ export interface OperationClick {
   /** Where the button was: the channel, and the thread the result line goes to. */
   readonly channelId: string | null;
   readonly threadTs: string | null;
-  /** The button sat on a subscription's message: that run is already followed by its subscription. */
-  readonly followedBySubscription: boolean;
   readonly respond: RespondFn;
   readonly client: WebClient;
   readonly requestId?: unknown;
@@ -102,8 +102,9 @@ export class OperationCommands {
     } else {
       await reply(ephemeral(line));
     }
-    // Follow the job from here so the retry's outcome is reported (a subscription follows its runs already).
-    if (channelId && !click.followedBySubscription && !(await deps.watches.isWatching(channelId, request.ref))) {
+    // Follow the job from here so the retry's outcome is reported: a subscription following the run
+    // looks again at once; else a watch is started unless the channel has one.
+    if (channelId && !(await deps.watchService.nudgeFollowingRun(channelId, request.ref)) && !(await deps.watches.isWatching(channelId, request.ref))) {
       await deps.watches.watch({ ref: request.ref, notifyOn: 'failure', channelId, userId, respond: click.respond, client: click.client, requestId: click.requestId });
     }
   }

@@ -218,6 +218,13 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     return this.oneWatch(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES}`, [channelId, ...sameJobValues(ref)]);
   }
 
+  async findOpenRun(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return this.oneWatch(
+      `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES} AND run_of IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+      [channelId, ...sameJobValues(ref)],
+    );
+  }
+
   async listOpenByChannel(channelId: string): Promise<Watch[]> {
     return (await this.rows(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, [channelId])).map(ROWS.watch);
   }

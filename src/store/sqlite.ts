@@ -245,6 +245,17 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
     return promised(() => this.findOpenSync(channelId, ref));
   }
 
+  findOpenRun(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return promised(() => {
+      const row = this.one(
+        `SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND scope_type = ? AND biz_id = ? AND job_instance_id = ? AND ${OPEN_STATUSES} AND run_of IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+        channelId,
+        ...sameJobValues(ref),
+      );
+      return row === undefined ? null : ROWS.watch(row);
+    });
+  }
+
   listOpenByChannel(channelId: string): Promise<Watch[]> {
     return promised(() => this.all(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = ? AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} ${OLDEST_FIRST}`, channelId).map(ROWS.watch));
   }

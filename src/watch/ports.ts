@@ -29,6 +29,8 @@ export interface WatchStore {
   get(id: string): Promise<Watch | null>;
   /** The channel's active or paused watch on this job started by someone (not a subscription run), if any. */
   findOpen(channelId: string, ref: JobRef): Promise<Watch | null>;
+  /** The channel's open watch that follows this job for a subscription (a run watch), if any. */
+  findOpenRun(channelId: string, ref: JobRef): Promise<Watch | null>;
   /** The channel's active and paused watches started by someone, oldest first (subscription runs are listed with their subscription). */
   listOpenByChannel(channelId: string): Promise<Watch[]>;
   /** Active and paused watches the user started, oldest first (App Home). */

@@ -178,6 +178,18 @@ export class WatchService {
     return this.store.listOpenBySubscriber(userId);
   }
 
+  /**
+   * After someone operated the job from Slack: if a subscription follows it in this channel, its
+   * run watch looks again at once (the retry is news in its thread) and true comes back; false
+   * when nothing follows it there.
+   */
+  async nudgeFollowingRun(channelId: string, ref: JobRef): Promise<boolean> {
+    const run = await this.store.findOpenRun(channelId, ref);
+    if (run === null) return false;
+    await this.store.update(run.id, { nextPollAt: this.now() });
+    return true;
+  }
+
   async isWatching(channelId: string, ref: JobRef): Promise<boolean> {
     return (await this.store.findOpen(channelId, ref)) !== null;
   }

@@ -384,6 +384,11 @@ export function describeSubscriptionStoreContract(name: string, open: () => Prom
         expect((await store.get(run?.watchId ?? ''))?.run?.subscriptionId).toBe(sub.id);
         expect(await store.findOpen(CHANNEL, { bizId: 2, jobInstanceId: JOB })).toStrictEqual(mine);
         expect(await store.countActive()).toBe(2);
+        // findOpenRun finds the run watch (and only while it is open), never the person's.
+        expect((await store.findOpenRun(CHANNEL, { bizId: 2, jobInstanceId: JOB }))?.id).toBe(run?.watchId);
+        expect(await store.findOpenRun('C_OTHER', { bizId: 2, jobInstanceId: JOB })).toBeNull();
+        await store.update(run?.watchId ?? '', { status: 'ended' });
+        expect(await store.findOpenRun(CHANNEL, { bizId: 2, jobInstanceId: JOB })).toBeNull();
       });
 
       test('run and threadTs round-trip through update and saveWithLease', async () => {

@@ -31,8 +31,5 @@ export async function operationButton({ ack, body, action, respond, client, cont
   const container = body.container as { message_ts?: unknown; is_ephemeral?: unknown } | undefined;
   const messageTs = typeof container?.message_ts === 'string' && container.is_ephemeral !== true ? container.message_ts : null;
   const threadTs = typeof body.message?.thread_ts === 'string' ? body.message.thread_ts : messageTs;
-  // A subscription's messages carry its Mute/Stop row: that run is followed by the subscription.
-  const blocks = (body.message?.blocks ?? []) as Array<{ block_id?: unknown }>;
-  const followedBySubscription = blocks.some((b) => typeof b.block_id === 'string' && b.block_id.startsWith('joblog_sub:'));
-  await deps.operations.perform({ request, userId: body.user.id, channelId: body.channel?.id ?? null, threadTs, followedBySubscription, respond, client, requestId: context.requestId });
+  await deps.operations.perform({ request, userId: body.user.id, channelId: body.channel?.id ?? null, threadTs, respond, client, requestId: context.requestId });
 }

@@ -117,5 +117,5 @@ export async function operateSubmitted({ ack, body, view, client }: OperateSubmi
       return client.chat.postMessage({ channel: await openDm(client, userId), ...content });
     }
   }) as RespondFn;
-  await deps.operations.perform({ request, userId, channelId, threadTs: null, followedBySubscription: false, respond, client });
+  await deps.operations.perform({ request, userId, channelId, threadTs: null, respond, client });
 }
