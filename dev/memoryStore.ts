@@ -149,6 +149,15 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     });
   }
 
+  findOpenRun(channelId: string, ref: JobRef): Promise<Watch | null> {
+    return this.run(() => {
+      const found = this.watchList()
+        .filter((w) => isOpen(w) && w.run !== null && w.channelId === channelId && sameJob(w.ref, ref))
+        .sort((a, b) => b.createdAt - a.createdAt)[0];
+      return found ? copy(found) : null;
+    });
+  }
+
   listOpenByChannel(channelId: string): Promise<Watch[]> {
     return this.run(() => this.openWatches((w) => w.channelId === channelId));
   }
@@ -228,6 +237,18 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
         this.db.outbox.push({ watchId: id, key, payload, createdAt, seq: this.db.nextSeq(), attempts: 0, sentAt: null, slackTs: null });
       }
       return true;
+    });
+  }
+
+  releaseLeasesOf(ownerPrefix: string, currentOwner: string): Promise<number> {
+    return this.run(() => {
+      let freed = 0;
+      for (const row of this.db.watches.values()) {
+        if (row.leaseOwner === null || !row.leaseOwner.startsWith(ownerPrefix) || row.leaseOwner === currentOwner) continue;
+        Object.assign(row, { leaseOwner: null, leaseUntil: null, leasedAt: null });
+        freed++;
+      }
+      return freed;
     });
   }
 

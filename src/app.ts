@@ -325,10 +325,18 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs },
         );
 
+  // Leases name this process under a stable prefix: the same replica restarted (same REPLICA_ID, or
+  // the same host name and process id, as a restarted container has) takes its watches back at once.
+  const ownerPrefix = `${config.replicaId ?? `${hostname()}:${process.pid}`}:`;
+  const owner = overrides.owner ?? `${ownerPrefix}${randomUUID().slice(0, 8)}`;
+  if (!overrides.owner) {
+    const freed = await store.releaseLeasesOf(ownerPrefix, owner);
+    if (freed > 0) logger.info({ freed, ownerPrefix }, 'took back the watches this replica held before it restarted');
+  }
   const poller = new WatchPoller(
     { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
     {
-      owner: overrides.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      owner,
       concurrency: config.watch.pollConcurrency,
       maxErrors: config.watch.maxErrors,
       lang: config.lang,

@@ -41,6 +41,8 @@ export interface Config {
   /** What each channel may use (CHANNEL_POLICY_FILE, read once at start); ALLOW_ALL without a file. */
   readonly policy: ChannelPolicy;
   readonly databaseUrl: string;
+  /** REPLICA_ID: this replica's stable name in leases; null: the host name and process id. */
+  readonly replicaId: string | null;
   readonly watch: {
     readonly pollCron: string;
     readonly pollConcurrency: number;
@@ -102,6 +104,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   CHANNEL_POLICY_FILE: 'YAML file of which businesses each channel may use and whether summaries are posted there: `default: allow|deny` and `channels: { C0123OPS: { businesses: [1, "set:5"], post_in_channel: false } }` (default: every channel may use every business)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
   DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
+  REPLICA_ID: "this replica's stable name (e.g. a StatefulSet pod name), unique among running replicas: after a crash it takes back its watches at once instead of after their leases expire (default: host name and process id, which a restarted container usually keeps)",
   POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
   POLL_CONCURRENCY: 'most BlueKing calls in flight while polling (default 8)',
   WATCH_MAX_PER_CHANNEL: 'most active watches in one channel (default 50)',
@@ -250,6 +253,7 @@ export function loadConfig(env: Env): Config {
     identity,
     policy,
     databaseUrl,
+    replicaId: readReplicaId(r),
     watch: {
       pollCron,
       pollConcurrency: r.int('POLL_CONCURRENCY', 8, 1, 256),
@@ -310,6 +314,13 @@ function readPolicy(r: Reader): ChannelPolicy {
     r.problems.push(`CHANNEL_POLICY_FILE: ${err instanceof ChannelPolicyError ? err.message : String(err)}`);
     return ALLOW_ALL;
   }
+}
+
+function readReplicaId(r: Reader): string | null {
+  const id = r.raw('REPLICA_ID');
+  if (id === undefined) return null;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(id)) r.fail('REPLICA_ID', `must be letters, digits, dot, dash or underscore, at most 100 (got "${id.slice(0, 40)}")`);
+  return id;
 }
 
 /** The secrets a redactor must scrub from anything the bot logs or says. */

@@ -63,6 +63,7 @@ describe('loadConfig: defaults', () => {
       identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
       policy: ALLOW_ALL,
       databaseUrl: 'sqlite:./data/joblog.db',
+      replicaId: null,
       watch: {
         pollCron: '*/30 * * * * *',
         pollConcurrency: 8,
@@ -132,6 +133,7 @@ describe('loadConfig: defaults', () => {
       identity: { mode: 'fixed', emailPattern: null, userApi: 'v2', userApiUrl: null, tenantId: null, mapFile: null, cacheTtlMs: 3_600_000 },
       policy: ALLOW_ALL,
       databaseUrl: 'postgres://joblog:pw@db:5432/joblog',
+      replicaId: null,
       watch: { pollCron: '*/10 * * * * *', pollConcurrency: 4, maxPerChannel: 5, maxAgeMs: 12 * 3_600_000, maxErrors: 3, resumeWindowMs: 90 * 60_000 },
       subscriptions: { maxPerChannel: 20, repeatBroadcast: 5, scanOverlapMs: 300_000 },
       audit: { retentionMs: 30 * 86_400_000 },

@@ -304,6 +304,11 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     });
   }
 
+  async releaseLeasesOf(ownerPrefix: string, currentOwner: string): Promise<number> {
+    const result = await this.pool.query('UPDATE watches SET lease_owner = NULL, lease_until = NULL, leased_at = NULL WHERE left(lease_owner, $1) = $2 AND lease_owner <> $3', [ownerPrefix.length, ownerPrefix, currentOwner]);
+    return result.rowCount ?? 0;
+  }
+
   async release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
     const { assignments, values } = patchSql(patch, 2, true);
     const set = [...assignments, 'lease_owner = NULL', 'lease_until = NULL', 'leased_at = NULL'];

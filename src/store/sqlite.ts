@@ -342,6 +342,17 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
       .immediate();
   }
 
+  releaseLeasesOf(ownerPrefix: string, currentOwner: string): Promise<number> {
+    return promised(() =>
+      this.run(
+        `UPDATE watches SET lease_owner = NULL, lease_until = NULL, leased_at = NULL WHERE substr(lease_owner, 1, ?) = ? AND lease_owner <> ?`,
+        ownerPrefix.length,
+        ownerPrefix,
+        currentOwner,
+      ),
+    );
+  }
+
   release(id: string, owner: string, patch: WatchPatch): Promise<boolean> {
     return promised(() => {
       const { assignments, values } = patchSql(patch, true);

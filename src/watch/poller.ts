@@ -175,9 +175,11 @@ export class WatchPoller {
         report.eventsSent += outcome.sent;
         if (outcome.error) report.errors++;
       } catch (err) {
-        // A bug or a store failure for one watch must not stop the others; its lease expires and it is retried.
+        // A bug or a store failure for one watch must not stop the others. Its lease is given back
+        // when the store allows (a failed write need not hold the watch for the whole lease).
         report.errors++;
         this.deps.logger.error({ err, watchId: watch.id }, 'watch poll crashed');
+        await this.deps.store.release(watch.id, this.options.owner, {}).catch((releaseErr: unknown) => this.deps.logger.warn({ err: releaseErr, watchId: watch.id }, 'could not give the lease back; it expires'));
       }
     });
     return report;

@@ -60,6 +60,12 @@ export interface WatchStore {
    * applies only while the watch is active: an unwatch during the poll stays in force.
    */
   saveWithLease(id: string, owner: string, patch: WatchPatch, entries: readonly NewOutboxEntry[]): Promise<boolean>;
+  /**
+   * Frees every lease held by an owner whose name starts with `ownerPrefix` other than `currentOwner`:
+   * a restarted replica (same stable name) takes back at once what its previous process held,
+   * instead of waiting for those leases to expire. Returns how many were freed.
+   */
+  releaseLeasesOf(ownerPrefix: string, currentOwner: string): Promise<number>;
   /** Drops the lease if `owner` holds it, applying a final patch; false when the lease was lost. */
   release(id: string, owner: string, patch: WatchPatch): Promise<boolean>;
 

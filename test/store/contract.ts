@@ -338,6 +338,19 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           expect(await store.claimDue(T0, 10, 'poller-a', LEASE_MS)).toEqual([]);
         });
 
+        test('releaseLeasesOf frees the leases of earlier processes of this replica, not its own or other replicas\'', async () => {
+          for (const n of [1, 2, 3]) created(await store.create(newWatch({ ref: job(n), nextPollAt: T0 })));
+          const [old] = await store.claimDue(T0, 1, 'host-1:1:old', LEASE_MS);
+          const [mine] = await store.claimDue(T0, 1, 'host-1:1:new', LEASE_MS);
+          const [others] = await store.claimDue(T0, 1, 'host-10:1:other', LEASE_MS);
+          expect(await store.releaseLeasesOf('host-1:1:', 'host-1:1:new')).toBe(1);
+          // The freed watch is due again at once, for the new process; the others stay leased.
+          expect(ids(await store.claimDue(T0 + 1, 10, 'host-1:1:new', LEASE_MS))).toEqual([old!.id]);
+          expect(await store.release(mine!.id, 'host-1:1:new', {})).toBe(true);
+          expect(await store.release(others!.id, 'host-10:1:other', {})).toBe(true);
+          expect(await store.releaseLeasesOf('host-1:1:', 'host-1:1:new')).toBe(0);
+        });
+
         test('a limit of 0 claims nothing', async () => {
           created(await store.create(newWatch({ nextPollAt: T0 })));
           expect(await store.claimDue(T0, 0, 'poller-a', LEASE_MS)).toEqual([]);
