@@ -9,7 +9,7 @@ import type { FakeCronDef, FakePlanDef } from '../dev/fakeCatalog';
 import { FakeBkJob } from '../dev/fakeEsb';
 import type { FakeJobDef } from '../dev/fakeJobs';
 import { FakeSlackApi } from '../dev/fakeSlack';
-import { failStep, failedJob, runningJob, succeededJob, waitingForUserJob } from '../dev/scenarios';
+import { failStep, failedJob, runningJob, succeededJob, waitingForUserJob, shiftedTo } from '../dev/scenarios';
 import { serveRpc } from './lib';
 
 let esb: FakeBkJob | undefined;
@@ -70,29 +70,11 @@ export interface SinceMark {
   readonly posts: PostSeen[];
 }
 
-/** Shifts every time of a scenario job so it was created at `createTime` (as test/e2e/subscriptions.test.ts does). */
-function at(def: FakeJobDef, createTime: number): FakeJobDef {
-  const shift = createTime - def.createTime;
-  const move = (t: number | null | undefined) => (t === null || t === undefined ? t : t + shift);
-  return {
-    ...def,
-    createTime,
-    ...(def.startTime !== undefined ? { startTime: move(def.startTime) } : {}),
-    ...(def.endTime !== undefined ? { endTime: move(def.endTime) } : {}),
-    steps: def.steps.map((step) => ({
-      ...step,
-      ...(step.createTime !== undefined ? { createTime: step.createTime + shift } : {}),
-      ...(step.startTime !== undefined ? { startTime: move(step.startTime) } : {}),
-      ...(step.endTime !== undefined ? { endTime: move(step.endTime) } : {}),
-      hosts: step.hosts.map((h) => ({ ...h, startTime: move(h.startTime) ?? null, endTime: move(h.endTime) ?? null })),
-    })),
-  };
-}
 
 const SCENARIOS: Record<RunState, () => FakeJobDef> = { running: runningJob, succeeded: succeededJob, failed: failedJob, waiting: waitingForUserJob };
 
 function runDef(spec: RunSpec, state: RunState): FakeJobDef {
-  const base = at(SCENARIOS[state](), spec.createTime);
+  const base = shiftedTo(SCENARIOS[state](), spec.createTime);
   return {
     ...base,
     bizId: spec.bizId,

@@ -468,3 +468,22 @@ export function retriedStep(def: FakeJobDef, stepIndex: number, moment: 'running
   });
   return { ...def, status: undefined, endTime: undefined, steps };
 }
+
+/** A scenario job moved in time: every time shifted so it was created at `createTime` (subscription runs of today). */
+export function shiftedTo(def: FakeJobDef, createTime: number): FakeJobDef {
+  const shift = createTime - def.createTime;
+  const move = (t: number | null | undefined) => (t === null || t === undefined ? t : t + shift);
+  return {
+    ...def,
+    createTime,
+    ...(def.startTime !== undefined ? { startTime: move(def.startTime) } : {}),
+    ...(def.endTime !== undefined ? { endTime: move(def.endTime) } : {}),
+    steps: def.steps.map((step) => ({
+      ...step,
+      ...(step.createTime !== undefined ? { createTime: step.createTime + shift } : {}),
+      ...(step.startTime !== undefined ? { startTime: move(step.startTime) } : {}),
+      ...(step.endTime !== undefined ? { endTime: move(step.endTime) } : {}),
+      hosts: step.hosts.map((h) => ({ ...h, startTime: move(h.startTime) ?? null, endTime: move(h.endTime) ?? null })),
+    })),
+  };
+}

@@ -12,7 +12,7 @@ import type { FakeCronDef, FakePlanDef } from '../../dev/fakeCatalog';
 import type { SlackCall } from '../../dev/fakeSlack';
 import type { FakeJobDef } from '../../dev/fakeJobs';
 import { type Harness, startHarness } from '../../dev/harness';
-import { failedJob, runningJob, succeededJob } from '../../dev/scenarios';
+import { failedJob, runningJob, shiftedTo, succeededJob } from '../../dev/scenarios';
 import { PostgresWatchStore, SqliteWatchStore } from '../../src/store';
 import type { BotStore } from '../../src/store';
 import { newFakes, startFakes, stopFakes, useFakes } from '../helpers/fakes';
@@ -34,24 +34,6 @@ function cronRun(base: FakeJobDef, jobInstanceId: number, createTime: number, cr
   return { ...base, jobInstanceId, name: cron.name, createTime, launchMode: 3, cronId: cron.id, jobPlanId: cron.jobPlanId, jobTemplateId: 77 };
 }
 
-/** Shifts every time of a scenario job so it starts at `createTime` (runs must be after the subscription). */
-function at(def: FakeJobDef, createTime: number): FakeJobDef {
-  const shift = createTime - def.createTime;
-  const move = (t: number | null | undefined) => (t === null || t === undefined ? t : t + shift);
-  return {
-    ...def,
-    createTime,
-    ...(def.startTime !== undefined ? { startTime: move(def.startTime) } : {}),
-    ...(def.endTime !== undefined ? { endTime: move(def.endTime) } : {}),
-    steps: def.steps.map((step) => ({
-      ...step,
-      ...(step.createTime !== undefined ? { createTime: step.createTime + shift } : {}),
-      ...(step.startTime !== undefined ? { startTime: move(step.startTime) } : {}),
-      ...(step.endTime !== undefined ? { endTime: move(step.endTime) } : {}),
-      hosts: step.hosts.map((h) => ({ ...h, startTime: move(h.startTime) ?? null, endTime: move(h.endTime) ?? null })),
-    })),
-  };
-}
 
 const posts = (slack: Harness['slack']) => slack.calls('chat.postMessage');
 const textOf = (call: SlackCall) => String(call.args.text);
@@ -95,7 +77,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
 
   it('pings once per failing run, replies in its thread while failing, says recovered, and ignores older and other runs', async () => {
     // A run from before the subscription: history, never announced.
-    esb.setJob(cronRun(at(failedJob(), T0 - 10 * MINUTE), 9_000_001, T0 - 10 * MINUTE));
+    esb.setJob(cronRun(shiftedTo(failedJob(), T0 - 10 * MINUTE), 9_000_001, T0 - 10 * MINUTE));
     const h = await start();
     try {
       await subscribe(h, `subscribe ${BIZ} cron ${CRON.id}`);
@@ -105,10 +87,10 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       expect(textOf(confirmation!)).toContain('runs `0 3 * * *` (Asia/Shanghai)');
 
       // The first failing run: one message in the channel, mentioning the subscriber, with the failing hosts.
-      esb.setJob(cronRun(at(failedJob(), T0 + 2 * MINUTE), 9_000_002, T0 + 2 * MINUTE));
+      esb.setJob(cronRun(shiftedTo(failedJob(), T0 + 2 * MINUTE), 9_000_002, T0 + 2 * MINUTE));
       // A manual run of the same plan and a run of another cron of the plan: not this subscription's.
-      esb.setJob({ ...at(failedJob(), T0 + 3 * MINUTE), jobInstanceId: 9_000_003, name: 'backup plan', launchMode: 1, jobPlanId: PLAN_ID });
-      esb.setJob(cronRun(at(failedJob(), T0 + 3 * MINUTE), 9_000_004, T0 + 3 * MINUTE, OTHER_CRON));
+      esb.setJob({ ...shiftedTo(failedJob(), T0 + 3 * MINUTE), jobInstanceId: 9_000_003, name: 'backup plan', launchMode: 1, jobPlanId: PLAN_ID });
+      esb.setJob(cronRun(shiftedTo(failedJob(), T0 + 3 * MINUTE), 9_000_004, T0 + 3 * MINUTE, OTHER_CRON));
       clock = T0 + 5 * MINUTE;
       const listsBefore = esb.requestsTo('get_job_instance_list');
       await h.bot.pollNow();
@@ -127,7 +109,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       expect(posts(slack)).toHaveLength(2);
 
       // The next run fails too: a reply in the first failure's thread, not a new channel message.
-      esb.setJob(cronRun(at(failedJob(), clock), 9_000_005, clock));
+      esb.setJob(cronRun(shiftedTo(failedJob(), clock), 9_000_005, clock));
       clock += MINUTE;
       await h.bot.pollNow();
       const second = posts(slack).slice(2);
@@ -137,7 +119,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       expect(textOf(second[0]!)).toMatch(/^:red_circle: Still failing: Cron \*nightly-backup\* \(#12, biz 3\), the run of .* \(job 9000005\) failed, 2nd in a row\./);
 
       // The third in a row is broadcast (SUBSCRIPTION_REPEAT_BROADCAST=3).
-      esb.setJob(cronRun(at(failedJob(), clock), 9_000_006, clock));
+      esb.setJob(cronRun(shiftedTo(failedJob(), clock), 9_000_006, clock));
       clock += MINUTE;
       await h.bot.pollNow();
       const third = posts(slack).slice(3);
@@ -145,7 +127,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       expect(textOf(third[0]!)).toContain('3rd in a row');
 
       // A success: "recovered" in that thread, broadcast.
-      esb.setJob(cronRun(at(succeededJob(), clock), 9_000_007, clock));
+      esb.setJob(cronRun(shiftedTo(succeededJob(), clock), 9_000_007, clock));
       clock += MINUTE;
       await h.bot.pollNow();
       const recovered = posts(slack).slice(4);
@@ -155,7 +137,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       expect(textOf(recovered[0]!)).toMatch(/^:large_green_circle: Cron \*nightly-backup\* \(#12, biz 3\) recovered: the run of .* \(job 9000007\) succeeded after 3 failed runs/);
 
       // Another success: nothing (--on failure).
-      esb.setJob(cronRun(at(succeededJob(), clock), 9_000_008, clock));
+      esb.setJob(cronRun(shiftedTo(succeededJob(), clock), 9_000_008, clock));
       clock += MINUTE;
       await h.bot.pollNow();
       expect(posts(slack)).toHaveLength(5);
@@ -199,7 +181,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
       await slack.waitFor('chat.postMessage', 2);
       expect(textOf(posts(slack)[1]!)).toMatch(new RegExp(`^:zzz: <@${ALICE}> muted Cron \\*nightly-backup\\* \\(#12, biz 3\\) until `));
 
-      esb.setJob(cronRun(at(failedJob(), T0 + MINUTE), 9_100_001, T0 + MINUTE));
+      esb.setJob(cronRun(shiftedTo(failedJob(), T0 + MINUTE), 9_100_001, T0 + MINUTE));
       clock = T0 + 5 * MINUTE;
       await h.bot.pollNow();
       expect(posts(slack)).toHaveLength(2);
@@ -219,7 +201,7 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
     try {
       await subscribe(h, `subscribe ${BIZ} plan ${PLAN_ID} --on finish`);
       expect(textOf(posts(slack)[0]!)).toContain('Plan *backup plan* (#1001, biz 3)');
-      esb.setJob({ ...at(succeededJob(), T0 + MINUTE), jobInstanceId: 9_200_001, launchMode: 2, jobPlanId: PLAN_ID });
+      esb.setJob({ ...shiftedTo(succeededJob(), T0 + MINUTE), jobInstanceId: 9_200_001, launchMode: 2, jobPlanId: PLAN_ID });
       clock = T0 + 2 * MINUTE;
       await h.bot.pollNow();
       expect(posts(slack).slice(1).map(textOf)).toEqual([expect.stringMatching(/^:large_green_circle: Plan \*backup plan\* \(#1001, biz 3\): the run of .* \(job 9200001\) succeeded in /)]);
@@ -302,7 +284,7 @@ describe.each(backends)('two replicas on one %s', (_name, makeBackend) => {
         replicas.push(await startHarness({ slack, esb, env: { BK_JOB_API_VERSION: 'v3' }, overrides: { now: () => clock, owner, store: await backend.open() } }));
       }
       await subscribe(replicas[0]!, `subscribe ${BIZ} cron ${CRON.id}`);
-      const runs = [1, 2, 3].map((i) => cronRun(at(i === 2 ? runningJob() : failedJob(), T0 + i * MINUTE), 9_300_000 + i, T0 + i * MINUTE));
+      const runs = [1, 2, 3].map((i) => cronRun(shiftedTo(i === 2 ? runningJob() : failedJob(), T0 + i * MINUTE), 9_300_000 + i, T0 + i * MINUTE));
       for (const run of runs) esb.setJob(run);
       esb.setLatency(15);
       clock = T0 + 10 * MINUTE;
