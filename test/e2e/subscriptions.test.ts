@@ -196,6 +196,30 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
     }
   });
 
+  it('posts the daily digest once, at its time in the cron\'s time zone', async () => {
+    const h = await start();
+    try {
+      await subscribe(h, `subscribe ${BIZ} cron ${CRON.id} --digest 09:00`);
+      expect(textOf(posts(slack)[0]!)).toContain('Daily digest at 09:00 (Asia/Shanghai).');
+      esb.setJob(cronRun(shiftedTo(failedJob(), T0 + 60 * MINUTE), 9_400_001, T0 + 60 * MINUTE));
+      esb.setJob(cronRun(shiftedTo(succeededJob(), T0 + 120 * MINUTE), 9_400_002, T0 + 120 * MINUTE));
+      clock = T0 + 125 * MINUTE;
+      await h.bot.pollNow();
+      const before = posts(slack).length;
+      // 09:00 in Shanghai is 01:00 UTC: 22 hours after T0 (03:00 UTC).
+      clock = Date.UTC(2024, 5, 12, 0, 59);
+      await h.bot.pollNow();
+      expect(posts(slack)).toHaveLength(before);
+      clock = Date.UTC(2024, 5, 12, 1, 0, 30);
+      await h.bot.pollNow();
+      await h.bot.pollNow();
+      const digests = posts(slack).slice(before).map(textOf);
+      expect(digests).toEqual([expect.stringMatching(/^:bar_chart: Daily digest for Cron \*nightly-backup\* \(#12, biz 3\): 2 runs, 1 failed, 50% succeeded; slowest: .+\.$/)]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('after a restart between cycles, announces nothing twice', async () => {
     let h = await start();
     try {
