@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     before = mark(h);
     await h.slash(`watch ${biz} ${SCENARIO_JOB_IDS.running}`, { userId: ALICE, channelId: CHANNEL });
     await showNew(h, before, 'Watch status message', { calls: 1 });
-    for (let i = 0; i < 500 && (await h.bot.store.listOpenByChannel(CHANNEL)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && !(await h.bot.store.listOpenByChannel(CHANNEL)).some((w) => w.statusMessageTs !== null); i++) await new Promise((r) => setTimeout(r, 10));
 
     step('BlueKing: the running job fails on two hosts; the poller ticks');
     clock += 60_000;

@@ -93,10 +93,13 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     return Promise.resolve();
   }
 
-  create(input: NewWatch): Promise<CreateWatchResult> {
+  create(input: NewWatch, limit?: { readonly maxActiveInChannel: number }): Promise<CreateWatchResult> {
     return this.run((): CreateWatchResult => {
       const existing = this.findOpenRow(input.channelId, input.ref);
       if (existing) return { created: false, existing: copy(existing.watch) };
+      if (limit && this.watchList().filter((w) => w.status === 'active' && w.channelId === input.channelId && w.run === null).length >= limit.maxActiveInChannel) {
+        return { created: false, existing: null, max: limit.maxActiveInChannel };
+      }
       return { created: true, watch: this.insertWatch(this.db.nextId(), input) };
     });
   }

@@ -40,6 +40,8 @@ const DEFAULT_POOL_SIZE = 10;
 const MIGRATION_LOCK_KEY = 727_465_291;
 /** create() retries when the conflicting open watch is closed between its insert and its read. */
 const CREATE_ATTEMPTS = 3;
+/** First key of the advisory lock that serialises watch creation per channel (arbitrary, fixed). */
+const CHANNEL_LOCK_CLASS = 727_465_292;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Append only: a released version must never change, later changes get a new version. */
@@ -196,16 +198,25 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     await this.pool.end();
   }
 
-  async create(watch: NewWatch): Promise<CreateWatchResult> {
+  async create(watch: NewWatch, limit?: { readonly maxActiveInChannel: number }): Promise<CreateWatchResult> {
     for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
-      // The partial unique index turns a second open watch on the job into "no row inserted";
-      // a concurrent insert of the same job waits for the other transaction, then does nothing.
-      const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
-      const inserted = await this.rows(`${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values);
-      const row = inserted[0];
-      if (row !== undefined) return { created: true, watch: ROWS.watch(row) };
-      const existing = await this.findOpen(watch.channelId, watch.ref);
-      if (existing !== null) return { created: false, existing };
+      const result = await this.transaction(async (client): Promise<CreateWatchResult | null> => {
+        // Requests for one channel take turns (until commit), so the count and the insert agree.
+        if (limit) await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHANNEL_LOCK_CLASS, watch.channelId]);
+        const open = (await client.query<Row>(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES}`, [watch.channelId, ...sameJobValues(watch.ref)])).rows[0];
+        if (open !== undefined) return { created: false, existing: ROWS.watch(open) };
+        if (limit) {
+          const counted = (await client.query<Row>(`SELECT count(*) AS n FROM watches WHERE channel_id = $1 AND status = 'active' AND ${PEOPLES_WATCHES}`, [watch.channelId])).rows[0];
+          if (counted !== undefined && ROWS.int(counted['n'], 'count') >= limit.maxActiveInChannel) return { created: false, existing: null, max: limit.maxActiveInChannel };
+        }
+        // The partial unique index turns a second open watch on the job into "no row inserted";
+        // a concurrent insert of the same job waits for the other transaction, then does nothing.
+        const insert = insertWatch(randomUUID(), watch, dollars(0), JSONB);
+        const inserted = (await client.query<Row>(`${insert.sql} ON CONFLICT (channel_id, scope_type, biz_id, job_instance_id) WHERE ${OPEN_STATUSES} AND ${PEOPLES_WATCHES} DO NOTHING RETURNING ${WATCH_COLUMNS}`, insert.values)).rows[0];
+        return inserted === undefined ? null : { created: true, watch: ROWS.watch(inserted) };
+      });
+      if (result !== null) return result;
+      // Lost the insert to a concurrent request for the same job: read its watch (next attempt).
     }
     throw new Error(`watch store: could not create a watch for ${watch.channelId}: the open watch on the job kept changing`);
   }

@@ -218,13 +218,19 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
       .immediate();
   }
 
-  create(watch: NewWatch): Promise<CreateWatchResult> {
-    return promised(() => this.createSync(watch));
+  create(watch: NewWatch, limit?: { readonly maxActiveInChannel: number }): Promise<CreateWatchResult> {
+    return promised(() => this.createSync(watch, limit));
   }
 
-  private createSync(watch: NewWatch): CreateWatchResult {
+  private createSync(watch: NewWatch, limit?: { readonly maxActiveInChannel: number }): CreateWatchResult {
     return this.db
       .transaction((): CreateWatchResult => {
+        // BEGIN IMMEDIATE holds the write lock: the count and the insert see the same channel.
+        const open = this.findOpenSync(watch.channelId, watch.ref);
+        if (open !== null) return { created: false, existing: open };
+        if (limit && this.count(`SELECT count(*) AS n FROM watches WHERE channel_id = ? AND status = 'active' AND ${PEOPLES_WATCHES}`, watch.channelId) >= limit.maxActiveInChannel) {
+          return { created: false, existing: null, max: limit.maxActiveInChannel };
+        }
         const id = randomUUID();
         const insert = insertWatch(id, watch, () => '?');
         // The partial unique index turns a second open watch on the job into "no row inserted".

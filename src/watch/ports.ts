@@ -14,7 +14,11 @@ import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '.
  * Two adapters (SQLite for one process, PostgreSQL for several replicas) pass one contract suite.
  * All times are epoch milliseconds passed in by the caller: the store never reads a clock.
  */
-export type CreateWatchResult = { readonly created: true; readonly watch: Watch } | { readonly created: false; readonly existing: Watch };
+export type CreateWatchResult =
+  | { readonly created: true; readonly watch: Watch }
+  | { readonly created: false; readonly existing: Watch }
+  /** The channel already has `max` active watches people started (see `create`'s limit). */
+  | { readonly created: false; readonly existing: null; readonly max: number };
 
 export interface WatchStore {
   /** Creates or upgrades the schema; safe to call on every start and from several replicas at once. */
@@ -23,9 +27,11 @@ export interface WatchStore {
 
   /**
    * Adds a watch unless the channel already has an active or paused watch on the same job, in
-   * which case that one is returned (atomically: two concurrent requests create one watch).
+   * which case that one is returned (atomically: two concurrent requests create one watch). With
+   * `limit`, a channel that already has that many active watches people started gets none, checked
+   * in the same transaction as the insert (concurrent requests never exceed it).
    */
-  create(watch: NewWatch): Promise<CreateWatchResult>;
+  create(watch: NewWatch, limit?: { readonly maxActiveInChannel: number }): Promise<CreateWatchResult>;
   get(id: string): Promise<Watch | null>;
   /** The channel's active or paused watch on this job started by someone (not a subscription run), if any. */
   findOpen(channelId: string, ref: JobRef): Promise<Watch | null>;

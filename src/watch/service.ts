@@ -40,6 +40,9 @@ export type SubscribeResult =
 
 export type UnsubscribeResult = { readonly kind: 'not_watching' } | { readonly kind: 'stopped'; readonly watch: Watch };
 
+/** How long a new watch waits for its status message before a poller may take it up (a crash meanwhile). */
+const RESERVATION_MS = 60_000;
+
 export class WatchService {
   constructor(
     private readonly store: WatchStore,
@@ -63,60 +66,42 @@ export class WatchService {
     const followable = summary.resumable && resume.windowMs > 0;
     if (summary.finished && !followable && !existing) return { kind: 'finished', summary };
     if (existing) return this.resume(existing, summary);
-    if ((await this.store.countActiveInChannel(request.channelId)) >= this.options.maxPerChannel) return { kind: 'limit', max: this.options.maxPerChannel };
 
-    // Post the status message first, so a watch never exists without the message its events
-    // thread under (a poller on another replica may pick the new watch up at once).
+    // Reserve the watch first (the channel's limit checked in the same transaction): a concurrent
+    // request for the job gets this watch, and no status message is ever posted for a watch that
+    // was not saved. Until its message is posted nobody polls it; if the bot dies meanwhile, the
+    // first poll after the reservation posts the message (no fingerprint yet).
     const now = this.now();
-    const draft: Watch = {
-      id: '',
-      channelId: request.channelId,
-      ref: request.ref,
-      subscriberId: request.subscriberId,
-      bkUsername: request.bkUsername ?? null,
-      notifyOn: request.notifyOn,
-      status: 'active',
-      statusReason: null,
-      statusMessageTs: null,
-      snapshot: snapshotOf(summary, null, resume),
-      fingerprint: fingerprint(summary),
-      createdAt: now,
-      expiresAt: now + this.options.maxAgeMs,
-      lastPolledAt: null,
-      lastChangedAt: now,
-      nextPollAt: now,
-      consecutiveErrors: 0,
-      lastError: null,
-      run: null,
-      threadTs: null,
-    };
+    const reserved = await this.store.create(
+      {
+        channelId: request.channelId,
+        ref: request.ref,
+        subscriberId: request.subscriberId,
+        bkUsername: request.bkUsername ?? null,
+        notifyOn: request.notifyOn,
+        createdAt: now,
+        expiresAt: now + this.options.maxAgeMs,
+        statusMessageTs: null,
+        snapshot: snapshotOf(summary, null, resume),
+        fingerprint: null,
+        nextPollAt: now + RESERVATION_MS,
+        lastSummary: summary,
+      },
+      { maxActiveInChannel: this.options.maxPerChannel },
+    );
+    if (!reserved.created) return reserved.existing === null ? { kind: 'limit', max: reserved.max } : { kind: 'duplicate', existing: reserved.existing };
     let ts: string;
     try {
-      ts = await this.notifier.postStatus(draft, summary);
+      ts = await this.notifier.postStatus(reserved.watch, summary);
     } catch (err) {
+      // No message, no watch: the reservation ends (the request is answered with the error).
+      const reason = err instanceof ChannelAccessError ? messages(this.options.lang).reasonNoAccess(err.slackError) : messages(this.options.lang).pollInternalError;
+      await this.store.update(reserved.watch.id, { status: 'ended', statusReason: reason });
       if (err instanceof ChannelAccessError) return { kind: 'no_access', error: err.slackError };
       throw err;
     }
-    const created = await this.store.create({
-      channelId: draft.channelId,
-      ref: draft.ref,
-      subscriberId: draft.subscriberId,
-      bkUsername: draft.bkUsername,
-      notifyOn: draft.notifyOn,
-      createdAt: draft.createdAt,
-      expiresAt: draft.expiresAt,
-      statusMessageTs: ts,
-      snapshot: draft.snapshot,
-      fingerprint: draft.fingerprint,
-      nextPollAt: draft.nextPollAt,
-      lastSummary: summary,
-    });
-    if (!created.created) {
-      // Lost a race with a concurrent watch request: our message must not claim a second watch.
-      await this.notifier.updateStatus(created.existing, ts, summary).catch(() => undefined);
-      return { kind: 'duplicate', existing: created.existing };
-    }
-    return { kind: 'created', watch: created.watch, summary };
+    const watch = await this.store.update(reserved.watch.id, { statusMessageTs: ts, fingerprint: fingerprint(summary), nextPollAt: now });
+    return { kind: 'created', watch: watch ?? { ...reserved.watch, statusMessageTs: ts }, summary };
   }
 
   /**

@@ -82,7 +82,8 @@ describe('business sets end to end', () => {
     await slack.waitFor('chat.postMessage');
     await bot.slash(`watch 5 ${running.jobInstanceId}`);
     await slack.waitFor('chat.postMessage', 2);
-    for (let i = 0; i < 500 && (await bot.bot.store.listOpenByChannel(CHANNEL)).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Reserved, then posted, then saved with the message: wait for both to be complete.
+    for (let i = 0; i < 500 && (await bot.bot.store.listOpenByChannel(CHANNEL)).filter((w) => w.statusMessageTs !== null).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     const watches = await bot.bot.store.listOpenByChannel(CHANNEL);
     expect(watches.map((w) => w.ref)).toEqual([
       { bizId: 5, jobInstanceId: running.jobInstanceId, scopeType: 'biz_set' },

@@ -110,8 +110,10 @@ async function responseTo(id: string): Promise<unknown> {
 async function summaryOf(h: Harness, def: FakeJobDef, channelId = CHANNEL, userId = ALICE): Promise<FakeSlackMessage> {
   const before = slack.messages(channelId).length;
   await h.slash(`${def.bizId} ${def.jobInstanceId}`, { userId, channelId });
-  await eventually(() => slack.messages(channelId).length > before, 'the summary');
-  return slack.messages(channelId)[before]!;
+  // The summary, not a thread line or a watch's message still arriving from an earlier click.
+  const isSummary = (m: FakeSlackMessage) => m.threadTs === undefined && (m.blocks as Block[]).some((b) => b.type === 'header') && !(m.blocks as Block[]).some((b) => b.type === 'context' && JSON.stringify(b).includes('Watched by'));
+  await eventually(() => slack.messages(channelId).slice(before).some(isSummary), 'the summary');
+  return slack.messages(channelId).slice(before).find(isSummary)!;
 }
 
 function opsBlock(message: FakeSlackMessage): Block | undefined {

@@ -89,7 +89,8 @@ describe.each(backends)('two replicas on one %s', (_name, makeBackend) => {
       await replicas[i % 2]!.slash(`watch ${job.bizId} ${job.jobInstanceId}`);
     }
     await slack.waitFor('chat.postMessage', JOBS);
-    for (let i = 0; i < 500 && (await replicas[0]!.bot.store.listOpenByChannel(CHANNEL)).length < JOBS; i++) await new Promise((r) => setTimeout(r, 10));
+    // Each watch is reserved, then its message posted, then it is due: wait for all three.
+    for (let i = 0; i < 500 && (await replicas[0]!.bot.store.listOpenByChannel(CHANNEL)).filter((w) => w.statusMessageTs !== null).length < JOBS; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await replicas[0]!.bot.store.listOpenByChannel(CHANNEL)).toHaveLength(JOBS);
 
     for (const job of jobs) esb.updateJob(job.bizId, job.jobInstanceId, (def) => failStep(def, 0, [3], 2));

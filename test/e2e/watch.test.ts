@@ -203,6 +203,27 @@ describe('/joblog watch', () => {
     }
   });
 
+  it('reserves before posting: simultaneous watches of one job post one status message; a burst never exceeds the channel limit', async () => {
+    const h = await start({ WATCH_MAX_PER_CHANNEL: '3' });
+    try {
+      // Two people press Watch on the same job at the same instant.
+      await Promise.all([h.slash(`watch ${job.bizId} ${job.jobInstanceId}`, { responseId: 'a' }), h.slash(`watch ${job.bizId} ${job.jobInstanceId}`, { userId: 'U0BOB0001', responseId: 'b' })]);
+      await eventually(async () => slack.responses().length >= 1 && (await h.bot.store.listOpenByChannel(CHANNEL)).every((w) => w.statusMessageTs !== null));
+      expect(posts()).toHaveLength(1);
+      expect(slack.responses().map((r) => String((r.body as { text?: unknown }).text))).toEqual([expect.stringMatching(/^This channel already watches that job/)]);
+      // Six more at once on other jobs: two fit under the limit of 3, four are refused.
+      const others = Array.from({ length: 6 }, (_, i) => runningJob({ jobInstanceId: job.jobInstanceId + 200 + i }));
+      for (const other of others) esb.setJob(other);
+      await Promise.all(others.map((other, i) => h.slash(`watch ${other.bizId} ${other.jobInstanceId}`, { responseId: `burst-${i}` })));
+      await eventually(async () => slack.responses().length >= 5 && (await h.bot.store.listOpenByChannel(CHANNEL)).every((w) => w.statusMessageTs !== null));
+      expect(await h.bot.store.countActiveInChannel(CHANNEL)).toBe(3);
+      expect(posts()).toHaveLength(3);
+      expect(slack.responses().filter((r) => String((r.body as { text?: unknown }).text).startsWith('This channel already has 3 active watches'))).toHaveLength(4);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('polls each due watch once per cycle even when the clock stands still', async () => {
     const h = await startHarness({ slack, esb, env: env(), overrides: { now: () => clock, pollBatchSize: 2 } });
     try {
@@ -210,7 +231,7 @@ describe('/joblog watch', () => {
         const other = runningJob({ jobInstanceId: job.jobInstanceId + 100 + i });
         esb.setJob(other);
         await h.slash(`watch ${other.bizId} ${other.jobInstanceId}`);
-        await eventually(async () => (await h.bot.store.listOpenByChannel(CHANNEL)).length === i + 1);
+        await eventually(async () => (await h.bot.store.listOpenByChannel(CHANNEL)).filter((w) => w.statusMessageTs !== null).length === i + 1);
       }
       expect(await h.bot.pollNow()).toEqual({ claimed: 5, polled: 5, errors: 0, eventsSent: 0 });
       expect(await h.bot.pollNow()).toEqual({ claimed: 0, polled: 0, errors: 0, eventsSent: 0 });

@@ -173,7 +173,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           expect(made).toHaveLength(1);
           const id = made[0]?.created ? made[0].watch.id : undefined;
           for (const result of results) {
-            expect(result.created ? result.watch.id : result.existing.id).toBe(id);
+            expect(result.created ? result.watch.id : result.existing?.id).toBe(id);
           }
           expect(await store.listOpenByChannel(CHANNEL)).toHaveLength(1);
         });
@@ -183,7 +183,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           await store.update(watch.id, { status: 'paused', statusReason: 'too many errors' });
           const again = await store.create(newWatch());
           expect(again.created).toBe(false);
-          expect(again.created ? undefined : again.existing.status).toBe('paused');
+          expect(again.created ? undefined : again.existing?.status).toBe('paused');
         });
 
         test.each(['ended', 'expired'] as const)('an %s watch allows a new one', async (status) => {
@@ -314,6 +314,25 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           await store.claimDue(T0, 10, 'poller-a', LEASE_MS);
           expect((await store.update(watch.id, { status: 'ended', statusReason: 'unwatched' }))?.status).toBe('ended');
           expect(await store.claimDue(T0 + 2 * LEASE_MS, 10, 'poller-b', LEASE_MS)).toEqual([]);
+        });
+      });
+
+      describe('create with a per-channel limit', () => {
+        test('refuses the watch past the limit (people\'s active watches only), in the same transaction', async () => {
+          created(await store.create(newWatch({ ref: job(1) }), { maxActiveInChannel: 2 }));
+          const second = created(await store.create(newWatch({ ref: job(2) }), { maxActiveInChannel: 2 })).watch;
+          expect(await store.create(newWatch({ ref: job(3) }), { maxActiveInChannel: 2 })).toEqual({ created: false, existing: null, max: 2 });
+          // An open watch on the same job is still "already watched", not "full".
+          expect((await store.create(newWatch({ ref: job(2) }), { maxActiveInChannel: 2 })).created).toBe(false);
+          await store.update(second.id, { status: 'ended' });
+          expect((await store.create(newWatch({ ref: job(3) }), { maxActiveInChannel: 2 })).created).toBe(true);
+        });
+
+        test('concurrent requests from two replicas never exceed the limit', async () => {
+          const other = await openStore();
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : other).create(newWatch({ ref: job(100 + i) }), { maxActiveInChannel: 5 })));
+          expect(results.filter((r) => r.created)).toHaveLength(5);
+          expect(await store.countActiveInChannel(CHANNEL)).toBe(5);
         });
       });
 
@@ -623,7 +642,7 @@ function job(n: number): { bizId: number; jobInstanceId: number } {
 
 /** Narrows a create result, failing the test when the watch was not created. */
 function created(result: Awaited<ReturnType<WatchStore['create']>>): { watch: Watch } {
-  if (!result.created) throw new Error(`expected a new watch, got existing ${result.existing.id}`);
+  if (!result.created) throw new Error(`expected a new watch, got existing ${result.existing?.id}`);
   return { watch: result.watch };
 }
 

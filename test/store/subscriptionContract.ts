@@ -544,7 +544,7 @@ function createdSub(result: Awaited<ReturnType<SubscriptionStore['createSubscrip
 }
 
 function createdWatch(result: Awaited<ReturnType<WatchStore['create']>>): Watch {
-  if (!result.created) throw new Error(`expected a new watch, got existing ${result.existing.id}`);
+  if (!result.created) throw new Error(`expected a new watch, got existing ${result.existing?.id}`);
   return result.watch;
 }
 
