@@ -259,6 +259,13 @@ export class WatchPoller {
     const final = this.endOf(summary, snapshot, now);
     // The status message changes with the job, and once more when the watch ends.
     const shows = changed || final.status !== undefined;
+    if (!shows && entries.length === 0) {
+      // Nothing new (most polls): one write, the release, saves the snapshot and the next poll
+      // time (it too applies only while this replica holds the lease).
+      const quiet: Watch = { ...watch, ...fields };
+      await store.release(watch.id, this.options.owner, { ...fields, nextPollAt: now + Math.max(1, pollDelayMs(quiet, now)) });
+      return { sent: 0 };
+    }
     if (!(await store.saveWithLease(watch.id, this.options.owner, shows ? { ...fields, lastSummary: summary } : fields, entries))) {
       // Unwatched while we polled (or the lease passed to another replica): announce nothing.
       log.info('watch stopped or taken over during the poll; nothing announced');
@@ -304,6 +311,13 @@ export class WatchPoller {
     const fields: WatchPatch = { snapshot, lastPolledAt: now, lastChangedAt: changed ? now : watch.lastChangedAt, consecutiveErrors: 0, lastError: null };
     const final = this.endOf(summary, snapshot, now);
     const announced = watch.statusMessageTs !== null;
+    if (entries.length === 0 && final.status === undefined && !(announced && changed)) {
+      // A run going on quietly (most polls): one write saves the snapshot and the next poll time.
+      const quiet: Watch = { ...watch, ...fields };
+      // Not announced yet: no message to keep in step, so the fingerprint just tracks the summary saved.
+      await store.release(watch.id, this.options.owner, { ...fields, ...(changed ? { lastSummary: summary, fingerprint: print } : {}), nextPollAt: now + Math.max(1, pollDelayMs(quiet, now)) });
+      return { sent: 0 };
+    }
     // The announcement renders the summary saved here (also after a crash, from the outbox).
     const saveSummary = changed || entries.length > 0;
     if (!(await store.saveWithLease(watch.id, this.options.owner, saveSummary ? { ...fields, lastSummary: summary } : fields, entries))) {
