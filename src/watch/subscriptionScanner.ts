@@ -16,6 +16,7 @@ import { isBkJobError } from '../bkjob/errors';
 import type { ActorResolution } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
+import { mapLimit } from '../util/limit';
 import { ChannelAccessError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
 import type { Subscription, SubscriptionScope, SubscriptionTarget } from './subscriptionTypes';
@@ -99,14 +100,9 @@ export class SubscriptionScanner {
     }
     const groups = [...byBusiness.values()];
     const results: BusinessScan[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < groups.length) {
-        const group = groups[next++];
-        if (group) results.push(await this.scanBusiness(group));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, groups.length) }, worker));
+    await mapLimit(groups, this.options.concurrency, async (group) => {
+      results.push(await this.scanBusiness(group));
+    });
     return {
       businesses: groups.length,
       listCalls: results.reduce((sum, r) => sum + r.listCalls, 0),
