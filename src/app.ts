@@ -33,6 +33,7 @@ import { SubscriptionCommands } from './slack/subscriptionCommands';
 import { WatchCommands } from './slack/watchCommands';
 import { type BotStore, openWatchStore } from './store';
 import { pickErrorLine } from './summary/errorLine';
+import { utcOffsetZone } from './util/duration';
 import type { StorageCheck } from './util/requestGuard';
 import { type PollReport, WatchPoller } from './watch/poller';
 import { WatchService } from './watch/service';
@@ -322,7 +323,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ? null
       : new SubscriptionScanner(
           { store, catalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }) },
-          { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs },
+          { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs, defaultTimeZone: utcOffsetZone(config.bk.timezoneOffsetMinutes) },
         );
 
   // Leases name this process under a stable prefix: the same replica restarted (same REPLICA_ID, or

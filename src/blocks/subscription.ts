@@ -15,6 +15,7 @@ import type { Subscription, SubscriptionScope } from '../watch/subscriptionTypes
 import type { RunOf, Watch } from '../watch/types';
 import { ACTION } from './actions';
 import { type RenderOptions, type SlackMessage, renderJobSummary, stateEmoji } from './jobSummary';
+import { utcOffsetZone } from '../util/duration';
 import { LIMITS, escapeText, packLines, slackDate, truncate } from './text';
 
 const mention = (userId: string) => `<@${userId}>`;
@@ -133,12 +134,12 @@ export function renderSubscriptionNote(sub: Subscription, note: SubscriptionNote
 }
 
 /** The channel's confirmation of a new subscription: what it follows, how, who subscribed. */
-export function renderSubscribed(sub: Subscription, lang: Lang): SlackMessage {
+export function renderSubscribed(sub: Subscription, lang: Lang, offsetMinutes: number): SlackMessage {
   const s = subscriptionMessages(lang);
   const target = targetText(lang, sub.scope, sub.target);
   const details = sub.target.kind === 'cron' ? s.cronDetails(sub.target.expression === null ? null : escapeText(truncate(sub.target.expression, 100)), sub.target.timeZone === null ? null : escapeText(sub.target.timeZone)) : s.planDetails(sub.target.templateId);
   const lines = [s.subscribed(target, mention(sub.subscriberId), s.notifyOnChoice[sub.notifyOn], sub.id), details];
-  if (sub.digestAt !== null) lines.push(s.digestAt(sub.digestAt, escapeText(sub.target.timeZone ?? 'UTC')));
+  if (sub.digestAt !== null) lines.push(s.digestAt(sub.digestAt, escapeText(sub.target.timeZone ?? utcOffsetZone(offsetMinutes))));
   return { text: truncate(lines.join(' '), LIMITS.fallbackText), blocks: [section(lines.join('\n')), subscriptionButtons(sub.id, lang)] };
 }
 

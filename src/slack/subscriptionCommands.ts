@@ -73,7 +73,7 @@ export class SubscriptionCommands {
           this.deps.logger.info({ subscriptionId: result.subscription.id, channel: request.channelId, user: request.userId, bizId: scope.bizId, kind: request.kind, targetId: request.targetId }, 'subscription created');
           let posted: boolean;
           try {
-            posted = await this.postInChannel(request.channelId, renderSubscribed(result.subscription, this.deps.lang), request.client);
+            posted = await this.postInChannel(request.channelId, renderSubscribed(result.subscription, this.deps.lang, this.deps.offsetMinutes), request.client);
           } catch (err) {
             // Slack failed otherwise (rate limit, network): undo, so trying again is not "already subscribed".
             await this.service.unsubscribe(request.channelId, result.subscription.id);

@@ -7,3 +7,10 @@ export function parseDuration(text: string): number | null {
   if (!match) return null;
   return Number(match[1]) * DURATION_UNITS[match[2]!]!;
 }
+
+/** Minutes east of UTC as a zone `+08:00` (what date libraries accept as a fixed-offset zone). */
+export function utcOffsetZone(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}

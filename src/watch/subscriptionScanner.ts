@@ -65,6 +65,8 @@ export interface ScannerOptions {
   readonly concurrency: number;
   /** WATCH_MAX_AGE: how long a run's watch may live. */
   readonly maxAgeMs: number;
+  /** Digests of plans (which have no time zone of their own): BlueKing's zone, e.g. `+08:00`. */
+  readonly defaultTimeZone: string;
 }
 
 export interface ScanReport {
@@ -256,7 +258,7 @@ export class SubscriptionScanner {
   /** The daily digest whose time has come and that no replica has posted yet. */
   private async postDigest(sub: Subscription, now: number): Promise<void> {
     if (sub.digestAt === null) return;
-    const slot = lastDigestSlot(sub.digestAt, sub.target.timeZone ?? 'UTC', now);
+    const slot = lastDigestSlot(sub.digestAt, sub.target.timeZone ?? this.options.defaultTimeZone, now);
     if (slot <= sub.createdAt || (sub.state.lastDigestAt !== null && slot <= sub.state.lastDigestAt)) return;
     for (let attempt = 0, current: Subscription | null = sub; attempt < VERSION_ATTEMPTS && current; attempt++) {
       if (current.state.lastDigestAt !== null && slot <= current.state.lastDigestAt) return;

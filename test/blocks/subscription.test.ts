@@ -206,14 +206,14 @@ describe('BlueKing names are escaped', () => {
     const sub = subscriptionOf({ target: { ...subscriptionOf().target, name: NAME, expression: '<!here> * * * *', timeZone: 'Asia/<b>' } });
     const texts = [
       ...renderSubscriptionNote(sub, { kind: 'target_gone' }, 'en', 480).blocks.map(sectionText),
-      sectionText(renderSubscribed(sub, 'en').blocks[0]),
+      sectionText(renderSubscribed(sub, 'en', 480).blocks[0]),
       ...subscriptionLines([sub], 'en', 480, NOW),
     ];
     for (const text of texts) {
       expect(text).toContain(`*${ESCAPED}*`);
       expect(text).not.toMatch(/<!channel>|<@U1>|<!here>|<b>/);
     }
-    expect(sectionText(renderSubscribed(sub, 'en').blocks[0])).toContain('runs `&lt;!here&gt; * * * *` (Asia/&lt;b&gt;)');
+    expect(sectionText(renderSubscribed(sub, 'en', 480).blocks[0])).toContain('runs `&lt;!here&gt; * * * *` (Asia/&lt;b&gt;)');
   });
 
   it('targetText cuts a long name to 200 characters', () => {
@@ -258,12 +258,12 @@ describe('renderSubscriptionNote', () => {
 
 describe('renderSubscribed', () => {
   it('names who subscribed, to what, how, and the subscription id', () => {
-    const message = renderSubscribed(subscriptionOf(), 'en');
+    const message = renderSubscribed(subscriptionOf(), 'en', 480);
     expect(sectionText(message.blocks[0]).split('\n')[0]).toBe(`:bell: <@${USER_ID}> subscribed this channel to ${TARGET}: Failures and waits, and the recovery. Subscription \`${SUB_ID}\`.`);
   });
 
   it("gives a cron's expression and time zone, and the buttons", () => {
-    const message = renderSubscribed(subscriptionOf(), 'en');
+    const message = renderSubscribed(subscriptionOf(), 'en', 480);
     const lines = sectionText(message.blocks[0]).split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain(TARGET);
@@ -276,18 +276,19 @@ describe('renderSubscribed', () => {
   });
 
   it('adds the digest line in the cron time zone', () => {
-    const lines = sectionText(renderSubscribed(subscriptionOf({ digestAt: '09:00', notifyOn: 'all' }), 'en').blocks[0]).split('\n');
+    const lines = sectionText(renderSubscribed(subscriptionOf({ digestAt: '09:00', notifyOn: 'all' }), 'en', 480).blocks[0]).split('\n');
     expect(lines[0]).toContain(': Every run: start and end.');
     expect(lines.slice(1)).toEqual(['runs `0 3 * * *` (Asia/Shanghai)', 'Daily digest at 09:00 (Asia/Shanghai).']);
   });
 
-  it('describes a one-off cron, and a plan (digest in UTC: plans have no zone)', () => {
-    expect(sectionText(renderSubscribed(subscriptionOf({ target: { ...subscriptionOf().target, expression: null, timeZone: null } }), 'en').blocks[0]).split('\n')[1]).toBe('a one-off cron');
+  it('describes a one-off cron, and a plan (digest in BlueKing\'s zone, BK_TIMEZONE_OFFSET: plans have none of their own)', () => {
+    expect(sectionText(renderSubscribed(subscriptionOf({ target: { ...subscriptionOf().target, expression: null, timeZone: null } }), 'en', 480).blocks[0]).split('\n')[1]).toBe('a one-off cron');
     const plan = subscriptionOf({ target: { kind: 'plan', id: 7, name: 'backup all', planId: 7, expression: null, timeZone: null, templateId: 4 }, digestAt: '18:30' });
-    const lines = sectionText(renderSubscribed(plan, 'en').blocks[0]).split('\n');
+    const lines = sectionText(renderSubscribed(plan, 'en', 480).blocks[0]).split('\n');
     expect(lines[0]).toContain('Plan *backup all* (#7, biz 3)');
-    expect(lines.slice(1)).toEqual(['a plan of template #4', 'Daily digest at 18:30 (UTC).']);
-    expect(sectionText(renderSubscribed({ ...plan, target: { ...plan.target, templateId: null } }, 'en').blocks[0]).split('\n')[1]).toBe('a job plan');
+    expect(lines.slice(1)).toEqual(['a plan of template #4', 'Daily digest at 18:30 (+08:00).']);
+    expect(sectionText(renderSubscribed(plan, 'en', -330).blocks[0]).split('\n')[2]).toBe('Daily digest at 18:30 (-05:30).');
+    expect(sectionText(renderSubscribed({ ...plan, target: { ...plan.target, templateId: null } }, 'en', 480).blocks[0]).split('\n')[1]).toBe('a job plan');
   });
 });
 

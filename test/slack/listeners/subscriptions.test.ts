@@ -145,7 +145,7 @@ describe('/joblog subscribe', () => {
       createdAt: NOW,
     });
 
-    const confirmation = renderSubscribed(subs[0]!, 'en');
+    const confirmation = renderSubscribed(subs[0]!, 'en', 480);
     expect(t.client.chat.postMessage).toHaveBeenCalledTimes(1);
     expect(t.client.chat.postMessage).toHaveBeenCalledWith({ channel: CHANNEL_ID, text: confirmation.text, blocks: confirmation.blocks, unfurl_links: false, unfurl_media: false });
     const posted = t.client.chat.postMessage.mock.calls[0][0] as { text: string };
@@ -164,7 +164,7 @@ describe('/joblog subscribe', () => {
     expect(sub).toMatchObject({ scope: { bizId: 8000001, scopeType: 'biz_set' }, target: { kind: 'plan', id: 7, planId: 7, templateId: 4 }, notifyOn: 'finish', digestAt: '09:30' });
     const posted = t.client.chat.postMessage.mock.calls[0][0] as { text: string };
     expect(posted.text).toContain('Plan *backup all* (#7, biz set:8000001): Every finished run.');
-    expect(posted.text).toContain('Daily digest at 09:30 (UTC).');
+    expect(posted.text).toContain('Daily digest at 09:30 (+08:00).');
   });
 
   it("refuses the same cron twice in a channel, naming who subscribed first (even for someone else's try)", async () => {
@@ -592,7 +592,7 @@ describe('the subscribe modal', () => {
     expect(t.catalog.getCron).toHaveBeenCalledWith(ACTOR, { bizId: 3 }, 12);
     const [sub] = await t.subscriptionStore.listSubscriptionsByChannel(CHANNEL_ID);
     expect(sub).toMatchObject({ id: SUB_ID, scope: { bizId: 3 }, target: { kind: 'cron', id: 12 }, subscriberId: USER_ID, notifyOn: 'all', digestAt: '09:00' });
-    const confirmation = renderSubscribed(sub!, 'en');
+    const confirmation = renderSubscribed(sub!, 'en', 480);
     expect(t.client.chat.postMessage).toHaveBeenCalledWith({ channel: CHANNEL_ID, text: confirmation.text, blocks: confirmation.blocks, unfurl_links: false, unfurl_media: false });
   });
 
