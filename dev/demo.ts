@@ -11,7 +11,8 @@ import { FakeBkJob } from './fakeEsb';
 import { finishRetry } from './fakeOperate';
 import type { SlackCall } from './fakeSlack';
 import { FakeSlackApi } from './fakeSlack';
-import { type Harness, startHarness } from './harness';
+import { type Harness, TEST_SIGNING_SECRET, startHarness } from './harness';
+import { eventCallbackBody, postSigned } from './slackRequests';
 import { SCENARIO_BIZ_ID, SCENARIO_JOB_IDS, allScenarioJobs, failStep, hugeJob } from './scenarios';
 
 const OUT = resolve(process.argv[2] ?? 'demo-output');
@@ -161,6 +162,20 @@ async function main(): Promise<void> {
     } finally {
       await acting.stop({ keepFakes: true });
     }
+
+    step(`@alice pastes a JOB console link in #ops: https://job.example.com/biz/${biz}/execute/task/${SCENARIO_JOB_IDS.failingOnThreeOf200}`);
+    before = mark(h);
+    const url = `https://job.example.com/biz/${biz}/execute/task/${SCENARIO_JOB_IDS.failingOnThreeOf200}`;
+    const event = eventCallbackBody({
+      teamId: 'T0DEMO001',
+      eventId: 'Ev0DEMO0001',
+      event: { type: 'link_shared', channel: CHANNEL, is_bot_user_member: true, user: ALICE, message_ts: '1718101800.000100', links: [{ domain: 'job.example.com', url }] },
+    });
+    await postSigned(h.appUrl, event, TEST_SIGNING_SECRET, { contentType: 'application/json' });
+    await h.slack.waitFor('chat.unfurl', 1, 60_000);
+    const unfurl = h.slack.calls('chat.unfurl').at(-1)!;
+    const unfurls = (typeof unfurl.args.unfurls === 'string' ? JSON.parse(unfurl.args.unfurls) : unfurl.args.unfurls) as Record<string, { blocks?: unknown }>;
+    show('The link unfurled', 'chat.unfurl under the pasted link', { blocks: unfurls[url]?.blocks ?? [] });
 
     step('/joblog list, /joblog help and a typo');
     before = mark(h);

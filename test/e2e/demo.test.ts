@@ -21,6 +21,8 @@ it('runs the offline demo end to end and writes Block Kit JSON', () => {
     // A retry from Slack fixes a failed job (v3): the click, the thread line, the watch's good news.
     expect(run.stdout).toContain(':repeat: @U0ALICE01 retried the 3 failed hosts of step 2.');
     expect(run.stdout).toContain('@U0ALICE01 :white_check_mark: Job succeeded after');
+    // A pasted JOB link unfurls into the compact summary with the error lines.
+    expect(run.stdout).toContain('Failed at step 2 · Restart api-server: 3 of 200 hosts');
     expect(existsSync(join(out, '01-a-successful-job.json'))).toBe(true);
     expect(readdirSync(out).length).toBeGreaterThanOrEqual(14);
   } finally {
