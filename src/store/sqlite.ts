@@ -16,7 +16,7 @@ import type { Migration, Row, SqlValue } from './codec';
 import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
 import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../operate/types';
-import { toClaim } from './operationCodec';
+import { operationMigration, toClaim } from './operationCodec';
 import type { CreateSubscriptionResult, NewSubscription, RunResultRecord, Subscription, SubscriptionPatch, SubscriptionRun, SubscriptionScope } from '../watch/subscriptionTypes';
 import { RUN_COLUMNS, SUBSCRIPTIONS_OLDEST_FIRST, SUBSCRIPTION_COLUMNS, insertSubscription, scopeValues, subscriptionAssignments, subscriptionMigration, toSubscription, toSubscriptionRun } from './subscriptionCodec';
 import type { RequestGuard, StorageCheck } from '../util/requestGuard';
@@ -113,14 +113,7 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 8,
     // One operation per click: the first claim of a job/step/run/operation key wins, across replicas.
-    sql: `
-      CREATE TABLE operation_claims (
-        key           TEXT    PRIMARY KEY,
-        slack_user_id TEXT    NOT NULL,
-        bk_username   TEXT,
-        at            INTEGER NOT NULL
-      ) STRICT;
-    `,
+    sql: operationMigration({ bigint: 'INTEGER', tableSuffix: ' STRICT' }),
   },
 ];
 
