@@ -306,7 +306,16 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     audit,
   };
   const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
-  const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs });
+  // Leases name this process. With REPLICA_ID (a stable name, unique among running replicas) the same
+  // replica restarted takes back at once what its previous process held; without it the name is
+  // unique per process (host name, process id, random) and a dead process's leases simply expire.
+  const ownerPrefix = config.replicaId === null ? null : `r:${config.replicaId}:`;
+  const owner = overrides.owner ?? `${ownerPrefix ?? `h:${hostname()}:${process.pid}:`}${randomUUID().slice(0, 8)}`;
+  if (ownerPrefix !== null && !overrides.owner) {
+    const freed = await store.releaseLeasesOf(ownerPrefix, owner);
+    if (freed > 0) logger.info({ freed, replicaId: config.replicaId }, 'took back the watches this replica held before it restarted');
+  }
+  const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs, owner });
   const watches = new WatchCommands(watchService, listenerDeps);
   const catalog = createJobCatalog(config, onBkCall);
   const subscriptionService = new SubscriptionService(store, catalog, now, { maxPerChannel: config.subscriptions.maxPerChannel });
@@ -326,14 +335,6 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs, defaultTimeZone: utcOffsetZone(config.bk.timezoneOffsetMinutes) },
         );
 
-  // Leases name this process under a stable prefix: the same replica restarted (same REPLICA_ID, or
-  // the same host name and process id, as a restarted container has) takes its watches back at once.
-  const ownerPrefix = `${config.replicaId ?? `${hostname()}:${process.pid}`}:`;
-  const owner = overrides.owner ?? `${ownerPrefix}${randomUUID().slice(0, 8)}`;
-  if (!overrides.owner) {
-    const freed = await store.releaseLeasesOf(ownerPrefix, owner);
-    if (freed > 0) logger.info({ freed, ownerPrefix }, 'took back the watches this replica held before it restarted');
-  }
   const poller = new WatchPoller(
     { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
     {

@@ -104,7 +104,7 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   CHANNEL_POLICY_FILE: 'YAML file of which businesses each channel may use and whether summaries are posted there: `default: allow|deny` and `channels: { C0123OPS: { businesses: [1, "set:5"], post_in_channel: false } }` (default: every channel may use every business)',
   BK_TIMEZONE_OFFSET: 'UTC offset of BlueKing times without one, e.g. +08:00 (default)',
   DATABASE_URL: 'sqlite:./data/joblog.db (default) or postgres://user:pass@host:5432/db',
-  REPLICA_ID: "this replica's stable name (e.g. a StatefulSet pod name), unique among running replicas: after a crash it takes back its watches at once instead of after their leases expire (default: host name and process id, which a restarted container usually keeps)",
+  REPLICA_ID: "this replica's stable name (e.g. a StatefulSet pod name), unique among running replicas: restarted after a crash, it takes back its watches at once instead of after their leases expire (default: none, a name unique per process, so a dead process's leases expire)",
   POLL_CRON: 'node-cron schedule of the watch poller, with seconds (default */30 * * * * *)',
   POLL_CONCURRENCY: 'most BlueKing calls in flight while polling (default 8)',
   WATCH_MAX_PER_CHANNEL: 'most active watches in one channel (default 50)',

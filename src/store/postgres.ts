@@ -194,6 +194,8 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
   async create(watch: NewWatch, limit?: { readonly maxActiveInChannel: number }): Promise<CreateWatchResult> {
     for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
       const result = await this.transaction(async (client): Promise<CreateWatchResult | null> => {
+        // Each statement sees what committed before it (whatever the server's default isolation).
+        await client.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         // Requests for one channel take turns (until commit), so the count and the insert agree.
         if (limit) await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHANNEL_LOCK_CLASS, watch.channelId]);
         const open = (await client.query<Row>(`SELECT ${WATCH_COLUMNS} FROM watches WHERE channel_id = $1 AND scope_type = $2 AND biz_id = $3 AND job_instance_id = $4 AND ${OPEN_STATUSES} AND ${PEOPLES_WATCHES}`, [watch.channelId, ...sameJobValues(watch.ref)])).rows[0];

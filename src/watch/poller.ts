@@ -179,7 +179,7 @@ export class WatchPoller {
         // when the store allows (a failed write need not hold the watch for the whole lease).
         report.errors++;
         this.deps.logger.error({ err, watchId: watch.id }, 'watch poll crashed');
-        await this.deps.store.release(watch.id, this.options.owner, {}).catch((releaseErr: unknown) => this.deps.logger.warn({ err: releaseErr, watchId: watch.id }, 'could not give the lease back; it expires'));
+        await this.deps.store.release(watch.id, this.options.owner, { nextPollAt: this.deps.now() + this.retryBaseMs }).catch((releaseErr: unknown) => this.deps.logger.warn({ err: releaseErr, watchId: watch.id }, 'could not give the lease back; it expires'));
       }
     });
     return report;
@@ -207,6 +207,8 @@ export class WatchPoller {
       await this.deps.store.release(watch.id, this.options.owner, { status: 'paused', statusReason: leftover.paused });
       return { sent: leftover.sent, error: false };
     }
+    // A run announced just now (a leftover entry) has its message and thread saved: report against them.
+    if (leftover.announced) watch = (await this.deps.store.get(watch.id)) ?? watch;
     let summary: JobSummary;
     try {
       const who = await this.deps.actorFor(watch);

@@ -17,6 +17,8 @@ export interface WatchServiceOptions {
   readonly lang: Lang;
   /** WATCH_RESUME_WINDOW: a failed job JOB lets go on can be watched for its retry (0: refused like any finished job). */
   readonly resumeWindowMs?: number;
+  /** This process's lease owner name: a new watch is held under it while its status message is posted. */
+  readonly owner: string;
 }
 
 export interface SubscribeRequest {
@@ -40,8 +42,8 @@ export type SubscribeResult =
 
 export type UnsubscribeResult = { readonly kind: 'not_watching' } | { readonly kind: 'stopped'; readonly watch: Watch };
 
-/** How long a new watch waits for its status message before a poller may take it up (a crash meanwhile). */
-const RESERVATION_MS = 60_000;
+/** How long a new watch is held for its status message (longer than Slack's retries of one post). */
+const RESERVATION_MS = 10 * 60_000;
 
 export class WatchService {
   constructor(
@@ -67,10 +69,10 @@ export class WatchService {
     if (summary.finished && !followable && !existing) return { kind: 'finished', summary };
     if (existing) return this.resume(existing, summary);
 
-    // Reserve the watch first (the channel's limit checked in the same transaction): a concurrent
-    // request for the job gets this watch, and no status message is ever posted for a watch that
-    // was not saved. Until its message is posted nobody polls it; if the bot dies meanwhile, the
-    // first poll after the reservation posts the message (no fingerprint yet).
+    // Reserve the watch first (the channel's limit checked in the same transaction), leased to this
+    // process while its status message is posted: a concurrent request gets this watch, no poller
+    // takes it meanwhile, and no message is posted for a watch that was not saved. If the process
+    // dies, the lease runs out and the first poll posts the message (no fingerprint yet).
     const now = this.now();
     const reserved = await this.store.create(
       {
@@ -84,24 +86,33 @@ export class WatchService {
         statusMessageTs: null,
         snapshot: snapshotOf(summary, null, resume),
         fingerprint: null,
-        nextPollAt: now + RESERVATION_MS,
+        nextPollAt: now,
         lastSummary: summary,
+        lease: { owner: this.options.owner, until: now + RESERVATION_MS },
       },
       { maxActiveInChannel: this.options.maxPerChannel },
     );
     if (!reserved.created) return reserved.existing === null ? { kind: 'limit', max: reserved.max } : { kind: 'duplicate', existing: reserved.existing };
+    const { id } = reserved.watch;
     let ts: string;
     try {
       ts = await this.notifier.postStatus(reserved.watch, summary);
     } catch (err) {
       // No message, no watch: the reservation ends (the request is answered with the error).
       const reason = err instanceof ChannelAccessError ? messages(this.options.lang).reasonNoAccess(err.slackError) : messages(this.options.lang).pollInternalError;
-      await this.store.update(reserved.watch.id, { status: 'ended', statusReason: reason });
+      await this.store.release(id, this.options.owner, { status: 'ended', statusReason: reason }).catch(() => undefined);
       if (err instanceof ChannelAccessError) return { kind: 'no_access', error: err.slackError };
       throw err;
     }
-    const watch = await this.store.update(reserved.watch.id, { statusMessageTs: ts, fingerprint: fingerprint(summary), nextPollAt: now });
-    return { kind: 'created', watch: watch ?? { ...reserved.watch, statusMessageTs: ts }, summary };
+    // Only while the watch is still ours and active: an unwatch during the post stays in force.
+    if (!(await this.store.saveWithLease(id, this.options.owner, { statusMessageTs: ts, fingerprint: fingerprint(summary), nextPollAt: now }, []))) {
+      // Unwatched while its message was posted: the message shows the watch as it now is.
+      const current = (await this.store.get(id)) ?? reserved.watch;
+      await this.notifier.updateStatus({ ...current, statusMessageTs: ts }, ts, summary).catch(() => undefined);
+      return { kind: 'duplicate', existing: current };
+    }
+    await this.store.release(id, this.options.owner, {});
+    return { kind: 'created', watch: { ...reserved.watch, statusMessageTs: ts, nextPollAt: now }, summary };
   }
 
   /**

@@ -62,7 +62,8 @@ export function runResultOf(state: JobState): RunResult | null {
 export function resultMark(state: JobState, steps: readonly { readonly stepInstanceId: number; readonly status: number; readonly executeCount: number }[]): string | null {
   const result = runResultOf(state);
   if (result === null) return null;
-  const at = result === 'succeeded' ? undefined : steps.find((step) => {
+  // The last step in that state: after "next step" the stopped one stays stopped, and a later failure is the news.
+  const at = result === 'succeeded' ? undefined : [...steps].reverse().find((step) => {
     const stepState = stateOfStatus(step.status);
     return result === 'waiting' ? stepState === 'waiting' : FAILED_STATES.has(stepState);
   });

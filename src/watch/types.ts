@@ -99,6 +99,8 @@ export interface NewWatch {
   readonly lastSummary?: JobSummary | null;
   /** See `Watch.run`; absent means null. */
   readonly run?: RunOf | null;
+  /** Created already leased to this owner until then (a watch reserved while its status message is posted). */
+  readonly lease?: { readonly owner: string; readonly until: number };
 }
 
 /** Fields the poller and commands change; omitted fields stay as they are. */

@@ -4,7 +4,7 @@
  * numbers; the muted-period line and the daily digest figures.
  */
 import type { JobState } from '../../src/summary/types';
-import { type DigestRun, FAIL_THREAD_WAIT_MS, type RunOutcome, decideRun, digestOf, isMuted, mutedPeriodOf, runNumberOf, runResultOf, withFailThread } from '../../src/watch/subscriptionRules';
+import { resultMark, type DigestRun, FAIL_THREAD_WAIT_MS, type RunOutcome, decideRun, digestOf, isMuted, mutedPeriodOf, runNumberOf, runResultOf, withFailThread } from '../../src/watch/subscriptionRules';
 import { type RunResult, type SubscriptionState, initialSubscriptionState } from '../../src/watch/subscriptionTypes';
 import type { NotifyOn } from '../../src/watch/types';
 
@@ -247,6 +247,15 @@ describe('decideRun: a run older than the last one with a result', () => {
   it('its success changes nothing and, with --on failure, says nothing', () => {
     const before = failing(3);
     expect(decideRun(sub(before), run(2, 'succeeded'), after(4), BROADCAST_EVERY)).toEqual({ state: before, announcement: null, muted: false });
+  });
+});
+
+describe('resultMark', () => {
+  it('a failure after "next step" past a stopped step is a new result (the last failing step marks it)', () => {
+    expect(resultMark('stopped', [{ stepInstanceId: 1, status: 11, executeCount: 0 }, { stepInstanceId: 2, status: 1, executeCount: 0 }])).toBe('0:failed:1.0');
+    expect(resultMark('failed', [{ stepInstanceId: 1, status: 11, executeCount: 0 }, { stepInstanceId: 2, status: 4, executeCount: 0 }])).toBe('0:failed:2.0');
+    expect(resultMark('succeeded', [{ stepInstanceId: 1, status: 3, executeCount: 1 }])).toBe('1:succeeded');
+    expect(resultMark('running', [{ stepInstanceId: 1, status: 2, executeCount: 0 }])).toBeNull();
   });
 });
 

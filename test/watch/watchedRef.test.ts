@@ -21,7 +21,7 @@ async function serviceWith(watches: ReadonlyArray<{ channelId: string; ref: JobR
     await store.create({ channelId, ref, subscriberId: `U${i}`, notifyOn: 'failure', createdAt: 0, expiresAt: 1_000_000, statusMessageTs: null, snapshot: null, fingerprint: null, nextPollAt: 0 });
   }
   // watchedRef reads the store only: the other collaborators are never called.
-  return new WatchService(store, {} as JobService, {} as WatchNotifier, () => 0, { maxPerChannel: 50, maxAgeMs: 1_000_000, lang: 'en' });
+  return new WatchService(store, {} as JobService, {} as WatchNotifier, () => 0, { maxPerChannel: 50, maxAgeMs: 1_000_000, lang: 'en', owner: 'test-owner' });
 }
 
 describe('WatchService.watchedRef', () => {
