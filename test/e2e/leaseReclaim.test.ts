@@ -36,7 +36,7 @@ async function crashedWhilePolling(replicaId: string): Promise<void> {
     await slack.waitFor('chat.postMessage');
     for (let i = 0; i < 500 && !(await h.bot.store.listOpenByChannel(CHANNEL)).some((w) => w.statusMessageTs !== null); i++) await new Promise((r) => setTimeout(r, 10));
     clock += 30_000;
-    expect(await h.bot.store.claimDue(clock, 10, `${replicaId}:deadbeef`, 5 * 60_000)).toHaveLength(1);
+    expect(await h.bot.store.claimDue(clock, 10, `r:${replicaId}:deadbeef`, 5 * 60_000)).toHaveLength(1);
   } finally {
     await h.stop({ keepFakes: true });
   }
