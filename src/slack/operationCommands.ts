@@ -91,6 +91,8 @@ export class OperationCommands {
 
     const stepName = request.stepInstanceId === null ? '' : step;
     const line = o.done(request.kind, `<@${userId}>`, stepName, request.failedHostCount);
+    // A channel that keeps summaries private hears nothing: the clicker is told, and no watch starts there.
+    if (channelId && !where.postInChannel) return void (await reply(ephemeral(line)));
     if (channelId) {
       try {
         const thread = click.threadTs ? { thread_ts: click.threadTs, reply_broadcast: true } : {};
