@@ -133,7 +133,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
         threadTs: null,
       };
       const stored = copy(watch);
-      this.db.watches.set(watch.id, { watch: stored, lastSummary: encodeSummary(input.lastSummary), leaseOwner: null, leaseUntil: null, leasedAt: null });
+      this.db.watches.set(watch.id, { watch: stored, lastSummary: encodeSummary(input.lastSummary), leaseOwner: input.lease?.owner ?? null, leaseUntil: input.lease?.until ?? null, leasedAt: input.lease ? input.createdAt : null });
       return copy(stored);
     }
   }

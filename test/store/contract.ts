@@ -328,6 +328,14 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           expect((await store.create(newWatch({ ref: job(3) }), { maxActiveInChannel: 2 })).created).toBe(true);
         });
 
+        test('a watch created with a lease is not claimed by others until the lease ends; its holder finishes it', async () => {
+          const { watch } = created(await store.create(newWatch({ ref: job(50), nextPollAt: T0, lease: { owner: 'replica-a', until: T0 + LEASE_MS } })));
+          expect(await store.claimDue(T0 + 1, 10, 'replica-b', LEASE_MS)).toEqual([]);
+          expect(await store.saveWithLease(watch.id, 'replica-a', { statusMessageTs: '1700000000.000900' }, [])).toBe(true);
+          expect(await store.release(watch.id, 'replica-a', {})).toBe(true);
+          expect(ids(await store.claimDue(T0 + 2, 10, 'replica-b', LEASE_MS))).toEqual([watch.id]);
+        });
+
         test('concurrent requests from two replicas never exceed the limit', async () => {
           const other = await openStore();
           const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : other).create(newWatch({ ref: job(100 + i) }), { maxActiveInChannel: 5 })));
