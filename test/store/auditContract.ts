@@ -4,6 +4,7 @@
  */
 import type { AuditEntry, AuditStore } from '../../src/audit/types';
 import type { WatchStore } from '../../src/watch/ports';
+import { openedStores } from './openedStores';
 
 /** The adapters' lifecycle (migrate, close) comes with the watch store. */
 type Store = Pick<WatchStore, 'migrate' | 'close'> & AuditStore;
@@ -15,23 +16,11 @@ type Store = Pick<WatchStore, 'migrate' | 'close'> & AuditStore;
  */
 export function describeAuditStoreContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
   describe(`AuditStore contract: ${name}`, () => {
-    const opened: Store[] = [];
+    const openStore = openedStores(open, cleanup);
     let store: Store;
-
-    async function openStore(): Promise<Store> {
-      const opening = await open();
-      opened.push(opening);
-      await opening.migrate();
-      return opening;
-    }
 
     beforeEach(async () => {
       store = await openStore();
-    });
-
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
-      await cleanup?.();
     });
 
     test('round-trips every field, numbers as numbers, nulls as nulls', async () => {

@@ -6,6 +6,7 @@
 import type { OperationClaim, OperationGuard } from '../../src/operate/types';
 import { operationKey } from '../../src/operate/types';
 import type { WatchStore } from '../../src/watch/ports';
+import { openedStores } from './openedStores';
 
 /** The adapters' lifecycle (migrate, close) comes with the watch store. */
 type Store = Pick<WatchStore, 'migrate' | 'close'> & OperationGuard;
@@ -24,23 +25,11 @@ const BOB: OperationClaim = { key: KEY, slackUserId: 'U0BOB0001', bkUsername: 'b
  */
 export function describeOperationGuardContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
   describe(`OperationGuard contract: ${name}`, () => {
-    const opened: Store[] = [];
+    const openStore = openedStores(open, cleanup);
     let store: Store;
-
-    async function openStore(): Promise<Store> {
-      const opening = await open();
-      opened.push(opening);
-      await opening.migrate();
-      return opening;
-    }
 
     beforeEach(async () => {
       store = await openStore();
-    });
-
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
-      await cleanup?.();
     });
 
     test('the first claim of a key is claimed', async () => {
@@ -127,8 +116,8 @@ export function describeOperationGuardContract(name: string, open: () => Promise
 
     test('claims survive closing and reopening the store', async () => {
       await store.claimOperation(ALICE);
+      // Closing twice is harmless (every adapter's close is idempotent): the suite closes it again after the test.
       await store.close();
-      opened.splice(opened.indexOf(store), 1);
       const reopened = await openStore();
       expect(await reopened.claimOperation(BOB)).toStrictEqual({ claimed: false, by: ALICE });
     });

@@ -7,6 +7,7 @@
 import type { SubscriptionStore, WatchStore } from '../../src/watch/ports';
 import { type NewSubscription, type RunResultRecord, type Subscription, type SubscriptionRun, type SubscriptionState, type SubscriptionTarget, initialSubscriptionState } from '../../src/watch/subscriptionTypes';
 import type { NewWatch, RunOf, Watch } from '../../src/watch/types';
+import { openedStores } from './openedStores';
 
 /** Every adapter implements both ports: a run's watch is created with its run. */
 type Store = WatchStore & SubscriptionStore;
@@ -20,23 +21,11 @@ type Store = WatchStore & SubscriptionStore;
  */
 export function describeSubscriptionStoreContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
   describe(`SubscriptionStore contract: ${name}`, () => {
-    const opened: Store[] = [];
+    const openStore = openedStores(open, cleanup);
     let store: Store;
-
-    async function openStore(): Promise<Store> {
-      const opening = await open();
-      opened.push(opening);
-      await opening.migrate();
-      return opening;
-    }
 
     beforeEach(async () => {
       store = await openStore();
-    });
-
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
-      await cleanup?.();
     });
 
     describe('createSubscription and getSubscription', () => {
