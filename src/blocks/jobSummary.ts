@@ -150,10 +150,11 @@ function stepLines(summary: JobSummary, lang: Lang, stepUrl?: (stepInstanceId: n
 /**
  * A failing group's error line as its row shows it, under the row: BlueKing's text escaped, in
  * code style, at most 150 characters; "other hosts differ" when the row's known lines differ.
- * Empty when the row has no line. Shared by the summary, the watch ping and the unfurl.
+ * A row with no line whose logs were not read (`unread` of its `hosts`, v3/v4) says so; any other
+ * row with no line gives ''. Shared by the summary, the watch ping and the unfurl.
  */
-export function errorLineText(errorLine: string | null | undefined, othersDiffer: boolean | undefined, lang: Lang): string {
-  if (!errorLine) return '';
+export function errorLineText(errorLine: string | null | undefined, othersDiffer: boolean | undefined, lang: Lang, notRead?: { readonly unread?: number; readonly hostCount: number }): string {
+  if (!errorLine) return notRead?.unread ? `    ↳ _${messages(lang).logsNotRead(notRead.unread, notRead.hostCount)}_` : '';
   const differ = othersDiffer ? ` _(${messages(lang).otherHostsDiffer})_` : '';
   return `    ↳ ${inlineCode(cutToCodePoints(errorLine, ERROR_LINE_MAX_CHARS))}${differ}`;
 }
@@ -165,7 +166,7 @@ function failingRowLines(step: StepSummary, lang: Lang): string[] {
   if (step.errorRows) {
     for (const row of step.errorRows.rows) {
       lines.push(groupLine(row, lang));
-      const why = errorLineText(row.errorLine, row.othersDiffer, lang);
+      const why = errorLineText(row.errorLine, row.othersDiffer, lang, { hostCount: row.hosts.length, ...(row.unread ? { unread: row.unread } : {}) });
       if (why) lines.push(why);
     }
     if (step.errorRows.moreHosts > 0) lines.push(`_${m.moreHosts(step.errorRows.moreHosts)}_`);

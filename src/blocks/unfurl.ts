@@ -47,10 +47,10 @@ export function renderJobUnfurl(summary: JobSummary, options: UnfurlOptions): { 
   const step = stepToShow(summary, options.stepInstanceId);
   if (step) {
     lines.push(safeText(m.unfurlFailedAt(step.position, step.name || '—', step.failedHostCount, step.hostCount), 300));
-    const rows: readonly (FailingGroup & { readonly errorLine?: string | null; readonly othersDiffer?: boolean })[] = step.errorRows?.rows ?? step.failingGroups;
+    const rows: readonly (FailingGroup & { readonly errorLine?: string | null; readonly othersDiffer?: boolean; readonly unread?: number })[] = step.errorRows?.rows ?? step.failingGroups;
     for (const row of rows.slice(0, UNFURL_ROWS)) {
       lines.push(rowLine(row, lang));
-      const why = errorLineText(row.errorLine, row.othersDiffer, lang);
+      const why = errorLineText(row.errorLine, row.othersDiffer, lang, { hostCount: row.hosts.length, ...(row.unread ? { unread: row.unread } : {}) });
       if (why) lines.push(why);
     }
     const hidden = rows.slice(UNFURL_ROWS).reduce((sum, row) => sum + row.hosts.length, 0) + (step.errorRows?.moreHosts ?? 0);

@@ -59,7 +59,7 @@ function eventText(event: WatchEvent, lang: Lang): string {
         const exit = code !== null ? `*${m.exitCode(code)}* · ` : '';
         const rest = group.count - group.hosts.length;
         lines.push(`• ${exit}${hostStatusLabel(group.ipStatus, lang)} (${group.ipStatus}) · ${m.hosts(group.count)}: ${group.hosts.map(inlineCode).join(', ')}${rest > 0 ? ` ${m.andMore(rest)}` : ''}`);
-        const why = errorLineText(group.errorLine, group.othersDiffer, lang);
+        const why = errorLineText(group.errorLine, group.othersDiffer, lang, { hostCount: group.count, ...(group.unread ? { unread: group.unread } : {}) });
         if (why) lines.push(why);
       }
       return lines.join('\n');

@@ -3,13 +3,22 @@
  */
 import { type HostAddress, type JobInstance, type StepInstance, addressOf, hostKey } from '../bkjob/model';
 import { STEP_STATUS, isHostFailure } from '../bkjob/status';
-import { groupByErrorLine } from './errorGroups';
+import { ERROR_ROWS_PER_STEP, groupByErrorLine } from './errorGroups';
 import { pickErrorLine } from './errorLine';
 import { isResumableStatus, stateOfStatus } from './state';
 import type { FailingGroup, HostStatusCount, JobState, JobSummary, StepSummary } from './types';
 import { TERMINAL_STATES } from './types';
 
-function summariseStep(step: StepInstance, index: number): StepSummary {
+export interface BuildOptions {
+  /**
+   * Failing hosts' `logTail`s are a sample (v3/v4: JobService reads a few logs a group): a failing
+   * host without one was not read, so its line is unknown rather than absent, and rows say so (see
+   * `groupByErrorLine`). Default false: v2 sees every failing host's log as it streams past.
+   */
+  readonly sampledLogs?: boolean;
+}
+
+function summariseStep(step: StepInstance, index: number, options: BuildOptions): StepSummary {
   const counts = new Map<number, number>();
   const groups = new Map<string, { ipStatus: number; exitCode: number | null; hosts: HostAddress[] }>();
   // Each failing host's error line from its log tail, when the source saw one (the tail itself is dropped here).
@@ -31,7 +40,7 @@ function summariseStep(step: StepInstance, index: number): StepSummary {
   }
   const hostCounts: HostStatusCount[] = [...counts].map(([ipStatus, count]) => ({ ipStatus, count })).sort((a, b) => b.count - a.count || a.ipStatus - b.ipStatus);
   const failingGroups: FailingGroup[] = [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length || a.ipStatus - b.ipStatus || (a.exitCode ?? -1) - (b.exitCode ?? -1));
-  const errorRows = [...errorLines.values()].some((line) => line !== null) ? groupByErrorLine(failingGroups, errorLines) : undefined;
+  const errorRows = [...errorLines.values()].some((line) => line !== null) ? groupByErrorLine(failingGroups, errorLines, ERROR_ROWS_PER_STEP, { sampled: options.sampledLogs ?? false }) : undefined;
   const durationMs = step.totalTimeMs ?? (step.startTime !== null && step.endTime !== null ? step.endTime - step.startTime : null);
   return {
     position: index + 1,
@@ -71,8 +80,8 @@ function isFailingStep(step: StepSummary): boolean {
   return state === 'failed' || state === 'abnormal';
 }
 
-export function buildJobSummary(job: JobInstance): JobSummary {
-  const steps = job.steps.map(summariseStep);
+export function buildJobSummary(job: JobInstance, options: BuildOptions = {}): JobSummary {
+  const steps = job.steps.map((step, index) => summariseStep(step, index, options));
   const state = job.status !== null ? stateOfStatus(job.status) : deriveState(steps);
   const firstFailing = steps.findIndex(isFailingStep);
   const current = steps.findIndex((s) => {

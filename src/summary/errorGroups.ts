@@ -23,6 +23,21 @@ export interface ErrorLineGroup {
   readonly othersDiffer: boolean;
   /** The row is one part of a (host status, exit code) group that was split by error line. */
   readonly splitByLine: boolean;
+  /**
+   * Only where logs are sampled (v3/v4 read a few a group), on the row of a split group's hosts
+   * with no known line: how many of its hosts had their logs not read (their line is unknown, not
+   * a different one). Absent elsewhere, and always where every log is seen (v2).
+   */
+  readonly unread?: number;
+}
+
+export interface ErrorLineOptions {
+  /**
+   * Hosts missing from `errorLines` had their logs not read (v3/v4: a few logs a group are read),
+   * rather than having no log (v2, where every log passes by): a split group's row of hosts with
+   * no known line says how many were not read. Default false.
+   */
+  readonly sampled?: boolean;
 }
 
 export interface StepErrorGroups {
@@ -47,6 +62,12 @@ export function sameReasonKey(line: string): string {
 function lineOf(host: HostAddress, errorLines: ReadonlyMap<string, string | null>): string | null {
   const key = hostKey(host);
   return key === null ? null : (errorLines.get(key) ?? null);
+}
+
+/** The host's log was read (its line may still be null: nothing in it looked like a reason). */
+function isRead(host: HostAddress, errorLines: ReadonlyMap<string, string | null>): boolean {
+  const key = hostKey(host);
+  return key !== null && errorLines.has(key);
 }
 
 interface LinePart {
@@ -84,8 +105,16 @@ function partsByLine(hosts: readonly HostAddress[], errorLines: ReadonlyMap<stri
  * - Past `maxRows` failing groups, the rest are folded into `moreGroups` / `moreHosts`.
  *
  * `errorLines` is keyed by `hostKey`; a host missing from it, or mapped to null, has no known line.
+ * A host missing from it was not read, when `options.sampled` says logs were read for only some
+ * hosts: only the hosts read are split by line; the row of the others says how many were not read.
+ * A group whose read hosts agree stays one row (nothing is known to differ).
  */
-export function groupByErrorLine(groups: readonly FailingGroup[], errorLines: ReadonlyMap<string, string | null>, maxRows: number = ERROR_ROWS_PER_STEP): StepErrorGroups {
+export function groupByErrorLine(
+  groups: readonly FailingGroup[],
+  errorLines: ReadonlyMap<string, string | null>,
+  maxRows: number = ERROR_ROWS_PER_STEP,
+  options: ErrorLineOptions = {},
+): StepErrorGroups {
   const limit = Math.max(0, Math.floor(maxRows));
   const shown = groups.slice(0, limit);
   const folded = groups.slice(limit);
@@ -100,7 +129,10 @@ export function groupByErrorLine(groups: readonly FailingGroup[], errorLines: Re
       // Stable sort: equal sizes keep the order their lines first appear in.
       const bySize = [...known].sort((a, b) => b.hosts.length - a.hosts.length);
       for (const part of bySize) rows.push({ ...base, hosts: part.hosts, errorLine: part.line, othersDiffer: false, splitByLine: true });
-      if (unknown.length > 0) rows.push({ ...base, hosts: unknown, errorLine: null, othersDiffer: false, splitByLine: true });
+      if (unknown.length > 0) {
+        const unread = options.sampled ? unknown.filter((h) => !isRead(h, errorLines)).length : 0;
+        rows.push({ ...base, hosts: unknown, errorLine: null, othersDiffer: false, splitByLine: true, ...(unread > 0 ? { unread } : {}) });
+      }
       continue;
     }
     const first = group.hosts[0];

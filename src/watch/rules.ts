@@ -20,6 +20,8 @@ export interface FailingGroupBrief {
   readonly errorLine?: string;
   /** The group's known lines differ ("other hosts differ"). */
   readonly othersDiffer?: boolean;
+  /** v3/v4: how many of the row's hosts had their logs not read (the row has no line). */
+  readonly unread?: number;
 }
 
 export interface StepBrief {
@@ -105,7 +107,7 @@ function brief(step: StepSummary): StepBrief {
 
 /** The step's rows as the summary shows them: split by error line when lines are known. */
 function groupsOf(step: StepSummary): FailingGroupBrief[] {
-  const rows: ReadonlyArray<FailingGroup & { readonly errorLine?: string | null; readonly othersDiffer?: boolean }> = step.errorRows?.rows ?? step.failingGroups;
+  const rows: ReadonlyArray<FailingGroup & { readonly errorLine?: string | null; readonly othersDiffer?: boolean; readonly unread?: number }> = step.errorRows?.rows ?? step.failingGroups;
   return rows.slice(0, GROUPS_IN_EVENT).map((g) => ({
     ipStatus: g.ipStatus,
     exitCode: g.exitCode,
@@ -113,6 +115,7 @@ function groupsOf(step: StepSummary): FailingGroupBrief[] {
     hosts: g.hosts.slice(0, GROUP_SAMPLE).map(formatHostAddress),
     ...(g.errorLine ? { errorLine: g.errorLine } : {}),
     ...(g.othersDiffer ? { othersDiffer: true } : {}),
+    ...(g.unread ? { unread: g.unread } : {}),
   }));
 }
 

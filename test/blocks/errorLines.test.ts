@@ -152,3 +152,83 @@ describe('renderJobUnfurl', () => {
     expect(JSON.stringify(unfurl.blocks)).not.toMatch(/<!channel>|<@U123>/);
   });
 });
+
+describe('v3/v4: a group whose logs were read on a few hosts only', () => {
+  const REFUSED = 'rsync: failed to connect to 10.1.0.9 (111): Connection refused';
+  const DISK_FULL = 'cp: error writing /data/<app>.tar: No space left on device';
+  /** 40 hosts fail with exit 1; the logs of the first five were read (as JobService reads them). */
+  function sampledJob(lines: Record<number, string>): JobInstance {
+    return job([step(2, 'deploy', 4, Array.from({ length: 40 }, (_, i) => failing(i + 1, 1, lines[i + 1])))]);
+  }
+  const split = { 1: REFUSED, 2: REFUSED, 3: DISK_FULL, 4: REFUSED, 5: DISK_FULL };
+
+  it('two lines read: a row per line with the hosts read, then the hosts not read, saying so', () => {
+    const message = renderJobSummary(buildJobSummary(sampledJob(split), { sampledLogs: true }), OPTIONS);
+    expect(blockKitErrors(message.blocks)).toEqual([]);
+    expect(sectionTexts(message.blocks).find((t) => t.startsWith('*Failing hosts'))!.split('\n')).toEqual([
+      '*Failing hosts in step 1 · deploy*',
+      '• *exit 1* · Non-zero Exit Code (104) · 3 hosts: `10.0.0.1`, `10.0.0.2`, `10.0.0.4`',
+      '    ↳ `rsync: failed to connect to 10.1.0.9 (111): Connection refused`',
+      '• *exit 1* · Non-zero Exit Code (104) · 2 hosts: `10.0.0.3`, `10.0.0.5`',
+      '    ↳ `cp: error writing /data/&lt;app&gt;.tar: No space left on device`',
+      '• *exit 1* · Non-zero Exit Code (104) · 35 hosts: `10.0.0.6`, `10.0.0.7`, `10.0.0.8`, `10.0.0.9`, `10.0.0.10` and 30 more',
+      '    ↳ _logs not read_',
+    ]);
+  });
+
+  it('the same in Chinese, and in the unfurl card', () => {
+    const summary = buildJobSummary(sampledJob(split), { sampledLogs: true });
+    const zh = sectionTexts(renderJobSummary(summary, { ...OPTIONS, lang: 'zh-CN' }).blocks).find((t) => t.includes('的失败主机'))!;
+    expect(zh.split('\n').filter((l) => l.startsWith('    ↳ '))).toEqual([
+      '    ↳ `rsync: failed to connect to 10.1.0.9 (111): Connection refused`',
+      '    ↳ `cp: error writing /data/&lt;app&gt;.tar: No space left on device`',
+      '    ↳ _未读取日志_',
+    ]);
+    const unfurl = renderJobUnfurl(summary, { lang: 'en', jobUrl: null });
+    expect(blockKitErrors(unfurl.blocks)).toEqual([]);
+    expect(sectionTexts(unfurl.blocks)[0]!.split('\n').slice(2)).toEqual([
+      '• *exit 1* · 3 hosts (`10.0.0.1` and 2 more)',
+      '    ↳ `rsync: failed to connect to 10.1.0.9 (111): Connection refused`',
+      '• *exit 1* · 2 hosts (`10.0.0.3` and 1 more)',
+      '    ↳ `cp: error writing /data/&lt;app&gt;.tar: No space left on device`',
+      '• *exit 1* · 35 hosts (`10.0.0.6` and 34 more)',
+      '    ↳ _logs not read_',
+    ]);
+  });
+
+  it('the watch failure ping shows the same rows and notes', () => {
+    const before = buildJobSummary(job([step(2, 'deploy', 3, [])]));
+    const after = buildJobSummary(sampledJob(split), { sampledLogs: true });
+    const { events } = evaluate(evaluate(null, before, 'failure').snapshot, after, 'failure');
+    const failed = events.find((e) => e.event.type === 'step_failed')!;
+    const ping = renderWatchEvent(failed, watchOf('w-1', { bizId: 1, jobInstanceId: 100 }), 'en', true);
+    expect(blockKitErrors(ping.blocks)).toEqual([]);
+    expect(sectionTexts(ping.blocks).join('\n').split('\n').filter((l) => l.startsWith('    ↳ '))).toEqual([
+      '    ↳ `rsync: failed to connect to 10.1.0.9 (111): Connection refused`',
+      '    ↳ `cp: error writing /data/&lt;app&gt;.tar: No space left on device`',
+      '    ↳ _logs not read_',
+    ]);
+  });
+
+  it('hosts read with no line beside hosts not read: the row says how many were not read', () => {
+    const message = renderJobSummary(buildJobSummary(sampledJob({ 1: REFUSED, 2: '', 3: DISK_FULL, 4: REFUSED, 5: '' }), { sampledLogs: true }), OPTIONS);
+    const lines = sectionTexts(message.blocks).find((t) => t.startsWith('*Failing hosts'))!.split('\n');
+    expect(lines.slice(-2)).toEqual(['• *exit 1* · Non-zero Exit Code (104) · 37 hosts: `10.0.0.2`, `10.0.0.5`, `10.0.0.6`, `10.0.0.7`, `10.0.0.8` and 32 more', '    ↳ _35 of 37 logs not read, no line in the rest_']);
+  });
+
+  it('the read hosts agree: one row with the line, no "other hosts differ", no "not read"', () => {
+    const message = renderJobSummary(buildJobSummary(sampledJob({ 1: REFUSED, 2: REFUSED, 3: REFUSED, 4: REFUSED, 5: REFUSED }), { sampledLogs: true }), OPTIONS);
+    expect(blockKitErrors(message.blocks)).toEqual([]);
+    expect(sectionTexts(message.blocks).find((t) => t.startsWith('*Failing hosts'))!.split('\n')).toEqual([
+      '*Failing hosts in step 1 · deploy*',
+      '• *exit 1* · Non-zero Exit Code (104) · 40 hosts: `10.0.0.1`, `10.0.0.2`, `10.0.0.3`, `10.0.0.4`, `10.0.0.5` and 35 more',
+      '    ↳ `rsync: failed to connect to 10.1.0.9 (111): Connection refused`',
+    ]);
+  });
+
+  it('v2 (every log seen): hosts with no line are not said to be unread', () => {
+    const message = renderJobSummary(buildJobSummary(sampledJob(split)), OPTIONS);
+    const lines = sectionTexts(message.blocks).find((t) => t.startsWith('*Failing hosts'))!.split('\n');
+    expect(lines[lines.length - 1]).toBe('• *exit 1* · Non-zero Exit Code (104) · 35 hosts: `10.0.0.6`, `10.0.0.7`, `10.0.0.8`, `10.0.0.9`, `10.0.0.10` and 30 more');
+  });
+});

@@ -15,6 +15,9 @@ import { JobService } from '../../src/jobService';
 import { buildJobSummary } from '../../src/summary/build';
 import type { JobSummary } from '../../src/summary/types';
 import { sourceEnv } from '../helpers/fakes';
+import { blockKitErrors } from '../helpers/blockKit';
+import { startHarness } from '../../dev/harness';
+import type { KnownBlock, SectionBlock } from '@slack/types';
 
 type Flavour = 'v2' | 'v3-esb' | 'v3-gateway';
 const FLAVOURS: readonly Flavour[] = ['v2', 'v3-esb', 'v3-gateway'];
@@ -142,7 +145,7 @@ describe.each(SCENARIOS)('%s through v2, v3 (ESB) and v3 (gateway)', (_name, mak
     expect(instanceWithoutApiDifferences(jobs['v3-esb'])).toStrictEqual(instanceWithoutApiDifferences(jobs.v2));
   });
 
-  it('tells why it failed alike: v2 from the logs it streams, v3 from one fetched log per failing group', async () => {
+  it('tells why it failed alike: v2 from the logs it streams, v3 from the few logs it reads per failing group', async () => {
     const ref = { bizId: def.bizId, jobInstanceId: def.jobInstanceId };
     const lines = async (flavour: Flavour) => {
       const summary = await new JobService(sources[flavour], Date.now, { diagnosisBudgetMs: 5000 }).summarize(ACTOR, ref);
@@ -192,6 +195,94 @@ describe.each(SCENARIOS)('%s through v2, v3 (ESB) and v3 (gateway)', (_name, mak
         expect({ label, log: { ...v3, host: v3Host } }).toStrictEqual({ label, log: v2 });
       }
     }
+  });
+});
+
+/**
+ * One exit code, two reasons: 12 hosts fail with exit 1, the logs of hosts 3 and 5 say the disk is
+ * full, every other host's that the connection was refused. v2 sees every log; v3 reads five (the
+ * first host, then the step's spare fetches on the group's next hosts) and says the rest were not read.
+ */
+function twoReasonsJob(): FakeJobDef {
+  const start = Date.UTC(2024, 5, 13, 2, 0, 0);
+  const refused = (n: number) => `[2024-06-13 10:00:00][PID:${500 + n}] job_start\nrsync -a /srv/app/ 10.9.0.1::app\nrsync: failed to connect to 10.9.0.1 (111): Connection refused\n`;
+  const diskFull = `[2024-06-13 10:00:00][PID:9] job_start\ntar -xzf /tmp/app.tar.gz -C /data\ntar: /data/app/lib.so: Cannot write: No space left on device\n`;
+  return {
+    bizId: 3,
+    jobInstanceId: 2001894400,
+    name: 'sync-app',
+    createTime: start,
+    steps: [
+      {
+        stepInstanceId: 2003775001,
+        name: 'Sync app',
+        status: 4,
+        type: 1,
+        executeCount: 0,
+        hosts: Array.from({ length: 12 }, (_, i) => ({
+          bkHostId: 50001 + i,
+          bkCloudId: 0,
+          ip: `10.0.5.${i + 1}`,
+          ipStatus: 104,
+          tag: '',
+          exitCode: 1,
+          errorCode: 0,
+          startTime: start + 1000,
+          endTime: start + 9000,
+          log: i === 2 || i === 4 ? diskFull : refused(i + 1),
+        })),
+      },
+    ],
+  };
+}
+
+describe('a job whose hosts fail with one exit code for two reasons, posted by the real bot', () => {
+  const failingSection = async (version: 'v2' | 'v3'): Promise<string[]> => {
+    const bot = await startHarness({ esb, env: { BK_JOB_API_VERSION: version } });
+    try {
+      // Only this test's requests are recorded (reset also restores the scenarios' jobs).
+      esb.reset();
+      esb.setJob(twoReasonsJob());
+      await bot.slash('3 2001894400');
+      const [post] = await bot.slack.waitFor('chat.postMessage');
+      const blocks = post!.args.blocks as KnownBlock[];
+      expect(blockKitErrors(blocks)).toEqual([]);
+      if (version === 'v3') {
+        // The status, then five logs: the group's first host and the step's four spare fetches.
+        const ipLogs = esb.requests().filter((r) => r.path.includes('get_job_instance_ip_log'));
+        expect(ipLogs.map((r) => (r.body as { bk_host_id?: number }).bk_host_id).sort()).toEqual([50001, 50002, 50003, 50004, 50005]);
+      }
+      return blocks
+        .filter((b): b is SectionBlock => b.type === 'section')
+        .map((b) => b.text?.text ?? '')
+        .find((t) => t.startsWith('*Failing hosts'))!
+        .split('\n');
+    } finally {
+      await bot.stop();
+      esb.removeJob(3, 2001894400);
+    }
+  };
+
+  it('v3 splits the group by the two lines it read and says the other hosts were not read', async () => {
+    expect(await failingSection('v3')).toEqual([
+      '*Failing hosts in step 1 · Sync app*',
+      '• *exit 1* · Non-zero Exit Code (104) · 3 hosts: `10.0.5.1`, `10.0.5.2`, `10.0.5.4`',
+      '    ↳ `rsync: failed to connect to 10.9.0.1 (111): Connection refused`',
+      '• *exit 1* · Non-zero Exit Code (104) · 2 hosts: `10.0.5.3`, `10.0.5.5`',
+      '    ↳ `tar: /data/app/lib.so: Cannot write: No space left on device`',
+      '• *exit 1* · Non-zero Exit Code (104) · 7 hosts: `10.0.5.6`, `10.0.5.7`, `10.0.5.8`, `10.0.5.9`, `10.0.5.10` and 2 more',
+      '    ↳ _logs not read_',
+    ]);
+  });
+
+  it('v2, which sees every log, splits the whole group by line', async () => {
+    expect(await failingSection('v2')).toEqual([
+      '*Failing hosts in step 1 · Sync app*',
+      '• *exit 1* · Non-zero Exit Code (104) · 10 hosts: `10.0.5.1`, `10.0.5.2`, `10.0.5.4`, `10.0.5.6`, `10.0.5.7` and 5 more',
+      '    ↳ `rsync: failed to connect to 10.9.0.1 (111): Connection refused`',
+      '• *exit 1* · Non-zero Exit Code (104) · 2 hosts: `10.0.5.3`, `10.0.5.5`',
+      '    ↳ `tar: /data/app/lib.so: Cannot write: No space left on device`',
+    ]);
   });
 });
 

@@ -222,3 +222,42 @@ describe('groupByErrorLine: the row limit', () => {
     expect(groupByErrorLine([group(hosts(1, 2))], new Map(), 0)).toStrictEqual({ rows: [], moreGroups: 1, moreHosts: 2 });
   });
 });
+
+describe('groupByErrorLine: sampled logs (v3/v4 read a few hosts a group)', () => {
+  const sampled = { sampled: true } as const;
+
+  it('hosts not read are unknown, not different: the split row of the others counts them', () => {
+    const members = hosts(1, 40);
+    expect(groupByErrorLine([group(members)], lines({ 1: 'refused', 2: 'refused', 3: 'disk full', 4: 'refused', 5: 'disk full' }), ERROR_ROWS_PER_STEP, sampled).rows).toStrictEqual([
+      row([host(1), host(2), host(4)], 'refused', { splitByLine: true }),
+      row([host(3), host(5)], 'disk full', { splitByLine: true }),
+      row(hosts(6, 35), null, { splitByLine: true, unread: 35 }),
+    ]);
+  });
+
+  it('read hosts that agree: one row with their line, not "differ", nothing counted', () => {
+    const members = hosts(1, 40);
+    expect(groupByErrorLine([group(members)], lines({ 1: 'refused', 2: 'refused', 3: 'refused' }), ERROR_ROWS_PER_STEP, sampled).rows).toStrictEqual([row(members, 'refused')]);
+  });
+
+  it('a host read with no line in its log is not counted as not read', () => {
+    expect(groupByErrorLine([group(hosts(1, 5))], lines({ 1: 'a', 2: null, 3: 'b' }), ERROR_ROWS_PER_STEP, sampled).rows).toStrictEqual([
+      row([host(1)], 'a', { splitByLine: true }),
+      row([host(3)], 'b', { splitByLine: true }),
+      row([host(2), host(4), host(5)], null, { splitByLine: true, unread: 2 }),
+    ]);
+  });
+
+  it('without `sampled` (v2) the same input gives the rows it always gave', () => {
+    expect(groupByErrorLine([group(hosts(1, 4))], lines({ 1: 'a', 3: 'b' })).rows).toStrictEqual(
+      groupByErrorLine([group(hosts(1, 4))], lines({ 1: 'a', 3: 'b' }), ERROR_ROWS_PER_STEP, {}).rows,
+    );
+    expect(groupByErrorLine([group(hosts(1, 4))], lines({ 1: 'a', 3: 'b' })).rows[2]).not.toHaveProperty('unread');
+  });
+
+  it('a split that does not fit still says "other hosts differ" (the read hosts do differ)', () => {
+    const members = hosts(1, 40);
+    const known = lines({ 1: 'a', 2: 'b', 3: 'c', 4: 'd', 5: 'e' });
+    expect(groupByErrorLine([group(members)], known, ERROR_ROWS_PER_STEP, sampled).rows).toStrictEqual([row(members, 'a', { othersDiffer: true })]);
+  });
+});
