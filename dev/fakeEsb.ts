@@ -136,6 +136,10 @@ export class FakeBkJob {
   private readonly operated: FakeOperation[] = [];
   private failures: PendingFailure[] = [];
   private latencyMs = 0;
+  /** Requests BlueKing works on at once (setCapacity); the rest wait in arrival order. */
+  private capacity = Number.POSITIVE_INFINITY;
+  private inFlight = 0;
+  private readonly admissionLine: Array<(admitted: boolean) => void> = [];
   private v2Style: V2Style;
 
   constructor(private readonly options: FakeBkJobOptions = {}) {
@@ -166,8 +170,9 @@ export class FakeBkJob {
     return this.server.start();
   }
 
-  /** Stops the server; requests held by a `timeout` failure are cut off. */
+  /** Stops the server; requests held by a `timeout` failure, or waiting for capacity, are cut off. */
   stop(): Promise<void> {
+    for (const wake of this.admissionLine.splice(0)) wake(false);
     return this.server.stop();
   }
 
@@ -221,6 +226,25 @@ export class FakeBkJob {
     this.latencyMs = ms;
   }
 
+  /**
+   * A BlueKing that works on at most `requests` requests at once (null: no limit, the default):
+   * the others wait in arrival order, and each then takes the latency. With a latency this is a
+   * slow BlueKing under load, where every caller's requests delay everyone else's.
+   */
+  setCapacity(requests: number | null): void {
+    if (requests !== null && (!Number.isInteger(requests) || requests < 1)) throw new Error(`capacity must be a positive integer or null, got ${requests}`);
+    this.capacity = requests ?? Number.POSITIVE_INFINITY;
+    while (this.inFlight < this.capacity && this.admissionLine.length > 0) {
+      this.inFlight++;
+      this.admissionLine.shift()!(true);
+    }
+  }
+
+  /** Requests waiting for capacity now (see setCapacity). */
+  waitingForCapacity(): number {
+    return this.admissionLine.length;
+  }
+
   setV2Style(style: V2Style): void {
     this.v2Style = style;
   }
@@ -261,12 +285,13 @@ export class FakeBkJob {
     return [...this.operated];
   }
 
-  /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, operations, failures or latency. */
+  /** Back to the constructor's state: jobs, denied users and style from the options; no recordings, operations, failures, latency or capacity limit. */
   reset(): void {
     this.recorded.length = 0;
     this.operated.length = 0;
     this.failures = [];
     this.latencyMs = 0;
+    this.setCapacity(null);
     this.v2Style = this.options.v2Style ?? 'documented';
     this.jobs.clear();
     for (const def of this.options.jobs ?? []) this.setJob(def);
@@ -290,6 +315,32 @@ export class FakeBkJob {
       headers: request.headers,
       at: Date.now(),
     });
+    if (!(await this.admit())) return;
+    try {
+      await this.answer(request, res, parsedBody);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** A slot of the capacity: at once when one is free, else in arrival order; false when the fake stops first. */
+  private admit(): Promise<boolean> {
+    if (this.inFlight < this.capacity) {
+      this.inFlight++;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => this.admissionLine.push(resolve));
+  }
+
+  /** The slot goes to the first request waiting, if any. */
+  private leave(): void {
+    const next = this.inFlight <= this.capacity ? this.admissionLine.shift() : undefined;
+    if (next) next(true);
+    else this.inFlight--;
+  }
+
+  /** One request, once admitted: the latency, then the answer. */
+  private async answer(request: FakeRequest, res: http.ServerResponse, parsedBody: ParsedBody): Promise<void> {
     if (this.latencyMs > 0 && !(await this.server.sleep(this.latencyMs))) return;
 
     const lang = this.language(request);

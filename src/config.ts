@@ -35,6 +35,10 @@ export interface Config {
     readonly timezoneOffsetMinutes: number;
     /** v3/v4: how long a summary waits for the failing hosts' logs its error lines come from (0: never fetch them). */
     readonly diagnosisBudgetMs: number;
+    /** BK_PEOPLE_CONCURRENCY: most BlueKing calls in flight for people (commands, buttons, menus, unfurls); polling has its own. */
+    readonly peopleConcurrency: number;
+    /** BK_PEOPLE_QUEUE: most people's calls waiting for one of those; more are refused at once as busy. */
+    readonly peopleQueue: number;
   };
   /** Who each Slack user acts as in BlueKing (BK_USER_MAPPING and friends). */
   readonly identity: IdentitySettings;
@@ -93,7 +97,9 @@ export const VARIABLES: Readonly<Record<string, string>> = {
   BK_JOB_API_VERSION: 'v2 (get_job_instance_log, default), v3 (get_job_instance_status + get_job_instance_ip_log) or v4 (v4 get_job_instance_status, which also describes container jobs, + v3 get_job_instance_ip_log)',
   BK_V3_TRANSPORT: 'esb (default), gateway or gateway-system (JOB\'s non-public /api/v3/system/ resources, user in X-Bk-Username): how v3 APIs are reached',
   BK_MAX_RESPONSE_MB: 'runaway guard: largest BlueKing response read, in MB (default 4096)',
-  BK_DIAGNOSIS_BUDGET_MS: 'v3/v4: how long a summary waits for one log per failing group, for its error line, in milliseconds; 0 turns it off (default 1500)',
+  BK_DIAGNOSIS_BUDGET_MS: 'v3/v4: how long a summary waits for the logs its error lines come from (at most 5 a failing step), in milliseconds; 0 turns it off (default 1500)',
+  BK_PEOPLE_CONCURRENCY: "most BlueKing calls in flight for people's requests (commands, buttons, menus, unfurls); the poller has its own budget, POLL_CONCURRENCY (default 8)",
+  BK_PEOPLE_QUEUE: "most people's BlueKing calls waiting for one of those slots; more are answered at once that BlueKing is busy (default 40; 0: none wait)",
   BK_USER_MAPPING: 'how Slack users become BlueKing users: email (profile email\'s local part), bkuser (email looked up in bk-user), file (BK_USER_MAP_FILE) or fixed (default: everyone acts as BK_USERNAME)',
   BK_USER_EMAIL_PATTERN: 'email mode: a regular expression with one capture group taking the BlueKing username from the email, e.g. ^([^@]+)@corp\\.example\\.com$ (default: the part before @)',
   BK_USER_API: 'bkuser mode: v2 (ESB usermanage list_users, default) or v3 (multi-tenant bk-user 3.x)',
@@ -249,6 +255,8 @@ export function loadConfig(env: Env): Config {
       maxResponseBytes: r.int('BK_MAX_RESPONSE_MB', 4096, 1, 65_536) * 1024 * 1024,
       timezoneOffsetMinutes: offset ?? 480,
       diagnosisBudgetMs: r.int('BK_DIAGNOSIS_BUDGET_MS', 1500, 0, 10_000),
+      peopleConcurrency: r.int('BK_PEOPLE_CONCURRENCY', 8, 1, 256),
+      peopleQueue: r.int('BK_PEOPLE_QUEUE', 40, 0, 1000),
     },
     identity,
     policy,

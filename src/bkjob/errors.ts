@@ -18,7 +18,9 @@ export type BkJobErrorKind =
   /** The requested host/step is not in the job. */
   | 'not_found'
   /** The configured JOB API cannot do what was asked (e.g. business sets through v2). */
-  | 'unsupported';
+  | 'unsupported'
+  /** The people's BlueKing budget is used up and its waiting line full: not sent, refused at once (BK_PEOPLE_QUEUE). */
+  | 'busy';
 
 export interface BkJobErrorDetails {
   readonly kind: BkJobErrorKind;
@@ -64,7 +66,7 @@ export class BkJobError extends Error {
 
   /** Errors worth retrying later: BlueKing may well answer next time. */
   get transient(): boolean {
-    return this.kind === 'timeout' || this.kind === 'network' || (this.kind === 'http' && (this.code ?? 0) >= 500) || (this.kind === 'http' && this.code === 429);
+    return this.kind === 'timeout' || this.kind === 'network' || this.kind === 'busy' || (this.kind === 'http' && (this.code ?? 0) >= 500) || (this.kind === 'http' && this.code === 429);
   }
 }
 

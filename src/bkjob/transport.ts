@@ -10,6 +10,7 @@ import { createRedactor } from '../redact';
 import { BkJobError, parameterInMessage } from './errors';
 import type { BkActor } from './model';
 import { isRecord, parseJsonOrUndefined } from '../util/json';
+import { QueueFullError } from '../util/workQueue';
 
 export interface BkCredentials {
   readonly appCode: string;
@@ -34,7 +35,20 @@ export interface TransportOptions {
   readonly http?: AxiosInstance;
   /** Called after every call with the API name, `ok` or the error kind, and the seconds it took (metrics). */
   readonly onCall?: (api: string, outcome: string, seconds: number) => void;
+  /**
+   * The budget every call (streamed ones included) waits its turn in (util/workQueue.ts); a full
+   * line refuses the call at once as a `busy` BkJobError. Without it calls go straight out.
+   */
+  readonly queue?: BkCallQueue;
 }
+
+/** What the transport needs of a budget of calls (util/workQueue.ts's WorkQueue). */
+export interface BkCallQueue {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** Shown as is: it says nothing of BlueKing's address or credentials (the reply adds "try again in a minute"). */
+export const BUSY_MESSAGE = "BlueKing JOB is busy answering other people's requests.";
 
 export type BkAuthMode = 'esb' | 'gateway' | 'gateway-system';
 
@@ -100,8 +114,24 @@ export class BkTransport {
     });
   }
 
-  /** Runs one call: every failure becomes a scrubbed BkJobError, and `onCall` hears the outcome. */
+  /**
+   * Runs one call in its turn (with a queue): a full line is a `busy` BkJobError at once, heard by
+   * `onCall` like any outcome; the seconds measured are BlueKing's, not the wait for a turn.
+   */
   private async measured<T>(request: BkRequest, run: () => Promise<T>): Promise<T> {
+    const { queue } = this.options;
+    if (!queue) return this.timed(request, run);
+    try {
+      return await queue.run(() => this.timed(request, run));
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err;
+      this.options.onCall?.(apiName(request), 'busy', 0);
+      throw new BkJobError(BUSY_MESSAGE, { kind: 'busy' });
+    }
+  }
+
+  /** Runs one call: every failure becomes a scrubbed BkJobError, and `onCall` hears the outcome. */
+  private async timed<T>(request: BkRequest, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome = 'ok';
     try {
@@ -110,8 +140,7 @@ export class BkTransport {
       outcome = err instanceof BkJobError ? err.kind : 'internal';
       throw err instanceof BkJobError ? this.scrub(err, request.actor) : err;
     } finally {
-      const api = request.path.split('/').filter(Boolean).at(-1) ?? request.path;
-      this.options.onCall?.(api, outcome, (performance.now() - started) / 1000);
+      this.options.onCall?.(apiName(request), outcome, (performance.now() - started) / 1000);
     }
   }
 
@@ -180,6 +209,11 @@ export class BkTransport {
       throw toTransportError(err, options);
     }
   }
+}
+
+/** The API's name for metrics: the last part of its path (`get_job_instance_status`). */
+function apiName(request: BkRequest): string {
+  return request.path.split('/').filter(Boolean).at(-1) ?? request.path;
 }
 
 /** A consumer of a streamed 2xx body (see `BkTransport.callStreaming`). */

@@ -21,6 +21,31 @@ export interface ListenerDeps extends RenderSettings, GuardDeps {
   readonly resolveActor: ResolveActor;
   readonly logger: AppLogger;
   readonly now: () => number;
+  /** The people's BlueKing budget (BK_PEOPLE_CONCURRENCY, BK_PEOPLE_QUEUE), read only; absent: calls never wait. */
+  readonly bkQueue?: BkQueueView;
+}
+
+/** What the listeners may know of the people's BlueKing budget: how busy it is, nothing to run. */
+export interface BkQueueView {
+  /** Requests waiting for a slot now. */
+  waiting(): number;
+  /** Every slot is taken: a new request would wait its turn. */
+  saturated(): boolean;
+  /** The waiting line is full too: a new request would be refused at once (the `busy` error). */
+  full(): boolean;
+}
+
+/**
+ * Before a person's request that asks BlueKing: when others already wait for the people's
+ * budget, a private note says so and how many are ahead, then the request goes on as usual. A
+ * full line says nothing here: the request is refused at once and its `busy` error answers.
+ */
+export async function noteIfQueued(deps: ListenerDeps, respond: (message: ReturnType<typeof ephemeral>) => Promise<unknown>): Promise<void> {
+  const queue = deps.bkQueue;
+  if (!queue || queue.full()) return;
+  const ahead = queue.waiting();
+  if (ahead === 0) return;
+  await respond(ephemeral(messages(deps.lang).bkQueued(ahead))).catch((err: unknown) => deps.logger.warn({ err }, 'could not send the queued note'));
 }
 
 /**

@@ -216,6 +216,7 @@ describe('BkJobError.transient', () => {
     ['bad_response', undefined, false],
     ['too_large', undefined, false],
     ['not_found', undefined, false],
+    ['busy', undefined, true],
   ];
 
   it.each(cases)('%s %p → transient %p', (kind, code, transient) => {

@@ -298,6 +298,38 @@ describe('FakeBkJob', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     });
 
+    it('with a capacity, works on that many requests at once and answers the rest in arrival order, each after the latency', async () => {
+      fake.setLatency(150);
+      fake.setCapacity(2);
+      const started = Date.now();
+      const finished: number[] = [];
+      const requests = [0, 1, 2, 3].map((i) =>
+        esbGet(ESB_V2_JOB_INSTANCE_LOG, { ...creds(), bk_username: 'admin', bk_biz_id: 3, job_instance_id: FAILED.jobInstanceId }).then(() => finished.push(i)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 75));
+      expect(fake.waitingForCapacity()).toBe(2);
+      await Promise.all(requests);
+      // Two rounds of 150 ms: the last two waited for the first two.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(finished.slice(2).sort()).toEqual([2, 3]);
+      expect(fake.waitingForCapacity()).toBe(0);
+      fake.setCapacity(null);
+    });
+
+    it('lets waiting requests in at once when the capacity is lifted', async () => {
+      fake.setLatency(100);
+      fake.setCapacity(1);
+      const started = Date.now();
+      const requests = [0, 1, 2].map(() => esbGet(ESB_V2_JOB_INSTANCE_LOG, { ...creds(), bk_username: 'admin', bk_biz_id: 3, job_instance_id: FAILED.jobInstanceId }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(fake.waitingForCapacity()).toBe(2);
+      fake.setCapacity(null);
+      await Promise.all(requests);
+      // One at a time would take 300 ms.
+      expect(Date.now() - started).toBeLessThan(280);
+      expect(() => fake.setCapacity(0)).toThrow('capacity must be a positive integer or null, got 0');
+    });
+
     it.each<[FakeFailureKind, string, number | undefined]>([
       ['http500', 'http', 500],
       ['timeout', 'timeout', undefined],

@@ -12,7 +12,7 @@ import { escapeText } from '../../../blocks/text';
 import { messages } from '../../../i18n';
 import { tailLog } from '../../../summary/logTail';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, openDm, slackErrorCode } from '../../context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, noteIfQueued, openDm, slackErrorCode } from '../../context';
 
 const SNIPPET_LINES = 40;
 
@@ -63,6 +63,7 @@ async function fetchLog(deps: ListenerDeps, decoded: HostLogAction, who: { userI
     audit(deps, subject, 'unmapped');
     return null;
   }
+  await noteIfQueued(deps, respond);
   try {
     const log = await deps.jobs.hostLog(acting.actor, decoded.ref);
     // Which host, never what its log says.

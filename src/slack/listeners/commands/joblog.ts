@@ -5,7 +5,7 @@ import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@
 import type { JobRef } from '../../../bkjob/model';
 import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary';
 import { renderInternalError, renderUsage } from '../../../blocks/replies';
-import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, incidentId, replyRenderOptions, slackErrorCode } from '../../context';
+import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, incidentId, noteIfQueued, replyRenderOptions, slackErrorCode } from '../../context';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
 import { describeProblem, parseJoblogCommand } from '../../parseCommand';
 import { type SubscriptionCommands, replyVia } from '../../subscriptionCommands';
@@ -21,6 +21,9 @@ export interface CommandDeps extends ListenerDeps {
 /** What the callback uses of Bolt's arguments (tests pass fakes of just these). */
 export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
 
+/** The command forms that ask BlueKing (the others read or change only the bot's own store, or open a modal). */
+const ASKS_BLUEKING: ReadonlySet<string> = new Set(['show', 'watch', 'subscribe', 'operate']);
+
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   // The HTTP gate refuses a form with `text` twice; a non-string here still gets usage help, not a TypeError.
   const text: unknown = command.text;
@@ -34,6 +37,8 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
   const channelId = command.channel_id;
   const userId = command.user_id;
   try {
+    // Others already wait for BlueKing: say so now rather than leave the person wondering.
+    if (ASKS_BLUEKING.has(parsed.kind)) await noteIfQueued(deps, respond);
     switch (parsed.kind) {
       case 'show':
         return await showJob(parsed.ref, { channelId, userId, requestId: context.requestId }, client, respond, deps);

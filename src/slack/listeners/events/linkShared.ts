@@ -42,6 +42,11 @@ export async function linkShared({ event, client }: LinkSharedArgs, deps: LinkSh
     return link ? [{ url, link }] : [];
   });
   if (links.length === 0) return;
+  // An unfurl is a courtesy: while people wait for BlueKing it does not join the line, the link stays plain.
+  if (deps.bkQueue?.saturated()) {
+    deps.logger.info({ channel: event.channel, waiting: deps.bkQueue.waiting() }, "JOB links not unfurled: BlueKing is busy with people's requests");
+    return;
+  }
   const resolved = await resolvedActor(deps, event.user);
   if (resolved.kind !== 'mapped') return;
   const unfurls: LinkUnfurls = {};

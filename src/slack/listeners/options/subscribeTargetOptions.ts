@@ -26,6 +26,8 @@ export async function subscribeTargetOptions({ ack, body }: TargetOptionsArgs, d
   // The menu lists nothing of a business the modal's channel may not subscribe to (the submission would be refused).
   const channelId = decodeModalMetadata(body.view?.private_metadata);
   if (!channelId || !checkPolicy(deps, { action: 'subscribe', userId: body.user.id, channelId, scope }, 'subscribe').allowed) return void (await ack({ options: [] }));
+  // The list is asked of BlueKing each time: while people wait for it, the menu does not join the line (it could not answer in time).
+  if (deps.bkQueue?.saturated()) return void (await ack({ options: [] }));
   const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), OPTIONS_BUDGET_MS).unref());
   const load = async () => {
     const resolved = await resolvedActor(deps, body.user.id);

@@ -1,0 +1,103 @@
+/**
+ * BkTransport with a queue (the people's BlueKing budget, util/workQueue.ts): every call, streamed
+ * ones included, waits its turn in it, and a full line is a `busy` BkJobError at once, safe to show.
+ */
+import nock from 'nock';
+import { BkJobError } from '../../src/bkjob/errors';
+import { BUSY_MESSAGE, type BkCallQueue, type BodyReader } from '../../src/bkjob/transport';
+import { WorkQueue } from '../../src/util/workQueue';
+import { ESB, JSON_HEADERS, USER, expectNoSecrets, failure, transport, useNock } from '../helpers/bk';
+
+const PATH = '/api/c/compapi/v2/jobv3/get_job_instance_status/';
+const REQUEST = { method: 'GET', path: PATH, actor: USER, params: { job_instance_id: 1 } } as const;
+const OK = JSON.stringify({ result: true, code: 0, data: { ok: 1 }, job_request_id: 'req-1' });
+
+useNock();
+
+/** A queue that counts what goes through it. */
+function countingQueue(inner: BkCallQueue): BkCallQueue & { readonly runs: number } {
+  let runs = 0;
+  return {
+    get runs() {
+      return runs;
+    },
+    run<T>(work: () => Promise<T>): Promise<T> {
+      runs++;
+      return inner.run(work);
+    },
+  };
+}
+
+function textReader(): BodyReader<string> {
+  const chunks: Buffer[] = [];
+  return { push: (chunk) => void chunks.push(chunk), finish: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('BkTransport with a queue', () => {
+  it('sends every call, streamed ones too, through the queue', async () => {
+    nock(ESB).get(PATH).query(true).times(2).reply(200, OK, JSON_HEADERS);
+    const queue = countingQueue(new WorkQueue({ limit: 1, maxWaiting: 5 }));
+    const bk = transport({ queue });
+    expect(await bk.call(REQUEST)).toEqual({ data: { ok: 1 }, requestId: 'req-1' });
+    expect(await bk.callStreaming(REQUEST, () => textReader())).toBe(OK);
+    expect(queue.runs).toBe(2);
+  });
+
+  it('holds calls beyond the limit until one is done, in order', async () => {
+    nock(ESB).get(PATH).query(true).times(3).delay(50).reply(200, OK, JSON_HEADERS);
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 5 });
+    const bk = transport({ queue });
+    const done: number[] = [];
+    const calls = [0, 1, 2].map((i) => bk.call(REQUEST).then(() => done.push(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.active()).toBe(1);
+    expect(queue.waiting()).toBe(2);
+    await Promise.all(calls);
+    expect(done).toEqual([0, 1, 2]);
+  });
+
+  it('answers a full line at once with a busy BkJobError, sends nothing, and tells onCall', async () => {
+    const slow = nock(ESB).get(PATH).query(true).delay(200).reply(200, OK, JSON_HEADERS);
+    const onCall = jest.fn();
+    const bk = transport({ queue: new WorkQueue({ limit: 1, maxWaiting: 0 }), onCall });
+    const first = bk.call(REQUEST);
+    const started = Date.now();
+    const err = await failure(bk.call(REQUEST));
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(err).toBeInstanceOf(BkJobError);
+    expect(err.kind).toBe('busy');
+    expect(err.message).toBe(BUSY_MESSAGE);
+    expect(err.message).toBe("BlueKing JOB is busy answering other people's requests.");
+    expect(err.transient).toBe(true);
+    expectNoSecrets(err);
+    expect(onCall).toHaveBeenCalledWith('get_job_instance_status', 'busy', 0);
+    await first;
+    slow.done();
+    expect(onCall).toHaveBeenLastCalledWith('get_job_instance_status', 'ok', expect.any(Number));
+    // A streamed call is refused the same way.
+    const again = nock(ESB).get(PATH).query(true).delay(100).reply(200, OK, JSON_HEADERS);
+    const held = bk.call(REQUEST);
+    expect((await failure(bk.callStreaming(REQUEST, () => textReader()))).kind).toBe('busy');
+    await held;
+    again.done();
+  });
+
+  it('lets BlueKing errors through the queue unchanged, and frees the slot', async () => {
+    nock(ESB).get(PATH).query(true).reply(200, JSON.stringify({ result: false, code: 1244006, message: 'no such job' }), JSON_HEADERS);
+    nock(ESB).get(PATH).query(true).reply(200, OK, JSON_HEADERS);
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 0 });
+    const bk = transport({ queue });
+    const err = await failure(bk.call(REQUEST));
+    expect(err.kind).toBe('api');
+    expect(err.code).toBe(1244006);
+    expect(queue.active()).toBe(0);
+    expect(await bk.call(REQUEST)).toEqual({ data: { ok: 1 }, requestId: 'req-1' });
+  });
+
+  it('without a queue, calls go straight out however many are in flight', async () => {
+    nock(ESB).get(PATH).query(true).times(20).delay(20).reply(200, OK, JSON_HEADERS);
+    const bk = transport();
+    const results = await Promise.all(Array.from({ length: 20 }, () => bk.call(REQUEST)));
+    expect(results).toHaveLength(20);
+  });
+});
