@@ -100,7 +100,15 @@ interface Waiter {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
-const FIRST_TS_SECONDS = 1_700_000_000;
+
+/**
+ * What a troubled channel answers every chat.* call for it: 429 with Retry-After, an HTTP error
+ * (e.g. 500), or no answer at all (the connection stays open until the client gives up).
+ */
+export type ChannelTrouble = { readonly kind: 'rate_limit'; readonly retryAfterSeconds: number } | { readonly kind: 'status'; readonly status: number } | { readonly kind: 'hang' };
+
+/** Which scope each history method needs, by the channel's kind (C: public, G: private). */
+const HISTORY_METHODS: ReadonlySet<string> = new Set(['conversations.history', 'conversations.replies']);
 
 export class FakeSlackApi {
   private readonly server: FakeHttpServer;
@@ -114,6 +122,15 @@ export class FakeSlackApi {
   private readonly users = new Map<string, Partial<FakeSlackUser>>();
   /** Never reset, so ts/ids stay unique across reset() within one fake. */
   private sequence = 0;
+  private lastTsMicros = 0;
+  /** Thread replies posted with reply_broadcast (they show in the channel's history too). */
+  private readonly broadcastReplies = new Set<string>();
+  /** Per-channel trouble for chat.* calls (see `troubleChannel`). */
+  private readonly channelTrouble = new Map<string, ChannelTrouble>();
+  /** Scopes the workspace did not grant (history reads answer missing_scope). */
+  private readonly deniedScopes = new Set<string>();
+  /** Methods whose next call is carried out but whose answer is lost (see `loseNextAnswer`). */
+  private readonly lostAnswers = new Map<string, number>();
 
   readonly teamId: string;
   readonly teamDomain: string;
@@ -189,6 +206,26 @@ export class FakeSlackApi {
     this.inject(method, { kind: 'rate_limit', retryAfterSeconds });
   }
 
+  /** Every chat.* call for `channel` meets `trouble` until it is cleared with null. */
+  troubleChannel(channel: string, trouble: ChannelTrouble | null): void {
+    if (trouble === null) this.channelTrouble.delete(channel);
+    else this.channelTrouble.set(channel, trouble);
+  }
+
+  /** The workspace did not grant these scopes: calls that need them answer `missing_scope` (history reads). */
+  denyScopes(...scopes: string[]): void {
+    for (const scope of scopes) this.deniedScopes.add(scope);
+  }
+
+  /**
+   * The next `times` calls to `method` are carried out (a message is posted) but their answers
+   * are lost: the connection is cut before the response, as when Slack accepted a post and the
+   * network or the bot's process died before the bot heard of it.
+   */
+  loseNextAnswer(method: string, times = 1): void {
+    this.lostAnswers.set(method, (this.lostAnswers.get(method) ?? 0) + times);
+  }
+
   /** Overrides what users.info says about a user (e.g. another time zone). */
   setUser(id: string, user: Partial<Omit<FakeSlackUser, 'id'>>): void {
     this.users.set(id, { ...this.users.get(id), ...user });
@@ -202,6 +239,10 @@ export class FakeSlackApi {
     this.messagesByKey.clear();
     this.injections.clear();
     this.users.clear();
+    this.broadcastReplies.clear();
+    this.channelTrouble.clear();
+    this.deniedScopes.clear();
+    this.lostAnswers.clear();
   }
 
   /**
@@ -303,9 +344,24 @@ export class FakeSlackApi {
         return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(injected.retryAfterSeconds) });
       }
       if (injected?.kind === 'error') return sendJson(res, 200, { ok: false, ...injected.reply });
+      const troubled = method.startsWith('chat.') && typeof args.channel === 'string' ? this.channelTrouble.get(args.channel) : undefined;
+      if (troubled?.kind === 'rate_limit') return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(troubled.retryAfterSeconds) });
+      if (troubled?.kind === 'status') return sendText(res, troubled.status, 'upstream failure');
+      // No answer: the client's timeout ends the call (the server is closed at stop()).
+      if (troubled?.kind === 'hang') return;
       const authError = this.checkToken(token);
       if (authError) return sendJson(res, 200, { ok: false, error: authError });
-      return sendJson(res, 200, this.answer(method, args));
+      const missing = this.missingScope(method, args);
+      if (missing) return sendJson(res, 200, { ok: false, error: 'missing_scope', needed: missing, provided: 'chat:write' });
+      const answer = this.answer(method, args);
+      const lost = this.lostAnswers.get(method) ?? 0;
+      if (lost > 0 && answer.ok === true) {
+        if (lost === 1) this.lostAnswers.delete(method);
+        else this.lostAnswers.set(method, lost - 1);
+        res.socket?.destroy();
+        return;
+      }
+      return sendJson(res, 200, answer);
     } finally {
       this.recorded();
     }
@@ -368,8 +424,12 @@ export class FakeSlackApi {
         const ts = this.nextTs();
         const message: FakeSlackMessage = { channel, ts, text: str('text'), blocks: args.blocks, attachments: args.attachments, metadata: args.metadata, threadTs: str('thread_ts'), updates: 0 };
         this.messagesByKey.set(messageKey(channel, ts), message);
+        if (message.threadTs !== undefined && (args.reply_broadcast === true || args.reply_broadcast === 'true')) this.broadcastReplies.add(messageKey(channel, ts));
         return { ok: true, channel, ts, message: this.wireMessage(message) };
       }
+      case 'conversations.history':
+      case 'conversations.replies':
+        return this.history(method, args);
       case 'chat.update': {
         const channel = str('channel');
         const ts = str('ts');
@@ -461,6 +521,54 @@ export class FakeSlackApi {
     }
   }
 
+  /**
+   * conversations.history (the channel's messages and broadcast replies, newest first) and
+   * conversations.replies (the parent, then its replies, oldest first), with Slack's `oldest` /
+   * `latest` (exclusive unless `inclusive`), `limit` and `cursor` paging. Metadata is returned
+   * only with `include_all_metadata`, as Slack does.
+   */
+  private history(method: string, args: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+    const bound = (name: string): number | null => (typeof args[name] === 'string' && args[name] !== '' ? Number(args[name]) : typeof args[name] === 'number' ? (args[name]) : null);
+    const oldest = bound('oldest');
+    const latest = bound('latest');
+    const within = (ts: string): boolean => {
+      const at = Number(ts);
+      if (oldest !== null && (inclusive ? at < oldest : at <= oldest)) return false;
+      return !(latest !== null && (inclusive ? at > latest : at >= latest));
+    };
+    const all = this.messages(channel).sort((a, b) => Number(a.ts) - Number(b.ts));
+    let selected: FakeSlackMessage[];
+    if (method === 'conversations.replies') {
+      const parentTs = typeof args.ts === 'string' ? args.ts : '';
+      const parent = all.find((m) => m.ts === parentTs);
+      if (!parent) return { ok: false, error: 'thread_not_found' };
+      selected = [parent, ...all.filter((m) => m.threadTs === parentTs && m.ts !== parentTs && within(m.ts))];
+    } else {
+      selected = all.filter((m) => (m.threadTs === undefined || this.broadcastReplies.has(messageKey(channel, m.ts))) && within(m.ts)).reverse();
+    }
+    const limit = Math.min(1000, Math.max(1, Number(args.limit) || 100));
+    const start = typeof args.cursor === 'string' && args.cursor.startsWith('page:') ? Number(args.cursor.slice(5)) : 0;
+    const page = selected.slice(start, start + limit);
+    const more = start + limit < selected.length;
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+    const messages = page.map((m) => {
+      const wire = this.wireMessage(m);
+      if (!withMetadata) delete wire.metadata;
+      return wire;
+    });
+    return { ok: true, messages, has_more: more, response_metadata: { next_cursor: more ? `page:${start + limit}` : '' } };
+  }
+
+  /** The scope a history read needs here, when the workspace did not grant it. */
+  private missingScope(method: string, args: Readonly<Record<string, unknown>>): string | undefined {
+    if (!HISTORY_METHODS.has(method)) return undefined;
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    const scope = channel.startsWith('G') ? 'groups:history' : channel.startsWith('D') ? 'im:history' : 'channels:history';
+    return this.deniedScopes.has(scope) ? scope : undefined;
+  }
+
   private wireMessage(message: FakeSlackMessage): Record<string, unknown> {
     return {
       type: 'message',
@@ -499,11 +607,15 @@ export class FakeSlackApi {
     return `D${userId.replace(/^[UW]/, '')}`;
   }
 
-  /** Unique, increasing message timestamps: 1700000000.000100, 1700000000.000200, … */
+  /**
+   * Unique, increasing message timestamps from the wall clock, as Slack's are (the bot reads
+   * history `oldest` a moment before an attempt): at least 100 µs apart.
+   */
   private nextTs(): string {
     this.sequence += 1;
-    const micros = this.sequence * 100;
-    return `${FIRST_TS_SECONDS + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+    this.lastTsMicros = Math.max(Date.now() * 1000, this.lastTsMicros + 100);
+    const micros = this.lastTsMicros;
+    return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
   }
 
   private nextId(): string {

@@ -36,6 +36,7 @@ interface OutboxRow {
   /** Insertion order: breaks createdAt ties, as SQLite's rowid does. */
   readonly seq: number;
   attempts: number;
+  attemptStartedAt: number | null;
   sentAt: number | null;
   slackTs: string | null;
 }
@@ -237,7 +238,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
       }
       Object.assign(row, next);
       for (const [key, payload] of fresh) {
-        this.db.outbox.push({ watchId: id, key, payload, createdAt, seq: this.db.nextSeq(), attempts: 0, sentAt: null, slackTs: null });
+        this.db.outbox.push({ watchId: id, key, payload, createdAt, seq: this.db.nextSeq(), attempts: 0, attemptStartedAt: null, sentAt: null, slackTs: null });
       }
       return true;
     });
@@ -268,10 +269,21 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     return this.run(() => this.outboxOf(watchId, true));
   }
 
-  markOutboxAttempt(watchId: string, key: string): Promise<void> {
+  markOutboxAttempt(watchId: string, key: string, startedAt: number): Promise<void> {
     return this.run(() => {
       const row = this.outboxRow(watchId, key);
-      if (row) row.attempts += 1;
+      if (!row) return;
+      row.attempts += 1;
+      row.attemptStartedAt ??= checkInt(startedAt, 'startedAt');
+    });
+  }
+
+  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
+    return this.run(() => {
+      const row = this.outboxRow(watchId, key);
+      if (!row) return;
+      row.attemptStartedAt = null;
+      if (!counted) row.attempts = Math.max(row.attempts - 1, 0);
     });
   }
 
@@ -282,6 +294,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
       if (!row || row.sentAt !== null) return;
       row.sentAt = checkInt(sentAt, 'sentAt');
       row.slackTs = slackTs;
+      row.attemptStartedAt = null;
     });
   }
 
@@ -504,7 +517,7 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     return this.db.outbox
       .filter((row) => row.watchId === watchId && (!pendingOnly || row.sentAt === null))
       .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
-      .map((row) => ({ watchId: row.watchId, key: row.key, payload: JSON.parse(row.payload) as unknown, createdAt: row.createdAt, attempts: row.attempts, sentAt: row.sentAt, slackTs: row.slackTs }));
+      .map((row) => ({ watchId: row.watchId, key: row.key, payload: JSON.parse(row.payload) as unknown, createdAt: row.createdAt, attempts: row.attempts, attemptStartedAt: row.attemptStartedAt, sentAt: row.sentAt, slackTs: row.slackTs }));
   }
 }
 

@@ -2,23 +2,26 @@
  * Composition root: builds every part from the Config and wires them together. The only file
  * that knows all the concrete classes; tests use it to start the real bot against local fakes.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { App, HTTPReceiver } from '@slack/bolt';
-import type { WebClientOptions } from '@slack/web-api';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import axios, { type AxiosInstance } from 'axios';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { type ActorResolution, actorOfStored } from './bkjob/identity';
 import { type JobCatalog, V3JobCatalog } from './bkjob/catalog';
 import { type JobOperator, V3JobOperator } from './bkjob/operate';
 import { type JobLogSource, V2JobLogSource } from './bkjob/source';
-import { BkTransport } from './bkjob/transport';
+import { type BkCallQueue, BkTransport } from './bkjob/transport';
 import { V3JobLogSource } from './bkjob/v3';
 import { type ActorResolver, UserMapFileError, createActorResolver } from './bkuser';
 import { type Config, ConfigError, secretsOf } from './config';
 import { AuditLog } from './audit/auditLog';
 import { pruneAuditOnce } from './audit/pruner';
-import { JobService } from './jobService';
+import { JobService, type JobServiceOptions, newSummaryCache } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
 import { Metrics } from './metrics';
 import { createRedactor } from './redact';
@@ -34,6 +37,7 @@ import { WatchCommands } from './slack/watchCommands';
 import { type BotStore, openWatchStore } from './store';
 import { pickErrorLine } from './summary/errorLine';
 import { utcOffsetZone } from './util/duration';
+import { WorkQueue } from './util/workQueue';
 import type { StorageCheck } from './util/requestGuard';
 import { type PollReport, WatchPoller } from './watch/poller';
 import { WatchService } from './watch/service';
@@ -75,8 +79,23 @@ export interface Bot {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, logger?: AppLogger): JobLogSource {
-  const transport = createBkTransport(config, onCall);
+/**
+ * One of the bot's two ways to BlueKing (issue 17): people's requests wait for the people's budget
+ * (`queue`: BK_PEOPLE_CONCURRENCY, BK_PEOPLE_QUEUE), polling goes without one (POLL_CONCURRENCY
+ * workers bound it); each lane has its own keep-alive sockets (`http`), so neither waits for the other's.
+ */
+export interface BkLane {
+  readonly queue?: BkCallQueue;
+  readonly http?: AxiosInstance;
+}
+
+/** An axios instance with keep-alive sockets of its own: one per lane. */
+function laneHttp(): AxiosInstance {
+  return axios.create({ httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) });
+}
+
+export function createJobSource(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, logger?: AppLogger, lane: BkLane = {}): JobLogSource {
+  const transport = createBkTransport(config, onCall, lane);
   // v4 answers status questions (containers included); host logs stay on v3's ip_log, which v4 has no twin of here.
   return config.bk.apiVersion !== 'v2'
     ? new V3JobLogSource(transport, { via: config.bk.v3Transport, statusApi: config.bk.apiVersion, ...(logger ? { logger } : {}) })
@@ -85,16 +104,16 @@ export function createJobSource(config: Config, onCall?: (api: string, outcome: 
 }
 
 /** JOB's crons, plans and run list (v3): null when the bot speaks v2, whose JOB may have no such API. */
-export function createJobCatalog(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobCatalog | null {
-  return config.bk.apiVersion === 'v2' ? null : new V3JobCatalog(createBkTransport(config, onCall), { via: config.bk.v3Transport });
+export function createJobCatalog(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, lane: BkLane = {}): JobCatalog | null {
+  return config.bk.apiVersion === 'v2' ? null : new V3JobCatalog(createBkTransport(config, onCall, lane), { via: config.bk.v3Transport });
 }
 
 /** Step and job operations (v3 `operate_*`): null when the bot speaks v2, whose JOB may have none. */
-export function createJobOperator(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): JobOperator | null {
-  return config.bk.apiVersion === 'v2' ? null : new V3JobOperator(createBkTransport(config, onCall), { via: config.bk.v3Transport });
+export function createJobOperator(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, lane: BkLane = {}): JobOperator | null {
+  return config.bk.apiVersion === 'v2' ? null : new V3JobOperator(createBkTransport(config, onCall, lane), { via: config.bk.v3Transport });
 }
 
-function createBkTransport(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void): BkTransport {
+function createBkTransport(config: Config, onCall?: (api: string, outcome: string, seconds: number) => void, lane: BkLane = {}): BkTransport {
   return new BkTransport({
     baseUrl: config.bk.apiBaseUrl,
     credentials: { appCode: config.bk.appCode, appSecret: config.bk.appSecret },
@@ -104,10 +123,14 @@ function createBkTransport(config: Config, onCall?: (api: string, outcome: strin
     auth: config.bk.apiVersion !== 'v2' ? config.bk.v3Transport : 'esb',
     language: config.lang === 'zh-CN' ? 'zh-cn' : 'en',
     ...(onCall ? { onCall } : {}),
+    ...(lane.queue ? { queue: lane.queue } : {}),
+    ...(lane.http ? { http: lane.http } : {}),
   });
 }
 
 const SLACK_CALL_TIMEOUT_MS = 15_000;
+/** A watch message's post: past this it counts as "maybe posted" (looked for before posting again). */
+const DELIVERY_CALL_TIMEOUT_MS = 10_000;
 
 /** BlueKing call outcomes (see BkTransport's onCall) that mean it could not be reached at all. */
 const UNREACHABLE_OUTCOMES = new Set(['network', 'timeout']);
@@ -217,11 +240,21 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     lastBkOutcome = outcome;
     metrics.bkRequest(api, outcome, seconds);
   };
-  const jobs = new JobService(createJobSource(config, onBkCall, logger), now, {
+  // Two lanes to BlueKing: people's requests (commands, buttons, menus, unfurls, /joblog watch's
+  // first read) share one budget with a bounded line; the poller and the subscription scan use
+  // their own parts, outside it, so a burst of commands cannot delay a ping (issue 17).
+  const peopleQueue = new WorkQueue({ limit: config.bk.peopleConcurrency, maxWaiting: config.bk.peopleQueue });
+  const peopleLane: BkLane = { queue: peopleQueue, http: laneHttp() };
+  const pollingLane: BkLane = { http: laneHttp() };
+  const jobServiceOptions: JobServiceOptions = {
     diagnosisBudgetMs: config.bk.diagnosisBudgetMs,
     // A group without its error line is not a problem: say why at debug only.
     onDiagnosisMiss: (ref, reason, err) => logger.debug({ jobInstanceId: ref.job.jobInstanceId, stepInstanceId: ref.stepInstanceId, reason, err }, 'error line left out'),
-  });
+    // One cache for both lanes: what either read serves the other (menus, a new watch's first poll).
+    cache: newSummaryCache(),
+  };
+  const jobs = new JobService(createJobSource(config, onBkCall, logger, peopleLane), now, jobServiceOptions);
+  const pollingJobs = new JobService(createJobSource(config, onBkCall, logger, pollingLane), now, jobServiceOptions);
   // Per-user BlueKing identity is not there yet: everyone acts as the configured user.
   // A watch polls as the BlueKing user stored with it; fixed-mode and older watches as their subscriber resolves.
   const actorForWatch = (watch: Watch): Promise<ActorResolution> => (watch.bkUsername !== null ? Promise.resolve(actorOfStored(watch.bkUsername)) : resolver.resolve(watch.subscriberId));
@@ -292,7 +325,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const audit = new AuditLog(store, logger.child({ component: 'audit' }), Date.now);
-  const operator = createJobOperator(config, onBkCall);
+  const operator = createJobOperator(config, onBkCall, peopleLane);
   const listenerDeps: ListenerDeps = {
     jobs,
     resolveActor: resolver.resolve,
@@ -304,8 +337,21 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     now,
     policy: config.policy,
     audit,
+    // Read only: listeners say "queued (N ahead)" and spare unfurls and menus the line.
+    bkQueue: { waiting: () => peopleQueue.waiting(), saturated: () => peopleQueue.saturated(), full: () => peopleQueue.full() },
   };
-  const notifier = new SlackWatchNotifier(app.client, listenerDeps, now, (method, code) => metrics.slackError(method, code));
+  // The watches' own Web API client: no retries and no waiting out 429s inside a call (either
+  // would hold the poll, and every other channel with it); the notifier's DeliveryGate makes the
+  // rate-limited or failing channel wait and the outbox keeps its events. A call that times out is
+  // "maybe posted", looked for before it is posted again (exactly once, given the history scopes).
+  const deliveryClient = new WebClient(config.slack.botToken, {
+    ...(clientOptions.slackApiUrl ? { slackApiUrl: clientOptions.slackApiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: DELIVERY_CALL_TIMEOUT_MS,
+    logger: boltLogger(logger.child({ component: 'delivery' })),
+  });
+  const notifier = new SlackWatchNotifier(deliveryClient, listenerDeps, now, (method, code) => metrics.slackError(method, code), { logger: logger.child({ component: 'delivery' }) });
   // Leases name this process. With REPLICA_ID (a stable name, unique among running replicas) the same
   // replica restarted takes back at once what its previous process held; without it the name is
   // unique per process (host name, process id, random) and a dead process's leases simply expire.
@@ -317,7 +363,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   }
   const watchService = new WatchService(store, jobs, notifier, now, { maxPerChannel: config.watch.maxPerChannel, maxAgeMs: config.watch.maxAgeMs, lang: config.lang, resumeWindowMs: config.watch.resumeWindowMs, owner });
   const watches = new WatchCommands(watchService, listenerDeps);
-  const catalog = createJobCatalog(config, onBkCall);
+  const catalog = createJobCatalog(config, onBkCall, peopleLane);
+  const pollingCatalog = createJobCatalog(config, onBkCall, pollingLane);
   const subscriptionService = new SubscriptionService(store, catalog, now, { maxPerChannel: config.subscriptions.maxPerChannel });
   const subscriptions = new SubscriptionCommands(subscriptionService, listenerDeps);
   registerRequestLog(app, logger);
@@ -328,15 +375,15 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // A subscription lists and polls as its subscriber's stored BlueKing user, like a watch.
   const actorForSubscription = (sub: Subscription): Promise<ActorResolution> => (sub.bkUsername !== null ? Promise.resolve(actorOfStored(sub.bkUsername)) : resolver.resolve(sub.subscriberId));
   const scanner =
-    catalog === null
+    pollingCatalog === null
       ? null
       : new SubscriptionScanner(
-          { store, catalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }) },
+          { store, catalog: pollingCatalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }) },
           { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs, defaultTimeZone: utcOffsetZone(config.bk.timezoneOffsetMinutes) },
         );
 
   const poller = new WatchPoller(
-    { store, jobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
+    { store, jobs: pollingJobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
     {
       owner,
       concurrency: config.watch.pollConcurrency,

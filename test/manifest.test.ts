@@ -78,6 +78,10 @@ describe('manifest.yml', () => {
     expect(manifest.settings.event_subscriptions.bot_events).toContain('app_home_opened');
   });
 
+  it('reads history for exactly-once delivery (issue 17): channels:history and groups:history', () => {
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['channels:history', 'groups:history']));
+  });
+
   it('unfurls JOB links: link_shared, links:read/links:write and an unfurl domain', () => {
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['links:read', 'links:write']));
     expect(manifest.settings.event_subscriptions.bot_events).toContain('link_shared');

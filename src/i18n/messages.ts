@@ -32,6 +32,11 @@ export interface Messages {
   moreGroups(groups: number, hosts: number): string;
   /** After a failing group's error line: the group's hosts whose lines are known do not all say it. */
   otherHostsDiffer: string;
+  /**
+   * Under a row of hosts of a split group whose logs were (mostly) not read (v3/v4 read a few logs
+   * a group): their line is unknown, not a different one. `unread` of the row's `hosts`.
+   */
+  logsNotRead(unread: number, hosts: number): string;
   /** Failing groups past the rows shown under a step, by their hosts only: "… 12 more hosts". */
   moreHosts(hosts: number): string;
   /** Unfurl of a pasted JOB link: the step the job failed at. */
@@ -72,6 +77,8 @@ export interface Messages {
    */
   readonly bkErrorHints: Readonly<Record<BkErrorHint, (parameter?: string) => string>>;
   transientHint: string;
+  /** A person's request waits for the people's BlueKing budget (BK_PEOPLE_CONCURRENCY): `ahead` requests wait before it. */
+  bkQueued(ahead: number): string;
   tooLargeHint: string;
   requestId(id: string): string;
   internalError(incident: string): string;
@@ -96,6 +103,8 @@ export interface Messages {
   watchLimit(max: number): string;
   alreadyFinished(state: string): string;
   watchResumed(title: string): string;
+  /** The watch is saved but Slack made its status message wait (rate limit, failure): it follows. */
+  watchStatusDelayed(title: string): string;
   cannotPostHere: string;
   /** The bot could not open a DM with the user (e.g. DMs with apps turned off in the workspace). */
   cannotDmYou: string;
@@ -164,6 +173,7 @@ function en(): Messages {
     andMore: (c) => `and ${c.toLocaleString('en-US')} more`,
     moreGroups: (g, h) => `… ${n(g, 'more group')} (${n(h, 'host')})`,
     otherHostsDiffer: 'other hosts differ',
+    logsNotRead: (u, h) => (u >= h ? (h === 1 ? 'log not read' : 'logs not read') : `${u.toLocaleString('en-US')} of ${h.toLocaleString('en-US')} logs not read, no line in the rest`),
     moreHosts: (h) => `… ${n(h, 'more host')}`,
     unfurlFailedAt: (p, name, f, t) => `Failed at step ${p} · ${name}: ${f.toLocaleString('en-US')} of ${n(t, 'host')}`,
     moreFailingSteps: (c) => `… ${n(c, 'more step')} with failing hosts`,
@@ -216,6 +226,7 @@ function en(): Messages {
         `JOB says the request parameter ${p ?? ''} is missing, so this JOB does not accept the bot's request. Give the request id to the bot's admin, who can check BK_JOB_API_VERSION against JOB's version.`,
     },
     transientHint: 'This is usually temporary; try again in a minute.',
+    bkQueued: (ahead) => `BlueKing JOB is slow right now: your request is queued (${ahead.toLocaleString('en-US')} ahead of it).`,
     tooLargeHint: "This job's logs are too big to fetch at once. The bot's admin can raise BK_MAX_RESPONSE_MB or switch to BK_JOB_API_VERSION=v3, which fetches logs one host at a time.",
     requestId: (id) => `Request id: \`${id}\``,
     internalError: (incident) => `:warning: Something went wrong on the bot's side. Please try again; if it keeps happening, give your admin this reference: \`${incident}\`.`,
@@ -243,6 +254,7 @@ function en(): Messages {
     watchLimit: (max) => `This channel already has ${max} active watches (WATCH_MAX_PER_CHANNEL). Stop one with \`/joblog unwatch\` first.`,
     alreadyFinished: (state) => `That job has already ${state}; there is nothing left to watch.`,
     watchResumed: (title) => `:eyes: Watching ${title} again; the paused watch is active.`,
+    watchStatusDelayed: (title) => `:eyes: Watching ${title}. Slack is holding back messages in this channel right now; the status message follows as soon as it lets me post.`,
     cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
     cannotDmYou: "I can't send you a direct message, so the full log could not be delivered. Check that messages from apps are allowed for you in this workspace, or use Share in channel.",
     unmapped: ({ mode, why }, email, id) => {
@@ -318,6 +330,7 @@ function zh(): Messages {
     andMore: (c) => `等另 ${c} 台`,
     moreGroups: (g, h) => `… 另有 ${g} 组（${h} 台主机）`,
     otherHostsDiffer: '其他主机的报错不同',
+    logsNotRead: (u, h) => (u >= h ? '未读取日志' : `${h} 台中 ${u} 台未读取日志，其余的日志中没有报错行`),
     moreHosts: (h) => `… 另有 ${h} 台主机`,
     unfurlFailedAt: (p, name, f, t) => `失败于步骤 ${p} · ${name}：${t} 台主机中 ${f} 台`,
     moreFailingSteps: (c) => `… 另有 ${c} 个步骤有失败主机`,
@@ -370,6 +383,8 @@ function zh(): Messages {
           return `蓝鲸作业平台返回了无法识别的响应（${err.message}）`;
         case 'unsupported':
           return `当前配置的作业平台 API 不支持该操作（${err.message}）`;
+        case 'busy':
+          return '蓝鲸作业平台正忙于处理其他人的请求。';
       }
     },
     missingPermissions: (actions, user) => `${user ? `蓝鲸用户 ${user} ` : '机器人使用的蓝鲸用户'}缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,
@@ -385,6 +400,7 @@ function zh(): Messages {
       missingParameter: (p) => `作业平台认为缺少请求参数 ${p ?? ''}，即该作业平台不接受机器人发出的请求。请把请求 ID 告诉机器人管理员，由其核对 BK_JOB_API_VERSION 与作业平台的版本。`,
     },
     transientHint: '通常是暂时性问题，请稍后重试。',
+    bkQueued: (ahead) => `蓝鲸作业平台当前响应较慢：你的请求正在排队（前面还有 ${ahead} 个请求）。`,
     tooLargeHint: '该作业的日志太大，无法一次获取。机器人管理员可以调大 BK_MAX_RESPONSE_MB，或改用 BK_JOB_API_VERSION=v3（按主机单独获取日志）。',
     requestId: (id) => `请求 ID：\`${id}\``,
     internalError: (incident) => `:warning: 机器人内部出错，请重试；如果持续出现，请把此编号告诉管理员：\`${incident}\`。`,
@@ -412,6 +428,7 @@ function zh(): Messages {
     watchLimit: (max) => `本频道已有 ${max} 个关注（WATCH_MAX_PER_CHANNEL），请先用 \`/joblog unwatch\` 取消一个。`,
     alreadyFinished: (state) => `该作业已${state}，无需关注。`,
     watchResumed: (title) => `:eyes: 已恢复关注 ${title}。`,
+    watchStatusDelayed: (title) => `:eyes: 已关注 ${title}。Slack 暂时限制本频道的消息，状态消息会在允许发送后立即补上。`,
     cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
     cannotDmYou: '我无法给你发私信，完整日志未能送达。请确认工作区允许应用给你发消息，或使用“分享到频道”。',
     unmapped: ({ mode, why }, email, id) => {

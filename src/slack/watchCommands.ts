@@ -69,6 +69,7 @@ export class WatchCommands {
         case 'created':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId, bizId: ref.bizId, jobInstanceId: ref.jobInstanceId }, 'watch created');
           if (request.fromSummaryMessage) await respond({ replace_original: true, ...renderJobSummary(result.summary, replyRenderOptions(this.deps, ref, true)) });
+          if (result.statusPending) await respond(ephemeral(m.watchStatusDelayed(escapeText(m.jobInline(null, scopeText(ref), ref.jobInstanceId)))));
           return;
         case 'resumed':
           this.deps.logger.info({ watchId: result.watch.id, channel: request.channelId, user: request.userId }, 'watch resumed');

@@ -61,6 +61,14 @@ export const SCOPE_TYPE_MIGRATION = `
 `;
 export const BK_USERNAME_MIGRATION = 'ALTER TABLE watches ADD COLUMN bk_username TEXT;';
 
+/**
+ * When the oldest unresolved delivery attempt of an outbox entry started (NULL: none): a crash or
+ * a Slack call that timed out leaves it set, and the next delivery first looks for the message.
+ */
+export function outboxAttemptMigration(bigint: 'INTEGER' | 'BIGINT'): string {
+  return `ALTER TABLE watch_outbox ADD COLUMN attempt_started_at ${bigint};`;
+}
+
 export const OPEN_STATUSES = `status IN ('active', 'paused')`;
 /** Watches people started (not subscription runs): what per-channel lists, limits and "already watched" see. */
 export const PEOPLES_WATCHES = 'run_of IS NULL';
@@ -259,6 +267,7 @@ function toOutboxEntry(row: Row, columns: ColumnReaders): OutboxEntry {
     payload: columns.json(row['payload'], 'watch_outbox.payload'),
     createdAt: int('created_at'),
     attempts: int('attempts'),
+    attemptStartedAt: readNullable(row['attempt_started_at'], 'watch_outbox.attempt_started_at', columns.int),
     sentAt: readNullable(row['sent_at'], 'watch_outbox.sent_at', columns.int),
     slackTs: readNullableText(row['slack_ts'], 'watch_outbox.slack_ts'),
   };

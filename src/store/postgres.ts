@@ -13,7 +13,7 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
+import { BK_USERNAME_MIGRATION, outboxAttemptMigration, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, WATCH_COLUMN_NAMES, decodeSummary, sameJobValues, byNextPoll, corrupt, encodePayload, insertWatch, outboxTime, patchAssignments, readNullable, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
 import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../operate/types';
 import { operationMigration, toClaim } from './operationCodec';
@@ -134,6 +134,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 8,
     // One operation per click: the first claim of a job/step/run/operation key wins, across replicas.
     sql: operationMigration({ bigint: 'BIGINT', tableSuffix: '' }),
+  },
+  {
+    version: 9,
+    // Exactly-once delivery: when an attempt whose outcome is unknown started (see OutboxEntry.attemptStartedAt).
+    sql: outboxAttemptMigration('BIGINT'),
   },
 ];
 
@@ -326,13 +331,17 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     return (await this.rows('SELECT * FROM watch_outbox WHERE watch_id = $1 AND sent_at IS NULL ORDER BY created_at, seq', [watchId])).map(ROWS.outboxEntry);
   }
 
-  async markOutboxAttempt(watchId: string, key: string): Promise<void> {
-    await this.pool.query('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = $1 AND key = $2', [watchId, key]);
+  async markOutboxAttempt(watchId: string, key: string, startedAt: number): Promise<void> {
+    await this.pool.query('UPDATE watch_outbox SET attempts = attempts + 1, attempt_started_at = COALESCE(attempt_started_at, $3) WHERE watch_id = $1 AND key = $2', [watchId, key, startedAt]);
+  }
+
+  async endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
+    await this.pool.query(`UPDATE watch_outbox SET attempt_started_at = NULL${counted ? '' : ', attempts = GREATEST(attempts - 1, 0)'} WHERE watch_id = $1 AND key = $2`, [watchId, key]);
   }
 
   async markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
     // The first delivery is the one recorded; a repeated call does not rewrite it.
-    await this.pool.query('UPDATE watch_outbox SET sent_at = $3, slack_ts = $4 WHERE watch_id = $1 AND key = $2 AND sent_at IS NULL', [
+    await this.pool.query('UPDATE watch_outbox SET sent_at = $3, slack_ts = $4, attempt_started_at = NULL WHERE watch_id = $1 AND key = $2 AND sent_at IS NULL', [
       watchId,
       key,
       sentAt,

@@ -13,7 +13,7 @@ import type { JobRef } from '../bkjob/model';
 import type { JobSummary } from '../summary/types';
 import type { NewOutboxEntry, NewWatch, OutboxEntry, Watch, WatchPatch } from '../watch/types';
 import type { Migration, Row, SqlValue } from './codec';
-import { BK_USERNAME_MIGRATION, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
+import { BK_USERNAME_MIGRATION, outboxAttemptMigration, OLDEST_FIRST, OPEN_STATUSES, PEOPLES_WATCHES, SCOPE_TYPE_MIGRATION, WATCH_COLUMNS, decodeSummary, sameJobValues, asRow, byNextPoll, encodePayload, insertWatch, outboxTime, parseJson, patchAssignments, readInt, readNullable, readText, rowReaders } from './codec';
 import type { CreateWatchResult, SubscriptionStore, WatchStore } from '../watch/ports';
 import { type ClaimResult, type OperationClaim, type OperationGuard, staleBefore } from '../operate/types';
 import { operationMigration, toClaim } from './operationCodec';
@@ -114,6 +114,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 8,
     // One operation per click: the first claim of a job/step/run/operation key wins, across replicas.
     sql: operationMigration({ bigint: 'INTEGER', tableSuffix: ' STRICT' }),
+  },
+  {
+    version: 9,
+    // Exactly-once delivery: when an attempt whose outcome is unknown started (see OutboxEntry.attemptStartedAt).
+    sql: outboxAttemptMigration('INTEGER'),
   },
 ];
 
@@ -366,16 +371,22 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
     );
   }
 
-  markOutboxAttempt(watchId: string, key: string): Promise<void> {
+  markOutboxAttempt(watchId: string, key: string, startedAt: number): Promise<void> {
     return promised(() => {
-      this.run('UPDATE watch_outbox SET attempts = attempts + 1 WHERE watch_id = ? AND key = ?', watchId, key);
+      this.run('UPDATE watch_outbox SET attempts = attempts + 1, attempt_started_at = COALESCE(attempt_started_at, ?) WHERE watch_id = ? AND key = ?', startedAt, watchId, key);
+    });
+  }
+
+  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
+    return promised(() => {
+      this.run(`UPDATE watch_outbox SET attempt_started_at = NULL${counted ? '' : ', attempts = MAX(attempts - 1, 0)'} WHERE watch_id = ? AND key = ?`, watchId, key);
     });
   }
 
   markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {
     // The first delivery is the one recorded; a repeated call does not rewrite it.
     return promised(() => {
-      this.run('UPDATE watch_outbox SET sent_at = ?, slack_ts = ? WHERE watch_id = ? AND key = ? AND sent_at IS NULL', sentAt, slackTs, watchId, key);
+      this.run('UPDATE watch_outbox SET sent_at = ?, slack_ts = ?, attempt_started_at = NULL WHERE watch_id = ? AND key = ? AND sent_at IS NULL', sentAt, slackTs, watchId, key);
     });
   }
 

@@ -16,7 +16,7 @@ import type { AppLogger } from '../logger';
 import type { JobSummary } from '../summary/types';
 import { isRecord } from '../util/json';
 import { forEachPipelined } from '../util/limit';
-import { ChannelAccessError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
+import { ChannelAccessError, ChatUnavailableError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
 import { AnnouncementDeferred, type SubscriptionRuns, isRunWatch } from './subscriptionRuns';
 import type { NewOutboxEntry, OutboxEntry, RunOf, Watch, WatchPatch, WatchSnapshot } from './types';
@@ -136,7 +136,8 @@ class UnmappedSubscriberError extends Error {
 type Delivery =
   /** `announced`: a run watch's summary message was posted (see reportRun). */
   | { readonly outcome: 'done'; readonly sent: number; readonly paused: string | null; readonly announced?: boolean }
-  | { readonly outcome: 'retry'; readonly sent: number; readonly attempts: number }
+  /** `afterMs`: when the chat asked to be tried again (else the backoff for `attempts`). */
+  | { readonly outcome: 'retry'; readonly sent: number; readonly attempts: number; readonly afterMs?: number }
   | { readonly outcome: 'no_access'; readonly error: string; readonly sent: number };
 
 export class WatchPoller {
@@ -199,7 +200,7 @@ export class WatchPoller {
     }
     if (leftover.outcome === 'retry') {
       // Slack is refusing: asking BlueKing now would only pile more events behind the stuck one.
-      await this.deps.store.release(watch.id, this.options.owner, { nextPollAt: now + this.deliveryRetryDelay(leftover.attempts) });
+      await this.deps.store.release(watch.id, this.options.owner, { nextPollAt: now + this.retryAfter(leftover) });
       return { sent: leftover.sent, error: false };
     }
     if (leftover.paused !== null) {
@@ -366,10 +367,15 @@ export class WatchPoller {
     // An expiring watch ends even when its channel is gone: there is nothing left to tell it.
     const ending = final.status !== undefined && delivery.outcome !== 'retry';
     // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
-    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.deliveryRetryDelay(delivery.attempts) : pollDelayMs(watch, now));
+    const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.retryAfter(delivery) : pollDelayMs(watch, now));
     const { status: _status, statusReason: _reason, ...kept } = final;
     const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
+  }
+
+  /** When to try a channel's pending events again: when Slack said, else the backoff. */
+  private retryAfter(delivery: Extract<Delivery, { outcome: 'retry' }>): number {
+    return Math.max(1000, delivery.afterMs ?? this.deliveryRetryDelay(delivery.attempts));
   }
 
   /** Backoff while Slack refuses an event: base, 2×base, 4×base … per attempt, capped. */
@@ -385,9 +391,16 @@ export class WatchPoller {
         await notifier.updateStatus(watch, watch.statusMessageTs, summary);
         return { outcome: 'ok', ts: watch.statusMessageTs, shown: true };
       }
-      return { outcome: 'ok', ts: await notifier.postStatus(watch, summary), shown: true };
+      // No status message yet: an earlier post may have reached the channel unseen (its process
+      // died, or Slack timed out), so the channel is searched for it before posting.
+      return { outcome: 'ok', ts: await notifier.postStatus(watch, summary, { lookFirst: true }), shown: true };
     } catch (err) {
       if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError };
+      if (err instanceof ChatUnavailableError) {
+        // The channel must wait (or Slack is failing there): the next poll shows the summary.
+        log.debug({ why: err.why }, 'status message not updated now');
+        return { outcome: 'ok', ts: watch.statusMessageTs, shown: false };
+      }
       if (err instanceof MessageGoneError) {
         // Someone deleted the status message: start a new one so events still have a thread.
         try {
@@ -415,84 +428,106 @@ export class WatchPoller {
     }
   }
 
-  /** Posts every pending outbox entry of the watch, oldest first, marking each sent as it goes. */
+  /**
+   * Posts every pending outbox entry of the watch, oldest first, marking each sent as it goes.
+   * Each attempt is recorded before Slack is called; an attempt whose outcome stays unknown (a
+   * crash, a timeout) makes the next one look for the message first (see `DeliveryMark`), so an
+   * event reaches the channel once. A channel that must wait keeps its entries for later and
+   * costs no attempt; other channels are not held up by it.
+   */
   private async deliver(watch: Watch, log: AppLogger): Promise<Delivery> {
     const { store, notifier } = this.deps;
     let sent = 0;
     let paused: string | null = null;
     let announced = false;
     let current = watch;
-    for (const entry of await store.pendingOutbox(watch.id)) {
-      if (isRunWatch(current) && this.deps.runs?.isRunEntry(entry)) {
-        if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
-          log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a run announcement Slack keeps refusing');
-          await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
-          continue;
-        }
-        let posted: { ts: string | null; patch: WatchPatch | null };
-        try {
-          posted = await this.deps.runs.deliver(current, entry, this.deps.now());
-        } catch (err) {
-          // Waiting for the first failure's message is not a failed delivery: it costs no attempt.
-          if (!(err instanceof AnnouncementDeferred)) await store.markOutboxAttempt(watch.id, entry.key);
-          if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
-          if (err instanceof RejectedMessageError) {
-            log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected a run announcement; dropping it');
-            await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
-            continue;
-          }
-          if (err instanceof AnnouncementDeferred) log.info({ key: entry.key }, 'run announcement waits for the first failure of its streak');
-          else log.warn({ err, key: entry.key }, 'could not post a run announcement; it stays pending');
-          return { outcome: 'retry', sent, attempts: entry.attempts + 1 };
-        }
-        if (posted.patch !== null) {
-          // The run's summary message and thread: kept at once, so the next entry threads under it.
-          await store.update(watch.id, posted.patch);
-          current = { ...current, ...posted.patch };
-          announced = true;
-        }
-        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), posted.ts);
-        if (posted.ts !== null) {
-          this.deps.metrics?.notificationSent(entry.key.split(':')[0] ?? 'run');
-          sent++;
-        }
+    const pending = await store.pendingOutbox(watch.id);
+    const wait = pending.length > 0 ? notifier.readyInMs(watch.channelId) : 0;
+    if (wait > 0) {
+      log.debug({ waitMs: wait, pending: pending.length }, 'the channel must wait; its events stay in the outbox');
+      return { outcome: 'retry', sent, attempts: 0, afterMs: wait };
+    }
+    for (const entry of pending) {
+      if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
+        // One undeliverable event must not hold back every later one (and the watch's end) forever.
+        log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on an event Slack keeps refusing');
+        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
         continue;
       }
-      const event = asEvent(entry);
-      if (!event) {
+      const runs = isRunWatch(current) && this.deps.runs?.isRunEntry(entry) ? this.deps.runs : null;
+      const event = runs ? null : asEvent(entry);
+      if (!runs && !event) {
         log.error({ key: entry.key }, 'dropping an unreadable outbox entry');
         await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
         continue;
       }
-      const keyed: KeyedEvent = { key: entry.key, event };
-      const urgent = isUrgent(event);
-      const broadcast = isBroadcast(event, watch.notifyOn);
-      if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
-        // One undeliverable event must not hold back every later one (and the watch's end) forever.
-        log.error({ key: entry.key, attempts: entry.attempts }, 'giving up on a watch event Slack keeps refusing');
-        await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
-        continue;
-      }
-      await store.markOutboxAttempt(watch.id, entry.key);
-      let ts: string;
+      await store.markOutboxAttempt(watch.id, entry.key, this.deps.now());
+      let posted: { ts: string | null; patch: WatchPatch | null };
       try {
-        ts = await notifier.postEvent(watch, keyed, { urgent, broadcast });
-      } catch (err) {
-        if (err instanceof ChannelAccessError) return { outcome: 'no_access', error: err.slackError, sent };
-        if (err instanceof RejectedMessageError) {
-          log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected a watch event; dropping it');
-          await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+        if (runs !== null && isRunWatch(current)) {
+          posted = await runs.deliver(current, entry, this.deps.now());
+        } else if (event !== null) {
+          const keyed: KeyedEvent = { key: entry.key, event };
+          const mark = { key: entry.key, unresolvedSince: entry.attemptStartedAt };
+          posted = { ts: await notifier.postEvent(watch, keyed, { urgent: isUrgent(event), broadcast: isBroadcast(event, watch.notifyOn) }, mark), patch: null };
+        } else {
           continue;
         }
-        log.warn({ err, key: entry.key }, 'could not post a watch event; it stays pending');
-        return { outcome: 'retry', sent, attempts: entry.attempts + 1 };
+      } catch (err) {
+        const failed = await this.deliveryFailed(watch, entry, err, log);
+        if (failed === 'dropped') continue;
+        return { ...failed, sent };
       }
-      await store.markOutboxSent(watch.id, entry.key, this.deps.now(), ts);
-      this.deps.metrics?.notificationSent(event.type);
-      if (event.type === 'watch_paused') paused = event.reason;
+      if (posted.patch !== null) {
+        // The run's summary message and thread: kept at once, so the next entry threads under it.
+        await store.update(watch.id, posted.patch);
+        current = { ...current, ...posted.patch };
+        announced = true;
+      }
+      await store.markOutboxSent(watch.id, entry.key, this.deps.now(), posted.ts);
+      if (posted.ts === null) continue;
+      this.deps.metrics?.notificationSent(event?.type ?? entry.key.split(':')[0] ?? 'run');
+      if (event?.type === 'watch_paused') paused = event.reason;
       sent++;
     }
     return { outcome: 'done', sent, paused, announced };
+  }
+
+  /**
+   * What a failed delivery attempt means for the entry: a refusal of the message itself drops it;
+   * a wait (rate limit, pace, a run announcement waiting for its thread) takes the attempt back; a
+   * refusal that posted nothing ends the attempt; an unknown outcome leaves it open, to be looked
+   * for before the next post.
+   */
+  private async deliveryFailed(watch: Watch, entry: OutboxEntry, err: unknown, log: AppLogger): Promise<'dropped' | { outcome: 'retry'; attempts: number; afterMs?: number } | { outcome: 'no_access'; error: string }> {
+    const { store } = this.deps;
+    const attempts = entry.attempts + 1;
+    if (err instanceof RejectedMessageError) {
+      log.error({ key: entry.key, slackError: err.slackError }, 'Slack rejected an event message; dropping it');
+      await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
+      return 'dropped';
+    }
+    if (err instanceof ChannelAccessError) {
+      await store.endOutboxAttempt(watch.id, entry.key, true);
+      return { outcome: 'no_access', error: err.slackError };
+    }
+    if (err instanceof AnnouncementDeferred) {
+      log.info({ key: entry.key }, 'run announcement waits for the first failure of its streak');
+      await store.endOutboxAttempt(watch.id, entry.key, false);
+      return { outcome: 'retry', attempts };
+    }
+    if (err instanceof ChatUnavailableError) {
+      if (!err.maybePosted) await store.endOutboxAttempt(watch.id, entry.key, err.kind === 'error');
+      if (err.kind === 'wait') {
+        log.debug({ key: entry.key, waitMs: err.retryAfterMs, why: err.why }, 'Slack asks the channel to wait; the event stays pending');
+        return { outcome: 'retry', attempts: entry.attempts, afterMs: err.retryAfterMs };
+      }
+      log.warn({ key: entry.key, why: err.why, maybePosted: err.maybePosted }, 'could not post an event; it stays pending');
+      return { outcome: 'retry', attempts, afterMs: Math.max(err.retryAfterMs, this.deliveryRetryDelay(attempts)) };
+    }
+    // Anything else (a bug, a store failure mid-way): the outcome is unknown, the attempt stays open.
+    log.warn({ err, key: entry.key }, 'could not post an event; it stays pending');
+    return { outcome: 'retry', attempts };
   }
 
   private async pollFailed(watch: Watch, err: unknown, now: number, log: AppLogger): Promise<void> {

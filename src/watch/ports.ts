@@ -77,8 +77,16 @@ export interface WatchStore {
 
   /** Unsent outbox entries of a watch, oldest first. */
   pendingOutbox(watchId: string): Promise<OutboxEntry[]>;
-  /** Counts a delivery attempt (before calling Slack). */
-  markOutboxAttempt(watchId: string, key: string): Promise<void>;
+  /**
+   * Counts a delivery attempt, before calling Slack, and records when it started unless an
+   * earlier unresolved attempt is recorded (`OutboxEntry.attemptStartedAt` keeps the oldest).
+   */
+  markOutboxAttempt(watchId: string, key: string, startedAt: number): Promise<void>;
+  /**
+   * The attempt is resolved without a message in Slack (Slack refused it, or it was never sent):
+   * forgets its start; `counted` false also takes the attempt back (a wait, not a failure).
+   */
+  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void>;
   markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void>;
   /** All outbox entries of a watch, oldest first (diagnostics and tests). */
   listOutbox(watchId: string): Promise<OutboxEntry[]>;
@@ -154,6 +162,40 @@ export class RejectedMessageError extends Error {
   }
 }
 
+/**
+ * The chat cannot take the message now: rate limited, failing, or (per channel) told to wait.
+ * `retryAfterMs`: when to try again. `maybePosted`: the message may be in the chat already (a call
+ * that timed out or died with a server error, or an earlier such attempt the chat could not be
+ * searched for): the next attempt must look for it before posting again.
+ */
+export class ChatUnavailableError extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    readonly maybePosted: boolean,
+    readonly why: string,
+    /** `wait`: told to wait (rate limit, pace), not a failed attempt; `error`: the call failed. */
+    readonly kind: 'wait' | 'error' = 'error',
+  ) {
+    super(`the chat cannot take the message now (${why}); try again in ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'ChatUnavailableError';
+  }
+}
+
+/**
+ * Identifies a message as one outbox entry's delivery (Slack message metadata), so that after a
+ * crash or a timeout it can be found instead of posted twice.
+ */
+export interface DeliveryMark {
+  /** The outbox key (or `status` for a watch's status message). */
+  readonly key: string;
+  /**
+   * When an earlier attempt whose outcome is unknown started (`OutboxEntry.attemptStartedAt`, the
+   * domain's clock): the chat is searched from then on for a message with this mark before
+   * anything is posted. Null: no such attempt, post at once.
+   */
+  readonly unresolvedSince: number | null;
+}
+
 /** How loudly an event is delivered: `urgent` pings the subscriber, `broadcast` shows the thread reply in the channel. */
 export interface EventDelivery {
   readonly urgent: boolean;
@@ -166,12 +208,18 @@ export interface EventDelivery {
  * domain values only. Failures are reported with the errors above.
  */
 export interface WatchNotifier {
-  /** Posts the watch's status message showing `summary`; returns its ts. */
-  postStatus(watch: Watch, summary: JobSummary): Promise<string>;
+  /**
+   * Posts the watch's status message showing `summary`; returns its ts. `lookFirst`: an earlier
+   * post may have reached the channel unseen (a crash or a timeout): the channel is searched for
+   * the watch's status message since the watch was created, and one found is used (and updated).
+   */
+  postStatus(watch: Watch, summary: JobSummary, options?: { readonly lookFirst: boolean }): Promise<string>;
   /** Shows `summary` in the existing status message `ts`. */
   updateStatus(watch: Watch, ts: string, summary: JobSummary): Promise<void>;
   /** Posts one event in the status message's thread (in the channel when there is none); returns its ts. */
-  postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery): Promise<string>;
+  postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery, mark: DeliveryMark): Promise<string>;
+  /** Milliseconds until the chat may be asked to post in this channel again (0: now); see ChatUnavailableError. */
+  readyInMs(channelId: string): number;
   /** Tells the subscriber directly that the bot can no longer post in the watch's channel. */
   tellLostAccess(watch: Watch): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { BkActor, JobRef } from '../bkjob/model';
 import { type Lang, messages } from '../i18n';
 import type { JobService } from '../jobService';
 import type { JobSummary } from '../summary/types';
-import { ChannelAccessError, type WatchNotifier, type WatchStore } from './ports';
+import { ChannelAccessError, ChatUnavailableError, type WatchNotifier, type WatchStore } from './ports';
 import { fingerprint, snapshotOf } from './rules';
 import type { NotifyOn, Watch } from './types';
 
@@ -32,7 +32,8 @@ export interface SubscribeRequest {
 }
 
 export type SubscribeResult =
-  | { readonly kind: 'created'; readonly watch: Watch; readonly summary: JobSummary }
+  /** `statusPending`: the status message could not be posted yet (Slack made the channel wait); the poller posts it. */
+  | { readonly kind: 'created'; readonly watch: Watch; readonly summary: JobSummary; readonly statusPending: boolean }
   | { readonly kind: 'duplicate'; readonly existing: Watch }
   /** A paused watch (errors, lost channel) started again, with a fresh age and error count. */
   | { readonly kind: 'resumed'; readonly watch: Watch; readonly summary: JobSummary }
@@ -98,6 +99,12 @@ export class WatchService {
     try {
       ts = await this.notifier.postStatus(reserved.watch, summary);
     } catch (err) {
+      if (err instanceof ChatUnavailableError) {
+        // Slack made the channel wait, or may have posted without saying so: the watch stands, and
+        // its first poll (when the channel may take messages) looks for the message before posting it.
+        await this.store.release(id, this.options.owner, { nextPollAt: now + err.retryAfterMs }).catch(() => undefined);
+        return { kind: 'created', watch: { ...reserved.watch, nextPollAt: now + err.retryAfterMs }, summary, statusPending: true };
+      }
       // No message, no watch: the reservation ends (the request is answered with the error).
       const reason = err instanceof ChannelAccessError ? messages(this.options.lang).reasonNoAccess(err.slackError) : messages(this.options.lang).pollInternalError;
       await this.store.release(id, this.options.owner, { status: 'ended', statusReason: reason }).catch(() => undefined);
@@ -112,7 +119,7 @@ export class WatchService {
       return { kind: 'duplicate', existing: current };
     }
     await this.store.release(id, this.options.owner, {});
-    return { kind: 'created', watch: { ...reserved.watch, statusMessageTs: ts, nextPollAt: now }, summary };
+    return { kind: 'created', watch: { ...reserved.watch, statusMessageTs: ts, nextPollAt: now }, summary, statusPending: false };
   }
 
   /**

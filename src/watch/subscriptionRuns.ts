@@ -4,7 +4,7 @@
  * run so a retried delivery posts the same thing), through the poller's outbox.
  */
 import type { JobSummary } from '../summary/types';
-import type { SubscriptionStore, WatchStore } from './ports';
+import type { DeliveryMark, SubscriptionStore, WatchStore } from './ports';
 import { type RunAnnouncement, announcementIsBroadcast, decideRun, resultMark, runNumberOf, runResultOf, withFailThread } from './subscriptionRules';
 import type { RunResult, Subscription } from './subscriptionTypes';
 import type { NewOutboxEntry, OutboxEntry, RunOf, Watch, WatchPatch, WatchSnapshot } from './types';
@@ -16,9 +16,10 @@ export type RunMessage = RunAnnouncement | { readonly kind: 'started' };
 export interface RunNotifier {
   /**
    * Posts a run message for the watch's subscription; `summary` is the run's latest (null when the
-   * message needs none). Returns its ts. Fails with the errors of `ports.ts`.
+   * message needs none). `mark` identifies it as the delivery of one outbox entry (see
+   * `DeliveryMark`). Returns its ts. Fails with the errors of `ports.ts`.
    */
-  announceRun(watch: Watch & { readonly run: RunOf }, message: RunMessage, summary: JobSummary | null): Promise<string>;
+  announceRun(watch: Watch & { readonly run: RunOf }, message: RunMessage, summary: JobSummary | null, mark: DeliveryMark): Promise<string>;
 }
 
 export interface SubscriptionRunsOptions {
@@ -96,15 +97,16 @@ export class SubscriptionRuns {
   async deliver(watch: Watch & { readonly run: RunOf }, entry: OutboxEntry, now: number): Promise<{ ts: string | null; patch: WatchPatch | null }> {
     const payload = asRunEntry(entry.payload);
     if (payload === null) return { ts: null, patch: null };
+    const mark: DeliveryMark = { key: entry.key, unresolvedSince: entry.attemptStartedAt };
     if (payload.type === 'run_started') {
       const sub = await this.store.getSubscription(watch.run.subscriptionId);
       if (sub === null || sub.status !== 'active' || sub.state.mutedUntil !== null && now < sub.state.mutedUntil) return { ts: null, patch: null };
-      return { ts: await this.notifier.announceRun(watch, { kind: 'started' }, null), patch: null };
+      return { ts: await this.notifier.announceRun(watch, { kind: 'started' }, null, mark), patch: null };
     }
     const announcement = await this.decide(watch, payload, now);
     if (announcement === null) return { ts: null, patch: null };
     const summary = await this.store.lastSummary(watch.id);
-    const ts = await this.notifier.announceRun(watch, announcement, summary);
+    const ts = await this.notifier.announceRun(watch, announcement, summary, mark);
     if (announcement.kind === 'failure') await this.rememberFailThread(watch.run.subscriptionId, watch.ref.jobInstanceId, ts);
     return { ts, patch: placementOf(watch, announcement, ts) };
   }

@@ -17,7 +17,7 @@ import type { ActorResolution } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
 import { mapLimit } from '../util/limit';
-import { ChannelAccessError, type SubscriptionStore } from './ports';
+import { ChannelAccessError, ChatUnavailableError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
 import type { Subscription, SubscriptionScope, SubscriptionTarget } from './subscriptionTypes';
 import type { NewWatch } from './types';
@@ -273,14 +273,28 @@ export class SubscriptionScanner {
   }
 
   private async note(sub: Subscription, note: SubscriptionNote): Promise<void> {
-    try {
-      await this.deps.notifier.postNote(sub, note);
-    } catch (err) {
-      const level = err instanceof ChannelAccessError ? 'info' : 'warn';
-      this.deps.logger[level]({ err, subscriptionId: sub.id, note: note.kind }, 'could not post a subscription note');
+    // A note is claimed once (mute end, digest) and has no outbox: a short wait Slack asks for is
+    // waited out here (nothing was posted), anything else is logged.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.notifier.postNote(sub, note);
+        return;
+      } catch (err) {
+        if (err instanceof ChatUnavailableError && err.kind === 'wait' && !err.maybePosted && attempt < NOTE_ATTEMPTS && err.retryAfterMs <= NOTE_MAX_WAIT_MS) {
+          await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
+          continue;
+        }
+        const level = err instanceof ChannelAccessError ? 'info' : 'warn';
+        this.deps.logger[level]({ err, subscriptionId: sub.id, note: note.kind }, 'could not post a subscription note');
+        return;
+      }
     }
   }
 }
+
+/** A note's tries while Slack asks the channel to wait, and the longest wait worth holding upkeep for. */
+const NOTE_ATTEMPTS = 3;
+const NOTE_MAX_WAIT_MS = 15_000;
 
 function scopeKey(scope: SubscriptionScope): string {
   return `${scope.scopeType ?? 'biz'}:${scope.bizId}`;

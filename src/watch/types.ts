@@ -124,6 +124,12 @@ export interface OutboxEntry {
   readonly payload: unknown;
   readonly createdAt: number;
   readonly attempts: number;
+  /**
+   * When the oldest delivery attempt whose outcome is unknown started (the process died during it,
+   * or Slack timed out): the message may be in Slack already, so it is looked for before posting.
+   * Null when no attempt is unresolved.
+   */
+  readonly attemptStartedAt: number | null;
   readonly sentAt: number | null;
   readonly slackTs: string | null;
 }

@@ -186,16 +186,28 @@ describe('/joblog watch', () => {
     }
   });
 
-  it('rides out a Slack rate limit: the client waits Retry-After and the ping arrives once', async () => {
+  it('rides out a Slack rate limit: the ping waits in the outbox for Retry-After, then arrives once', async () => {
     const h = await startHarness({ slack, esb, env: env(), overrides: { now: () => clock, slackRetries: 2 } });
     try {
       await watch(h);
       failTheJob();
-      slack.rateLimitNext('chat.postMessage', 1);
+      slack.rateLimitNext('chat.postMessage', 20);
       clock += 30_000;
+      // The poll does not wait: the channel's events stay pending, no attempt is spent on the 429.
+      expect(await h.bot.pollNow()).toMatchObject({ eventsSent: 0 });
+      const [pending] = await h.bot.store.listOpenByChannel(CHANNEL);
+      expect((await h.bot.store.pendingOutbox(pending!.id)).map((e) => [e.attempts, e.attemptStartedAt])).toEqual([
+        [0, null],
+        [0, null],
+      ]);
+      // Before Retry-After has passed, Slack is not asked again.
+      clock += 10_000;
+      await h.bot.pollNow();
+      expect(replies()).toHaveLength(1);
+      clock += 11_000;
       expect(await h.bot.pollNow()).toMatchObject({ eventsSent: 2 });
       const failures = replies().filter((c) => textOf(c).includes('failed on 2 of 5 hosts'));
-      // Two attempts reached Slack (the 429 and the retry); the channel shows one message.
+      // Two attempts reached Slack (the 429 and the post); the channel shows one message.
       expect(failures).toHaveLength(2);
       expect(slack.messages(CHANNEL).filter((m) => String(m.text).includes('failed on 2 of 5 hosts'))).toHaveLength(1);
     } finally {

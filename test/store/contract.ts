@@ -429,7 +429,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
 
           expect(await store.get(watch.id)).toStrictEqual({ ...watch, ...patch });
           expect(await store.listOutbox(watch.id)).toStrictEqual([
-            { watchId: watch.id, key: 'step_failed:1:0', payload, createdAt: T0 + 10, attempts: 0, sentAt: null, slackTs: null },
+            { watchId: watch.id, key: 'step_failed:1:0', payload, createdAt: T0 + 10, attempts: 0, attemptStartedAt: null, sentAt: null, slackTs: null },
           ]);
         });
 
@@ -506,22 +506,42 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           const { watch } = await claimed(store);
           await store.saveWithLease(watch.id, 'poller-a', { lastPolledAt: T0 }, entries('first', 'second', 'third'));
 
-          await store.markOutboxAttempt(watch.id, 'first');
-          await store.markOutboxAttempt(watch.id, 'first');
-          await store.markOutboxAttempt(watch.id, 'second');
+          await store.markOutboxAttempt(watch.id, 'first', T0 + 10);
+          await store.markOutboxAttempt(watch.id, 'first', T0 + 20);
+          await store.markOutboxAttempt(watch.id, 'second', T0 + 30);
           await store.markOutboxSent(watch.id, 'first', T0 + 50, '1700000002.000300');
           await store.markOutboxSent(watch.id, 'third', T0 + 60, null);
           // Unknown keys are ignored.
-          await store.markOutboxAttempt(watch.id, 'nope');
+          await store.markOutboxAttempt(watch.id, 'nope', T0);
+          await store.endOutboxAttempt(watch.id, 'nope', false);
           await store.markOutboxSent(watch.id, 'nope', T0, null);
 
           const pending = await store.pendingOutbox(watch.id);
-          expect(pending).toStrictEqual([{ watchId: watch.id, key: 'second', payload: 'second', createdAt: T0, attempts: 1, sentAt: null, slackTs: null }]);
+          expect(pending).toStrictEqual([{ watchId: watch.id, key: 'second', payload: 'second', createdAt: T0, attempts: 1, attemptStartedAt: T0 + 30, sentAt: null, slackTs: null }]);
           expect(await store.listOutbox(watch.id)).toStrictEqual([
-            { watchId: watch.id, key: 'first', payload: 'first', createdAt: T0, attempts: 2, sentAt: T0 + 50, slackTs: '1700000002.000300' },
-            { watchId: watch.id, key: 'second', payload: 'second', createdAt: T0, attempts: 1, sentAt: null, slackTs: null },
-            { watchId: watch.id, key: 'third', payload: 'third', createdAt: T0, attempts: 0, sentAt: T0 + 60, slackTs: null },
+            // Sent: no attempt is unresolved any more.
+            { watchId: watch.id, key: 'first', payload: 'first', createdAt: T0, attempts: 2, attemptStartedAt: null, sentAt: T0 + 50, slackTs: '1700000002.000300' },
+            { watchId: watch.id, key: 'second', payload: 'second', createdAt: T0, attempts: 1, attemptStartedAt: T0 + 30, sentAt: null, slackTs: null },
+            { watchId: watch.id, key: 'third', payload: 'third', createdAt: T0, attempts: 0, attemptStartedAt: null, sentAt: T0 + 60, slackTs: null },
           ]);
+        });
+
+        test('an attempt resolved without a message forgets its start; a wait also gives the attempt back', async () => {
+          const { watch } = await claimed(store);
+          await store.saveWithLease(watch.id, 'poller-a', { lastPolledAt: T0 }, entries('refused', 'waited'));
+          await store.markOutboxAttempt(watch.id, 'refused', T0 + 1);
+          await store.endOutboxAttempt(watch.id, 'refused', true);
+          await store.markOutboxAttempt(watch.id, 'waited', T0 + 2);
+          await store.endOutboxAttempt(watch.id, 'waited', false);
+          // Never below zero, whatever is called.
+          await store.endOutboxAttempt(watch.id, 'waited', false);
+          expect((await store.pendingOutbox(watch.id)).map(({ key, attempts, attemptStartedAt }) => ({ key, attempts, attemptStartedAt }))).toStrictEqual([
+            { key: 'refused', attempts: 1, attemptStartedAt: null },
+            { key: 'waited', attempts: 0, attemptStartedAt: null },
+          ]);
+          // A new attempt after a resolved one records its own start.
+          await store.markOutboxAttempt(watch.id, 'refused', T0 + 5);
+          expect((await store.pendingOutbox(watch.id))[0]).toMatchObject({ key: 'refused', attempts: 2, attemptStartedAt: T0 + 5 });
         });
 
         test('a sent entry is not enqueued again by a later save', async () => {

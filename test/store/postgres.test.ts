@@ -153,7 +153,7 @@ async function admin(url: string, sql: string): Promise<void> {
       await client.connect();
       try {
         const versions = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
+        expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
       } finally {
         await client.end();
       }

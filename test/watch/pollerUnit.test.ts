@@ -15,7 +15,7 @@ import type { AppLogger } from '../../src/logger';
 import { buildJobSummary } from '../../src/summary/build';
 import type { JobSummary } from '../../src/summary/types';
 import { MAX_DELIVERY_ATTEMPTS, type PollerOptions, WatchPoller } from '../../src/watch/poller';
-import { ChannelAccessError, type EventDelivery, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../../src/watch/ports';
+import { ChannelAccessError, ChatUnavailableError, type DeliveryMark, type EventDelivery, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../../src/watch/ports';
 import { type KeyedEvent, evaluate, fingerprint, snapshotOf } from '../../src/watch/rules';
 import type { NewWatch, Watch, WatchStatus } from '../../src/watch/types';
 import { host, job, step } from '../helpers/jobs';
@@ -87,7 +87,18 @@ class RecordingNotifier implements WatchNotifier {
     return this.answer({ method: 'updateStatus', watchStatus: watch.status, ts, fingerprint: fingerprint(summary) }).then(() => undefined);
   }
 
-  postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery): Promise<string> {
+  /** Milliseconds a channel must wait, as the Slack notifier's gate would say. */
+  readonly waits = new Map<string, number>();
+
+  readyInMs(channelId: string): number {
+    return this.waits.get(channelId) ?? 0;
+  }
+
+  /** The mark of every postEvent call, in order. */
+  readonly marks: DeliveryMark[] = [];
+
+  postEvent(watch: Watch, event: KeyedEvent, delivery: EventDelivery, mark: DeliveryMark): Promise<string> {
+    this.marks.push(mark);
     this.events.push(event);
     return this.answer({ method: 'postEvent', watchStatus: watch.status, ts: watch.statusMessageTs, key: event.key, delivery }, 'event');
   }
@@ -247,9 +258,9 @@ describe('WatchPoller over the in-memory store', () => {
         event('job_finished:failed', QUIET, 'event-3'),
       ]);
       expect(await store.listOutbox(watch.id)).toEqual([
-        { watchId: watch.id, key: 'step_finished:101:0', payload: notifier.events[0]!.event, createdAt: T0, attempts: 1, sentAt: T0, slackTs: 'event-1' },
-        { watchId: watch.id, key: 'step_failed:102:0', payload: notifier.events[1]!.event, createdAt: T0, attempts: 1, sentAt: T0, slackTs: 'event-2' },
-        { watchId: watch.id, key: 'job_finished:failed', payload: notifier.events[2]!.event, createdAt: T0, attempts: 1, sentAt: T0, slackTs: 'event-3' },
+        { watchId: watch.id, key: 'step_finished:101:0', payload: notifier.events[0]!.event, createdAt: T0, attempts: 1, attemptStartedAt: null, sentAt: T0, slackTs: 'event-1' },
+        { watchId: watch.id, key: 'step_failed:102:0', payload: notifier.events[1]!.event, createdAt: T0, attempts: 1, attemptStartedAt: null, sentAt: T0, slackTs: 'event-2' },
+        { watchId: watch.id, key: 'job_finished:failed', payload: notifier.events[2]!.event, createdAt: T0, attempts: 1, attemptStartedAt: null, sentAt: T0, slackTs: 'event-3' },
       ]);
       expect(notifier.events.map((e) => e.event)).toEqual(evaluate(snapshotOf(RUNNING), FAILED, 'all').events.map((e) => e.event));
       expect(jobs.asked).toEqual([{ actor: { kind: 'username', username: 'bk-U1' }, ref: REF }]);
@@ -289,6 +300,61 @@ describe('WatchPoller over the in-memory store', () => {
         ['job_finished:failed', T0 + 30_000, 1, 'event-4'],
       ]);
       expect(await row(store, watch.id)).toMatchObject({ status: 'ended', statusReason: 'the job finished' });
+    });
+
+    test('a channel that must wait keeps its events: no Slack call, no attempt spent, polled again when it may go', async () => {
+      const { store, notifier, jobs, poller } = await setup();
+      const watch = await watching(store);
+      jobs.answer(FAILED);
+      notifier.waits.set(watch.channelId, 12_000);
+      expect(await poller.pollOnce()).toEqual({ claimed: 1, polled: 1, errors: 0, eventsSent: 0 });
+      expect(notifier.count('postEvent')).toBe(0);
+      expect((await store.pendingOutbox(watch.id)).map((e) => [e.key, e.attempts, e.attemptStartedAt])).toEqual([
+        ['step_finished:101:0', 0, null],
+        ['step_failed:102:0', 0, null],
+        ['job_finished:failed', 0, null],
+      ]);
+      // The job ended, but the watch stays until its channel has been told.
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', nextPollAt: T0 + 12_000 });
+    });
+
+    test('Slack says wait (429): the attempt is given back and the event waits Retry-After', async () => {
+      const { store, notifier, jobs, poller } = await setup();
+      const watch = await watching(store);
+      jobs.answer(FAILED);
+      notifier.failNext('postEvent', new ChatUnavailableError(7000, false, 'rate limited', 'wait'));
+      await poller.pollOnce();
+      expect((await store.pendingOutbox(watch.id)).map((e) => [e.key, e.attempts, e.attemptStartedAt])[0]).toEqual(['step_finished:101:0', 0, null]);
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', nextPollAt: T0 + 7000 });
+    });
+
+    test('an attempt whose outcome is unknown stays open: the next one carries its start, to be looked for before posting', async () => {
+      const { store, notifier, jobs, poller, clock } = await setup();
+      const watch = await watching(store);
+      jobs.answer(FAILED);
+      notifier.failNext('postEvent', new ChatUnavailableError(2000, true, 'no answer'));
+      await poller.pollOnce();
+      expect((await store.pendingOutbox(watch.id))[0]).toMatchObject({ key: 'step_finished:101:0', attempts: 1, attemptStartedAt: T0 });
+      // The backoff for a failed attempt, not just the channel's 2 s.
+      expect(await row(store, watch.id)).toMatchObject({ nextPollAt: T0 + 30_000 });
+      clock.now = T0 + 30_000;
+      await poller.pollOnce();
+      expect(notifier.marks).toEqual([
+        { key: 'step_finished:101:0', unresolvedSince: null },
+        { key: 'step_finished:101:0', unresolvedSince: T0 },
+        { key: 'step_failed:102:0', unresolvedSince: null },
+        { key: 'job_finished:failed', unresolvedSince: null },
+      ]);
+      expect((await store.listOutbox(watch.id)).every((e) => e.sentAt !== null && e.attemptStartedAt === null)).toBe(true);
+    });
+
+    test('a refusal that posted nothing (a stated error) closes the attempt but counts it', async () => {
+      const { store, notifier, jobs, poller } = await setup();
+      const watch = await watching(store);
+      jobs.answer(FAILED);
+      notifier.failNext('postEvent', new ChatUnavailableError(2000, false, 'invalid_auth'));
+      await poller.pollOnce();
+      expect((await store.pendingOutbox(watch.id))[0]).toMatchObject({ key: 'step_finished:101:0', attempts: 1, attemptStartedAt: null });
     });
 
     test('entries saved by a poller that crashed before delivering are delivered before anything new', async () => {
@@ -616,7 +682,7 @@ describe('WatchPoller over the in-memory store', () => {
       expect(notifier.events).toEqual([{ key: 'watch_expired', event: { type: 'watch_expired', ageMs: DAY } }]);
       expect(await row(store, watch.id)).toStrictEqual({ ...watch, status: 'expired', statusReason: 'expired after 1d', nextPollAt: T0 + DAY + 300_000 });
       expect(await store.listOutbox(watch.id)).toEqual([
-        { watchId: watch.id, key: 'watch_expired', payload: { type: 'watch_expired', ageMs: DAY }, createdAt: T0 + DAY, attempts: 1, sentAt: T0 + DAY, slackTs: 'event-1' },
+        { watchId: watch.id, key: 'watch_expired', payload: { type: 'watch_expired', ageMs: DAY }, createdAt: T0 + DAY, attempts: 1, attemptStartedAt: null, sentAt: T0 + DAY, slackTs: 'event-1' },
       ]);
     });
 
