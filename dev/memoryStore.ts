@@ -278,12 +278,12 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     });
   }
 
-  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
+  endOutboxAttempt(watchId: string, key: string, outcome: { readonly counted: boolean; readonly resolved: boolean }): Promise<void> {
     return this.run(() => {
       const row = this.outboxRow(watchId, key);
       if (!row) return;
-      row.attemptStartedAt = null;
-      if (!counted) row.attempts = Math.max(row.attempts - 1, 0);
+      if (outcome.resolved) row.attemptStartedAt = null;
+      if (!outcome.counted) row.attempts = Math.max(row.attempts - 1, 0);
     });
   }
 

@@ -44,7 +44,7 @@ export interface TransportOptions {
 
 /** What the transport needs of a budget of calls (util/workQueue.ts's WorkQueue). */
 export interface BkCallQueue {
-  run<T>(work: () => Promise<T>): Promise<T>;
+  run<T>(work: () => Promise<T>, options?: { readonly waitInLine?: boolean }): Promise<T>;
 }
 
 /** Shown as is: it says nothing of BlueKing's address or credentials (the reply adds "try again in a minute"). */
@@ -65,6 +65,11 @@ export interface BkRequest {
    * only). Default: the ESB/v3 envelope with `result`.
    */
   readonly envelope?: 'v4';
+  /**
+   * Worth making only at once (a log read for an error line, within a short budget): with a
+   * queue, refused as `busy` when no slot is free rather than waiting in line ahead of people.
+   */
+  readonly optional?: boolean;
 }
 
 /** A successful envelope's `data`, still untrusted, plus the request id for diagnostics. */
@@ -122,7 +127,7 @@ export class BkTransport {
     const { queue } = this.options;
     if (!queue) return this.timed(request, run);
     try {
-      return await queue.run(() => this.timed(request, run));
+      return await queue.run(() => this.timed(request, run), { waitInLine: request.optional !== true });
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err;
       this.options.onCall?.(apiName(request), 'busy', 0);

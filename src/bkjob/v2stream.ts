@@ -86,12 +86,37 @@ for (const [id, name] of KEY_NAMES.entries()) {
   (KEYS_BY_LENGTH[name.length] ??= []).push({ id, bytes: Buffer.from(name, 'latin1') });
 }
 
-/** Host keys by their first byte, for the fast host loop: each its bytes and id. */
-const HOST_KEYS_BY_FIRST_BYTE: Array<Array<Buffer & { id: number }> | undefined> = [];
-for (const name of ['ip', 'bk_cloud_id', 'exit_code', 'error_code', 'start_time', 'end_time', 'total_time', 'retry_count', 'execute_count', 'log_content'] as const) {
-  const bytes = Object.assign(Buffer.from(name, 'latin1'), { id: keyId(name) });
-  (HOST_KEYS_BY_FIRST_BYTE[bytes[0] ?? 0] ??= []).push(bytes);
+/** Every key's bytes by id, for checking a key guessed from its length and first byte. */
+const KEY_BYTES: readonly Uint8Array[] = KEY_NAMES.map((name) => new Uint8Array(Buffer.from(name, 'latin1')));
+const HOST_KEY_NAMES = ['ip', 'bk_cloud_id', 'exit_code', 'error_code', 'start_time', 'end_time', 'total_time', 'retry_count', 'execute_count', 'log_content'] as const;
+const K_IP = keyId('ip');
+const K_BK_CLOUD_ID = keyId('bk_cloud_id');
+const K_EXIT_CODE = keyId('exit_code');
+const K_ERROR_CODE = keyId('error_code');
+const K_START_TIME = keyId('start_time');
+const K_END_TIME = keyId('end_time');
+const K_TOTAL_TIME = keyId('total_time');
+const K_RETRY_COUNT = keyId('retry_count');
+const K_EXECUTE_COUNT = keyId('execute_count');
+const K_LOG_CONTENT = keyId('log_content');
+/**
+ * The fast host loop's key lookup: the host key a key of this length (< 16) and first byte can
+ * only be, at `length << 8 | first byte` (0: none; the key's other bytes are then compared).
+ */
+const HOST_KEY_GUESS = new Uint8Array(16 << 8);
+for (const name of HOST_KEY_NAMES) {
+  const slot = (name.length << 8) | name.charCodeAt(0);
+  if (HOST_KEY_GUESS[slot] !== 0) throw new Error(`v2stream: host keys ${name} and ${KEY_NAMES[HOST_KEY_GUESS[slot] ?? 0]} need another lookup`);
+  HOST_KEY_GUESS[slot] = keyId(name);
 }
+
+/**
+ * Kept short ASCII strings (IPs, times) by a hash of their bytes, per scanner: thousands of hosts
+ * share a few hundred times and each IP recurs once per step, so most are found here (compared
+ * byte by byte) instead of being made again, and the same string object goes on to the time
+ * cache and the IP intern table. Direct-mapped, a fixed size: a collision only costs a new string.
+ */
+const STRING_CACHE_SLOTS = 1 << 14;
 
 /** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls after checking its arguments); not in @types/node. */
 type LatinSlicing = Buffer & { latin1Slice(start: number, end: number): string };
@@ -243,6 +268,7 @@ export class V2JobLogScanner {
   private host: HostRecord = newHostRecord();
   private readonly ips = new Map<string, string>();
   private readonly scratchHost = newHostRecord();
+  private readonly strings: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
 
   // Host-log capture (hostLog option).
   private stepIdKnown = false;
@@ -815,9 +841,10 @@ export class V2JobLogScanner {
     return ip;
   }
 
-  private endHost(): void {
+  /** A host's record is complete; `ipInterned` when the fast loop already made its IP the shared string. */
+  private endHost(ipInterned = false): void {
     const record = this.host;
-    if (typeof record.ip === 'string') record.ip = this.intern(record.ip);
+    if (!ipInterned && typeof record.ip === 'string') record.ip = this.intern(record.ip);
     if (this.options.hostLog) this.considerHost(record, this.stepHostCount);
     const captured = this.hostCapture?.tail ? this.hostCapture : null;
     if (captured) this.hostCapture = null;
@@ -888,47 +915,40 @@ export class V2JobLogScanner {
     // Hosts parsed at once (the usual case) need no record of their own: reuse one.
     const record = this.header ? clearHostRecord(this.scratchHost) : newHostRecord();
     let p = start;
-    while (p < len && WS[buf[p] ?? 0] === 1) p++;
+    while (p < len && WS[buf[p] as number] === 1) p++;
     if (p >= len) return -1;
     if (buf[p] !== 0x7d) {
       for (;;) {
         if (buf[p] !== 0x22) return -1;
-        // Key: a known one is recognised by its bytes and the quote right after them.
-        let id = 0;
-        let q = -1;
-        const candidates = HOST_KEYS_BY_FIRST_BYTE[buf[p + 1] ?? 0];
-        if (candidates !== undefined) {
-          for (const candidate of candidates) {
-            const end = p + 1 + candidate.length;
-            if (end >= len || buf[end] !== 0x22) continue;
-            let i = 1;
-            while (i < candidate.length && buf[p + 1 + i] === candidate[i]) i++;
-            if (i === candidate.length) {
-              id = candidate.id;
-              q = end;
+        // Key: plain bytes up to the quote; a host key is guessed from its length and first byte, then compared.
+        let q = p + 1;
+        for (; q < len; q++) {
+          const b = buf[q] as number;
+          if (b === 0x22) break;
+          if (b === 0x5c || b < 0x20) return -1;
+        }
+        if (q >= len) return -1;
+        const keyLength = q - p - 1;
+        let id = keyLength > 0 && keyLength < 16 ? (HOST_KEY_GUESS[(keyLength << 8) | (buf[p + 1] as number)] as number) : 0;
+        if (id !== 0) {
+          const bytes = KEY_BYTES[id] as Uint8Array;
+          for (let i = 1; i < keyLength; i++) {
+            if (buf[p + 1 + i] !== bytes[i]) {
+              id = 0;
               break;
             }
           }
         }
-        if (q < 0) {
-          // Unknown key: short and plain, else the general path.
-          for (q = p + 1; q < len; q++) {
-            const b = buf[q] ?? 0;
-            if (b === 0x22) break;
-            if (b === 0x5c || b < 0x20) return -1;
-          }
-          if (q >= len) return -1;
-        }
         p = q + 1;
-        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        while (p < len && WS[buf[p] as number] === 1) p++;
         if (p >= len || buf[p] !== 0x3a) return -1;
         p++;
-        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        while (p < len && WS[buf[p] as number] === 1) p++;
         if (p >= len) return -1;
-        const c = buf[p] ?? 0;
+        const c = buf[p] as number;
         let value: unknown;
         if (c === 0x22) {
-          if (HOST_KEYS[id] !== 1) {
+          if (id === 0 || id === K_LOG_CONTENT) {
             // log_content or an unknown key: find the real closing quote, look at nothing inside.
             let search = p + 1;
             let end = -1;
@@ -945,19 +965,21 @@ export class V2JobLogScanner {
           } else {
             let e = p + 1;
             let ascii = true;
+            let hash = 0;
             for (; e < len; e++) {
-              const b = buf[e] ?? 0;
+              const b = buf[e] as number;
               if (b === 0x22) break;
               if (b === 0x5c || b < 0x20) return -1;
               if (b >= 0x80) ascii = false;
+              hash = (Math.imul(hash, 31) + b) | 0;
             }
             if (e >= len) return -1;
-            value = ascii ? (buf as LatinSlicing).latin1Slice(p + 1, e) : buf.toString('utf8', p + 1, e);
+            value = ascii ? this.shortString(buf, p + 1, e, hash, id === K_IP) : buf.toString('utf8', p + 1, e);
             p = e + 1;
           }
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
           let e = p + 1;
-          while (e < len && NUMBER_CHARS[buf[e] ?? 0] === 1) e++;
+          while (e < len && NUMBER_CHARS[buf[e] as number] === 1) e++;
           if (e >= len) return -1;
           value = this.number(buf, p, e);
           p = e;
@@ -965,12 +987,12 @@ export class V2JobLogScanner {
           value = null;
           p += 4;
         } else return -1;
-        if (HOST_KEYS[id] !== 0) setHostField(record, id, value);
-        while (p < len && WS[buf[p] ?? 0] === 1) p++;
+        if (id !== 0) setHostField(record, id, value);
+        while (p < len && WS[buf[p] as number] === 1) p++;
         if (p >= len) return -1;
         if (buf[p] === 0x2c) {
           p++;
-          while (p < len && WS[buf[p] ?? 0] === 1) p++;
+          while (p < len && WS[buf[p] as number] === 1) p++;
           if (p >= len) return -1;
           continue;
         }
@@ -979,9 +1001,26 @@ export class V2JobLogScanner {
       }
     }
     this.host = record;
-    this.endHost();
+    this.endHost(true);
     this.afterContainer(Role.Host);
     return p + 1;
+  }
+
+  /** The plain ASCII string `buf[start, end)` (its bytes hashed to `hash`), from the cache when it was seen before. */
+  private shortString(buf: Buffer, start: number, end: number, hash: number, isIp: boolean): string {
+    const slot = (hash ^ (hash >>> 14)) & (STRING_CACHE_SLOTS - 1);
+    const known = this.strings[slot] as string;
+    const length = end - start;
+    if (known.length === length) {
+      let i = 0;
+      while (i < length && known.charCodeAt(i) === buf[start + i]) i++;
+      if (i === length) return known;
+    }
+    let text = (buf as LatinSlicing).latin1Slice(start, end);
+    // A slot holds IPs interned, so a hit on an IP's bytes is the one string for that IP.
+    if (isIp) text = this.intern(text);
+    this.strings[slot] = text;
+    return text;
   }
 
   // ---- host-log capture ----------------------------------------------------------------------
@@ -1057,40 +1096,17 @@ function matchKey(buf: Buffer, start: number, end: number): number {
 }
 
 function setHostField(host: HostRecord, key: number, value: unknown): void {
-  switch (KEY_NAMES[key]) {
-    case 'ip':
-      host.ip = value;
-      break;
-    case 'bk_cloud_id':
-      host.bk_cloud_id = value;
-      break;
-    case 'exit_code':
-      host.exit_code = value;
-      break;
-    case 'error_code':
-      host.error_code = value;
-      break;
-    case 'start_time':
-      host.start_time = value;
-      break;
-    case 'end_time':
-      host.end_time = value;
-      break;
-    case 'total_time':
-      host.total_time = value;
-      break;
-    case 'retry_count':
-      host.retry_count = value;
-      break;
-    case 'execute_count':
-      host.execute_count = value;
-      break;
-    case 'log_content':
-      host.log_content = value;
-      break;
-    default:
-      break;
-  }
+  // By id (small integers), not by name: this runs for every field of every host.
+  if (key === K_IP) host.ip = value;
+  else if (key === K_BK_CLOUD_ID) host.bk_cloud_id = value;
+  else if (key === K_EXIT_CODE) host.exit_code = value;
+  else if (key === K_ERROR_CODE) host.error_code = value;
+  else if (key === K_START_TIME) host.start_time = value;
+  else if (key === K_END_TIME) host.end_time = value;
+  else if (key === K_TOTAL_TIME) host.total_time = value;
+  else if (key === K_RETRY_COUNT) host.retry_count = value;
+  else if (key === K_EXECUTE_COUNT) host.execute_count = value;
+  else if (key === K_LOG_CONTENT) host.log_content = value;
 }
 
 /**

@@ -129,7 +129,8 @@ export class V3JobLogSource implements JobLogSource {
   /** The log text alone (one ip_log call): for error lines, whose step and host the caller already knows. */
   async getHostLogText(actor: BkActor, ref: HostLogRef): Promise<string> {
     const host: Record<string, QueryValue> = ref.bkHostId !== undefined ? { bk_host_id: ref.bkHostId } : { bk_cloud_id: ref.bkCloudId, ip: ref.ip };
-    const log = await this.transport.call({ ...this.endpoints.ipLog, actor, params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host } });
+    // Only for error lines (see JobService): read at once or not at all, never ahead of people in line.
+    const log = await this.transport.call({ ...this.endpoints.ipLog, actor, params: { ...scopeParams(ref.job), step_instance_id: ref.stepInstanceId, ...host }, optional: true });
     return v3LogContent(log.data);
   }
 }

@@ -31,7 +31,7 @@ import { DeliveryGate } from './deliveryGate';
 
 const GONE_ERRORS: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 /** The message itself is unacceptable; retrying the same message would fail forever. */
-const REJECTED_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_too_long', 'no_text', 'invalid_arguments', 'too_many_attachments', 'invalid_attachments', 'markdown_text_conflict']);
+const REJECTED_ERRORS: ReadonlySet<string> = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_too_long', 'no_text', 'invalid_arguments', 'too_many_attachments', 'invalid_attachments', 'markdown_text_conflict', 'invalid_metadata_format', 'invalid_metadata_schema', 'metadata_too_large', 'metadata_must_be_sent_from_app']);
 /** Slack says it may have done part of the work before failing: the message may be there. */
 const MAYBE_DONE_ERRORS: ReadonlySet<string> = new Set(['fatal_error', 'internal_error', 'request_timeout', 'service_unavailable']);
 /** History cannot be read here: delivery falls back to at least once. */

@@ -335,8 +335,10 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     await this.pool.query('UPDATE watch_outbox SET attempts = attempts + 1, attempt_started_at = COALESCE(attempt_started_at, $3) WHERE watch_id = $1 AND key = $2', [watchId, key, startedAt]);
   }
 
-  async endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
-    await this.pool.query(`UPDATE watch_outbox SET attempt_started_at = NULL${counted ? '' : ', attempts = GREATEST(attempts - 1, 0)'} WHERE watch_id = $1 AND key = $2`, [watchId, key]);
+  async endOutboxAttempt(watchId: string, key: string, outcome: { readonly counted: boolean; readonly resolved: boolean }): Promise<void> {
+    const set = [...(outcome.resolved ? ['attempt_started_at = NULL'] : []), ...(outcome.counted ? [] : ['attempts = GREATEST(attempts - 1, 0)'])];
+    if (set.length === 0) return;
+    await this.pool.query(`UPDATE watch_outbox SET ${set.join(', ')} WHERE watch_id = $1 AND key = $2`, [watchId, key]);
   }
 
   async markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void> {

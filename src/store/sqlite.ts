@@ -377,9 +377,11 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
     });
   }
 
-  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void> {
+  endOutboxAttempt(watchId: string, key: string, outcome: { readonly counted: boolean; readonly resolved: boolean }): Promise<void> {
+    const set = [...(outcome.resolved ? ['attempt_started_at = NULL'] : []), ...(outcome.counted ? [] : ['attempts = MAX(attempts - 1, 0)'])];
+    if (set.length === 0) return Promise.resolve();
     return promised(() => {
-      this.run(`UPDATE watch_outbox SET attempt_started_at = NULL${counted ? '' : ', attempts = MAX(attempts - 1, 0)'} WHERE watch_id = ? AND key = ?`, watchId, key);
+      this.run(`UPDATE watch_outbox SET ${set.join(', ')} WHERE watch_id = ? AND key = ?`, watchId, key);
     });
   }
 

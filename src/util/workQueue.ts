@@ -33,10 +33,14 @@ export class WorkQueue {
     this.maxWaiting = options.maxWaiting;
   }
 
-  /** Runs `work` now if a slot is free, else after those waiting before it; rejects at once with QueueFullError when the line is full. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` now if a slot is free, else after those waiting before it; rejects at once with
+   * QueueFullError when the line is full, or (`waitInLine: false`, for work that is only worth
+   * doing at once) whenever no slot is free.
+   */
+  async run<T>(work: () => Promise<T>, options: { readonly waitInLine?: boolean } = {}): Promise<T> {
     if (this.running >= this.limit) {
-      if (this.line.length >= this.maxWaiting) throw new QueueFullError(this.limit, this.maxWaiting);
+      if (options.waitInLine === false || this.line.length >= this.maxWaiting) throw new QueueFullError(this.limit, this.maxWaiting);
       // The slot is handed over by `release`, so `running` already counts this piece when it wakes.
       await new Promise<void>((resolve) => this.line.push(resolve));
     } else {

@@ -192,8 +192,9 @@ export class WatchPoller {
     const log = this.deps.logger.child({ watchId: watch.id, channel: watch.channelId, bizId: watch.ref.bizId, jobInstanceId: watch.ref.jobInstanceId });
     if (now >= watch.expiresAt) return this.expire(watch, now, log);
 
-    // Events left from an interrupted poll go first, so they keep their order.
-    const leftover = await this.deliver(watch, log);
+    // Events left from an interrupted poll go first, so they keep their order (a watch still
+    // without its status message posts that first: the report below does, then its events).
+    const leftover: Delivery = !isRunWatch(watch) && watch.statusMessageTs === null ? { outcome: 'done', sent: 0, paused: null } : await this.deliver(watch, log);
     if (leftover.outcome === 'no_access') {
       await this.pauseForAccess(watch, leftover.error, now, log);
       return { sent: leftover.sent, error: false };
@@ -238,7 +239,7 @@ export class WatchPoller {
       await store.release(watch.id, this.options.owner, {});
       return { sent: 0, error: false };
     }
-    const delivery = await this.deliver(watch, log);
+    const delivery = await this.deliver(watch, log, { lastWord: true });
     const final: WatchPatch = { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) };
     if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
     await this.finish(watch, delivery, final, now, log);
@@ -402,9 +403,10 @@ export class WatchPoller {
         return { outcome: 'ok', ts: watch.statusMessageTs, shown: false };
       }
       if (err instanceof MessageGoneError) {
-        // Someone deleted the status message: start a new one so events still have a thread.
+        // Someone deleted the status message: start a new one so events still have a thread
+        // (looked for first: an earlier repost may have timed out after Slack took it).
         try {
-          return { outcome: 'ok', ts: await notifier.postStatus(watch, summary), shown: true };
+          return { outcome: 'ok', ts: await notifier.postStatus(watch, summary, { lookFirst: true }), shown: true };
         } catch (postErr) {
           if (postErr instanceof ChannelAccessError) return { outcome: 'no_access', error: postErr.slackError };
           log.warn({ err: postErr }, 'could not re-post the status message');
@@ -435,7 +437,7 @@ export class WatchPoller {
    * event reaches the channel once. A channel that must wait keeps its entries for later and
    * costs no attempt; other channels are not held up by it.
    */
-  private async deliver(watch: Watch, log: AppLogger): Promise<Delivery> {
+  private async deliver(watch: Watch, log: AppLogger, options: { readonly lastWord?: boolean } = {}): Promise<Delivery> {
     const { store, notifier } = this.deps;
     let sent = 0;
     let paused: string | null = null;
@@ -446,6 +448,13 @@ export class WatchPoller {
     if (wait > 0) {
       log.debug({ waitMs: wait, pending: pending.length }, 'the channel must wait; its events stay in the outbox');
       return { outcome: 'retry', sent, attempts: 0, afterMs: wait };
+    }
+    // A watch's events thread under its status message: while Slack has not taken that message
+    // (it made the channel wait), they wait too rather than land at the channel's top level. A
+    // watch's last word (it expires, or pauses) goes out wherever it can: nothing later would.
+    if (pending.length > 0 && !isRunWatch(watch) && watch.statusMessageTs === null && !options.lastWord) {
+      log.debug({ pending: pending.length }, 'events wait for the status message');
+      return { outcome: 'retry', sent, attempts: 0, afterMs: this.retryBaseMs };
     }
     for (const entry of pending) {
       if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
@@ -507,17 +516,21 @@ export class WatchPoller {
       await store.markOutboxSent(watch.id, entry.key, this.deps.now(), null);
       return 'dropped';
     }
+    // An earlier attempt whose outcome is unknown stays unresolved whatever this one met.
+    const earlierUnresolved = entry.attemptStartedAt !== null;
     if (err instanceof ChannelAccessError) {
-      await store.endOutboxAttempt(watch.id, entry.key, true);
+      await store.endOutboxAttempt(watch.id, entry.key, { counted: true, resolved: !earlierUnresolved });
       return { outcome: 'no_access', error: err.slackError };
     }
     if (err instanceof AnnouncementDeferred) {
       log.info({ key: entry.key }, 'run announcement waits for the first failure of its streak');
-      await store.endOutboxAttempt(watch.id, entry.key, false);
+      await store.endOutboxAttempt(watch.id, entry.key, { counted: false, resolved: !earlierUnresolved });
       return { outcome: 'retry', attempts };
     }
     if (err instanceof ChatUnavailableError) {
-      if (!err.maybePosted) await store.endOutboxAttempt(watch.id, entry.key, err.kind === 'error');
+      // A wait is never a failed attempt (a long 429 must not use up the event's attempts), even
+      // when the message it was looking for may be in Slack (that stays to be looked for).
+      await store.endOutboxAttempt(watch.id, entry.key, { counted: err.kind === 'error', resolved: !err.maybePosted });
       if (err.kind === 'wait') {
         log.debug({ key: entry.key, waitMs: err.retryAfterMs, why: err.why }, 'Slack asks the channel to wait; the event stays pending');
         return { outcome: 'retry', attempts: entry.attempts, afterMs: err.retryAfterMs };
@@ -564,7 +577,7 @@ export class WatchPoller {
       await this.deps.store.release(watch.id, this.options.owner, {});
       return;
     }
-    const delivery = await this.deliver({ ...watch, ...base }, log);
+    const delivery = await this.deliver({ ...watch, ...base }, log, { lastWord: true });
     if (delivery.outcome === 'no_access') {
       await this.pauseForAccess(watch, delivery.error, now, log);
       return;

@@ -83,10 +83,11 @@ export interface WatchStore {
    */
   markOutboxAttempt(watchId: string, key: string, startedAt: number): Promise<void>;
   /**
-   * The attempt is resolved without a message in Slack (Slack refused it, or it was never sent):
-   * forgets its start; `counted` false also takes the attempt back (a wait, not a failure).
+   * After an attempt that did not deliver: `resolved` (nothing is in Slack from any attempt:
+   * Slack refused it, or it was never sent) forgets the recorded start; `counted` false takes the
+   * attempt back (Slack asked to wait: not a failure).
    */
-  endOutboxAttempt(watchId: string, key: string, counted: boolean): Promise<void>;
+  endOutboxAttempt(watchId: string, key: string, outcome: { readonly counted: boolean; readonly resolved: boolean }): Promise<void>;
   markOutboxSent(watchId: string, key: string, sentAt: number, slackTs: string | null): Promise<void>;
   /** All outbox entries of a watch, oldest first (diagnostics and tests). */
   listOutbox(watchId: string): Promise<OutboxEntry[]>;

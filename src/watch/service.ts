@@ -99,7 +99,7 @@ export class WatchService {
     try {
       ts = await this.notifier.postStatus(reserved.watch, summary);
     } catch (err) {
-      if (err instanceof ChatUnavailableError) {
+      if (err instanceof ChatUnavailableError && (err.kind === 'wait' || err.maybePosted)) {
         // Slack made the channel wait, or may have posted without saying so: the watch stands, and
         // its first poll (when the channel may take messages) looks for the message before posting it.
         await this.store.release(id, this.options.owner, { nextPollAt: now + err.retryAfterMs }).catch(() => undefined);

@@ -17,7 +17,7 @@ import type { ActorResolution } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
 import { mapLimit } from '../util/limit';
-import { ChannelAccessError, ChatUnavailableError, type SubscriptionStore } from './ports';
+import { ChannelAccessError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
 import type { Subscription, SubscriptionScope, SubscriptionTarget } from './subscriptionTypes';
 import type { NewWatch } from './types';
@@ -46,6 +46,8 @@ export type SubscriptionNote =
 export interface SubscriptionNotifier {
   /** Posts a note in the subscription's channel; fails with the errors of `ports.ts`. */
   postNote(subscription: Subscription, note: SubscriptionNote): Promise<string>;
+  /** Milliseconds until the channel may take a message (0: now): a note waits for it before it is claimed. */
+  readyInMs(channelId: string): number;
 }
 
 export interface ScannerDeps {
@@ -247,6 +249,8 @@ export class SubscriptionScanner {
   private async endMute(sub: Subscription, now: number): Promise<Subscription | null> {
     const { mutedUntil, mutedAt } = sub.state;
     if (mutedUntil === null || now < mutedUntil) return sub;
+    // Slack asked the channel to wait: claim it in a later cycle rather than lose the line.
+    if (this.deps.notifier.readyInMs(sub.channelId) > 0) return sub;
     const claimed = await this.deps.store.updateSubscription(sub.id, sub.version, { state: { ...sub.state, mutedUntil: null, mutedAt: null, mutedBy: null } });
     if (claimed === null) return null;
     const from = mutedAt ?? mutedUntil - DAY_MS;
@@ -260,6 +264,7 @@ export class SubscriptionScanner {
     if (sub.digestAt === null) return;
     const slot = lastDigestSlot(sub.digestAt, sub.target.timeZone ?? this.options.defaultTimeZone, now);
     if (slot <= sub.createdAt || (sub.state.lastDigestAt !== null && slot <= sub.state.lastDigestAt)) return;
+    if (this.deps.notifier.readyInMs(sub.channelId) > 0) return;
     for (let attempt = 0, current: Subscription | null = sub; attempt < VERSION_ATTEMPTS && current; attempt++) {
       if (current.state.lastDigestAt !== null && slot <= current.state.lastDigestAt) return;
       const claimed = await this.deps.store.updateSubscription(current.id, current.version, { state: { ...current.state, lastDigestAt: slot } });
@@ -272,29 +277,16 @@ export class SubscriptionScanner {
     }
   }
 
+  /** A note is claimed once (mute end, digest) and posted once: a failure is logged, not retried. */
   private async note(sub: Subscription, note: SubscriptionNote): Promise<void> {
-    // A note is claimed once (mute end, digest) and has no outbox: a short wait Slack asks for is
-    // waited out here (nothing was posted), anything else is logged.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.notifier.postNote(sub, note);
-        return;
-      } catch (err) {
-        if (err instanceof ChatUnavailableError && err.kind === 'wait' && !err.maybePosted && attempt < NOTE_ATTEMPTS && err.retryAfterMs <= NOTE_MAX_WAIT_MS) {
-          await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
-          continue;
-        }
-        const level = err instanceof ChannelAccessError ? 'info' : 'warn';
-        this.deps.logger[level]({ err, subscriptionId: sub.id, note: note.kind }, 'could not post a subscription note');
-        return;
-      }
+    try {
+      await this.deps.notifier.postNote(sub, note);
+    } catch (err) {
+      const level = err instanceof ChannelAccessError ? 'info' : 'warn';
+      this.deps.logger[level]({ err, subscriptionId: sub.id, note: note.kind }, 'could not post a subscription note');
     }
   }
 }
-
-/** A note's tries while Slack asks the channel to wait, and the longest wait worth holding upkeep for. */
-const NOTE_ATTEMPTS = 3;
-const NOTE_MAX_WAIT_MS = 15_000;
 
 function scopeKey(scope: SubscriptionScope): string {
   return `${scope.scopeType ?? 'biz'}:${scope.bizId}`;

@@ -21,9 +21,9 @@ function countingQueue(inner: BkCallQueue): BkCallQueue & { readonly runs: numbe
     get runs() {
       return runs;
     },
-    run<T>(work: () => Promise<T>): Promise<T> {
+    run<T>(work: () => Promise<T>, options?: { readonly waitInLine?: boolean }): Promise<T> {
       runs++;
-      return inner.run(work);
+      return inner.run(work, options);
     },
   };
 }
@@ -54,6 +54,17 @@ describe('BkTransport with a queue', () => {
     expect(queue.waiting()).toBe(2);
     await Promise.all(calls);
     expect(done).toEqual([0, 1, 2]);
+  });
+
+  it('an optional call (the log for an error line) does not wait in line: busy at once while every slot is taken', async () => {
+    nock(ESB).get(PATH).query(true).delay(100).reply(200, OK, JSON_HEADERS);
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 5 });
+    const bk = transport({ queue });
+    const first = bk.call(REQUEST);
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(bk.call({ ...REQUEST, optional: true })).rejects.toMatchObject({ kind: 'busy' });
+    expect(queue.waiting()).toBe(0);
+    await first;
   });
 
   it('answers a full line at once with a busy BkJobError, sends nothing, and tells onCall', async () => {

@@ -91,6 +91,25 @@ describe('SlackWatchNotifier', () => {
     expect(fake.lastCall('conversations.history')!.args).toMatchObject({ channel: 'C0OPS', include_all_metadata: 'true' });
   });
 
+  it('searches from when the attempt began, by the chat clock, 2 minutes early, at most 5 pages of 200', async () => {
+    // The watches' clock runs a day behind the chat's (a test clock, or a skewed replica).
+    const wall = Date.now();
+    clock = wall - 86_400_000;
+    const client = new webApi.WebClient('xoxb-test', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, logLevel: webApi.LogLevel.ERROR });
+    const skewed = new SlackWatchNotifier(client, { lang: 'en', offsetMinutes: 480, jobWebUrl: null }, () => clock, undefined, { gate, wallClock: () => wall });
+    const ts = await statusMessage();
+    // 1,200 replies in the thread, none of them the one looked for.
+    const poster = new webApi.WebClient('xoxb-test', { slackApiUrl: fake.apiUrl });
+    for (let i = 0; i < 1200; i++) await poster.chat.postMessage({ channel: 'C0OPS', thread_ts: ts, text: `noise ${i}` });
+    const watch = watchOf('w-1', REF, { channelId: 'C0OPS', statusMessageTs: ts });
+    // The attempt began 30 s ago by the watches' clock.
+    await skewed.postEvent(watch, EVENT, DELIVERY, { key: EVENT.key, unresolvedSince: clock - 30_000 });
+    const lookups = fake.calls('conversations.replies');
+    expect(lookups).toHaveLength(5);
+    expect(lookups[0]!.args).toMatchObject({ oldest: ((wall - 30_000 - 120_000) / 1000).toFixed(6), limit: '200' });
+    expect(fake.calls('chat.postMessage').at(-1)!.args).toMatchObject({ thread_ts: ts, metadata: { event_payload: { key: EVENT.key } } });
+  }, 60_000);
+
   it('without the history scope: posts again (at least once) and warns once', async () => {
     fake.denyScopes('groups:history');
     const ts = await statusMessage('G0PRIV');

@@ -513,7 +513,7 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           await store.markOutboxSent(watch.id, 'third', T0 + 60, null);
           // Unknown keys are ignored.
           await store.markOutboxAttempt(watch.id, 'nope', T0);
-          await store.endOutboxAttempt(watch.id, 'nope', false);
+          await store.endOutboxAttempt(watch.id, 'nope', { counted: false, resolved: true });
           await store.markOutboxSent(watch.id, 'nope', T0, null);
 
           const pending = await store.pendingOutbox(watch.id);
@@ -526,22 +526,29 @@ export function describeWatchStoreContract(name: string, open: () => Promise<Wat
           ]);
         });
 
-        test('an attempt resolved without a message forgets its start; a wait also gives the attempt back', async () => {
+        test('an attempt resolved without a message forgets its start; a wait gives the attempt back; the oldest start is kept', async () => {
           const { watch } = await claimed(store);
-          await store.saveWithLease(watch.id, 'poller-a', { lastPolledAt: T0 }, entries('refused', 'waited'));
+          await store.saveWithLease(watch.id, 'poller-a', { lastPolledAt: T0 }, entries('refused', 'waited', 'unknown'));
           await store.markOutboxAttempt(watch.id, 'refused', T0 + 1);
-          await store.endOutboxAttempt(watch.id, 'refused', true);
+          await store.endOutboxAttempt(watch.id, 'refused', { counted: true, resolved: true });
           await store.markOutboxAttempt(watch.id, 'waited', T0 + 2);
-          await store.endOutboxAttempt(watch.id, 'waited', false);
+          await store.endOutboxAttempt(watch.id, 'waited', { counted: false, resolved: true });
           // Never below zero, whatever is called.
-          await store.endOutboxAttempt(watch.id, 'waited', false);
+          await store.endOutboxAttempt(watch.id, 'waited', { counted: false, resolved: true });
+          // Two attempts of unknown outcome, then a wait while looking for the message: the first start stays.
+          await store.markOutboxAttempt(watch.id, 'unknown', T0 + 3);
+          await store.markOutboxAttempt(watch.id, 'unknown', T0 + 4);
+          await store.markOutboxAttempt(watch.id, 'unknown', T0 + 5);
+          await store.endOutboxAttempt(watch.id, 'unknown', { counted: false, resolved: false });
+          await store.endOutboxAttempt(watch.id, 'unknown', { counted: true, resolved: false });
           expect((await store.pendingOutbox(watch.id)).map(({ key, attempts, attemptStartedAt }) => ({ key, attempts, attemptStartedAt }))).toStrictEqual([
             { key: 'refused', attempts: 1, attemptStartedAt: null },
             { key: 'waited', attempts: 0, attemptStartedAt: null },
+            { key: 'unknown', attempts: 2, attemptStartedAt: T0 + 3 },
           ]);
           // A new attempt after a resolved one records its own start.
-          await store.markOutboxAttempt(watch.id, 'refused', T0 + 5);
-          expect((await store.pendingOutbox(watch.id))[0]).toMatchObject({ key: 'refused', attempts: 2, attemptStartedAt: T0 + 5 });
+          await store.markOutboxAttempt(watch.id, 'refused', T0 + 6);
+          expect((await store.pendingOutbox(watch.id))[0]).toMatchObject({ key: 'refused', attempts: 2, attemptStartedAt: T0 + 6 });
         });
 
         test('a sent entry is not enqueued again by a later save', async () => {

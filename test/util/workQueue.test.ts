@@ -83,6 +83,17 @@ describe('WorkQueue', () => {
     expect(await queue.run(() => Promise.resolve(2))).toBe(2);
   });
 
+  it('work that may not wait in line (waitInLine: false) is refused when no slot is free, even with room in the line', async () => {
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 10 });
+    const first = gate();
+    const running = queue.run(() => first.promise);
+    await expect(queue.run(() => Promise.resolve(1), { waitInLine: false })).rejects.toBeInstanceOf(QueueFullError);
+    expect(queue.waiting()).toBe(0);
+    first.open();
+    await running;
+    expect(await queue.run(() => Promise.resolve(2), { waitInLine: false })).toBe(2);
+  });
+
   it('frees the slot when the work fails (or throws before returning a promise)', async () => {
     const queue = new WorkQueue({ limit: 1, maxWaiting: 5 });
     const failing = gate();

@@ -318,6 +318,22 @@ describe('WatchPoller over the in-memory store', () => {
       expect(await row(store, watch.id)).toMatchObject({ status: 'active', nextPollAt: T0 + 12_000 });
     });
 
+    test('events wait for the status message: a watch whose status Slack made wait posts none at the top level', async () => {
+      const { store, notifier, jobs, poller, clock } = await setup();
+      const watch = await watching(store, RUNNING, { statusMessageTs: null });
+      jobs.answer(FAILED, FAILED);
+      notifier.failNext('postStatus', new ChatUnavailableError(5000, false, 'rate limited', 'wait'));
+      await poller.pollOnce();
+      expect(notifier.count('postEvent')).toBe(0);
+      expect((await store.pendingOutbox(watch.id)).map((e) => e.attempts)).toEqual([0, 0, 0]);
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', statusMessageTs: null, nextPollAt: T0 + 30_000 });
+      // The next poll posts the status message, then the events under it.
+      clock.now = T0 + 30_000;
+      await poller.pollOnce();
+      expect(notifier.calls.filter((c) => c.method === 'postStatus')).toHaveLength(2);
+      expect(notifier.calls.filter((c) => c.method === 'postEvent').map((c) => c.ts)).toEqual(['status-1', 'status-1', 'status-1']);
+    });
+
     test('Slack says wait (429): the attempt is given back and the event waits Retry-After', async () => {
       const { store, notifier, jobs, poller } = await setup();
       const watch = await watching(store);
