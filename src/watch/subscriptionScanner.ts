@@ -17,7 +17,7 @@ import type { ActorResolution } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
 import { mapLimit } from '../util/limit';
-import { ChannelAccessError, type SubscriptionStore } from './ports';
+import { ChannelAccessError, ChatUnavailableError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
 import type { Subscription, SubscriptionScope, SubscriptionTarget } from './subscriptionTypes';
 import type { NewWatch } from './types';
@@ -255,8 +255,9 @@ export class SubscriptionScanner {
     if (claimed === null) return null;
     const from = mutedAt ?? mutedUntil - DAY_MS;
     const runs = await this.deps.store.listRuns(sub.id, from, mutedUntil);
-    await this.note(claimed, { kind: 'mute_ended', mutedForMs: mutedUntil - from, period: mutedPeriodOf(runs) });
-    return claimed;
+    if (await this.note(claimed, { kind: 'mute_ended', mutedForMs: mutedUntil - from, period: mutedPeriodOf(runs) })) return claimed;
+    // Nothing reached the channel (Slack made it wait): the claim is given back for a later cycle.
+    return (await this.deps.store.updateSubscription(claimed.id, claimed.version, { state: { ...claimed.state, mutedUntil, mutedAt, mutedBy: sub.state.mutedBy } })) ?? claimed;
   }
 
   /** The daily digest whose time has come and that no replica has posted yet. */
@@ -270,20 +271,33 @@ export class SubscriptionScanner {
       const claimed = await this.deps.store.updateSubscription(current.id, current.version, { state: { ...current.state, lastDigestAt: slot } });
       if (claimed) {
         const runs = await this.deps.store.listRuns(sub.id, slot - DAY_MS, slot);
-        await this.note(claimed, { kind: 'digest', digest: digestOf(runs), from: slot - DAY_MS, to: slot });
+        if (!(await this.note(claimed, { kind: 'digest', digest: digestOf(runs), from: slot - DAY_MS, to: slot }))) {
+          // Nothing reached the channel (Slack made it wait): the claim is given back for a later cycle.
+          await this.deps.store.updateSubscription(claimed.id, claimed.version, { state: { ...claimed.state, lastDigestAt: current.state.lastDigestAt } });
+        }
         return;
       }
       current = await this.deps.store.getSubscription(sub.id);
     }
   }
 
-  /** A note is claimed once (mute end, digest) and posted once: a failure is logged, not retried. */
-  private async note(sub: Subscription, note: SubscriptionNote): Promise<void> {
+  /**
+   * Posts a claimed note (mute end, digest). False when Slack asked the channel to wait and
+   * nothing was posted: the caller gives the claim back. Any other failure is logged and the note
+   * is not tried again (it may have been posted: a note has no outbox to look it up by).
+   */
+  private async note(sub: Subscription, note: SubscriptionNote): Promise<boolean> {
     try {
       await this.deps.notifier.postNote(sub, note);
+      return true;
     } catch (err) {
+      if (err instanceof ChatUnavailableError && err.kind === 'wait' && !err.maybePosted) {
+        this.deps.logger.info({ subscriptionId: sub.id, note: note.kind, waitMs: err.retryAfterMs }, 'subscription note waits for its channel');
+        return false;
+      }
       const level = err instanceof ChannelAccessError ? 'info' : 'warn';
       this.deps.logger[level]({ err, subscriptionId: sub.id, note: note.kind }, 'could not post a subscription note');
+      return true;
     }
   }
 }

@@ -220,6 +220,34 @@ describe('/joblog subscribe (one bot, SQLite file)', () => {
     }
   });
 
+  it('a digest Slack makes wait (429) is not lost: the claim is given back and the digest posted once after Retry-After', async () => {
+    const h = await start();
+    try {
+      await subscribe(h, `subscribe ${BIZ} cron ${CRON.id} --digest 09:00`);
+      esb.setJob(cronRun(shiftedTo(failedJob(), T0 + 60 * MINUTE), 9_400_001, T0 + 60 * MINUTE));
+      clock = T0 + 125 * MINUTE;
+      await h.bot.pollNow();
+      const before = posts(slack).length;
+      clock = Date.UTC(2024, 5, 12, 1, 0, 30);
+      slack.rateLimitNext('chat.postMessage', 30);
+      await h.bot.pollNow();
+      expect(posts(slack).slice(before).map((c) => c.args.channel)).toEqual([CHANNEL]);
+      expect(slack.messages(CHANNEL).filter((m) => String(m.text).includes('Daily digest for'))).toHaveLength(0);
+      const [sub] = await h.bot.store.listSubscriptionsByChannel(CHANNEL);
+      expect(sub!.state.lastDigestAt).toBeNull();
+      // Within Retry-After the channel is not asked again.
+      clock += 10_000;
+      await h.bot.pollNow();
+      expect(posts(slack)).toHaveLength(before + 1);
+      clock += 25_000;
+      await h.bot.pollNow();
+      await h.bot.pollNow();
+      expect(slack.messages(CHANNEL).filter((m) => String(m.text).includes('Daily digest for')).map((m) => m.text)).toEqual([expect.stringMatching(/^:bar_chart: Daily digest for Cron \*nightly-backup\* \(#12, biz 3\): 1 run, 1 failed/)]);
+    } finally {
+      await h.stop({ keepFakes: true });
+    }
+  });
+
   it('after a restart between cycles, announces nothing twice', async () => {
     let h = await start();
     try {
