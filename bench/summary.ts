@@ -121,7 +121,7 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
   const results: BenchResult[] = [];
   const raw: unknown[] = [];
   const profiles: string[] = [];
-  const streamRows: string[][] = [['hosts×steps×log', 'bytes', 'bare JSON.parse', 'streamed path', 'ratio', 'target', 'its CPU', 'transfer only', 'previous bot (HTTP)', 'peak growth', 'RSS / heap', 'bound', 'buffered path', 'ratio', 'buffered peak', '×size']];
+  const streamRows: string[][] = [['hosts×steps×log', 'bytes', 'bare JSON.parse', 'streamed path', 'ratio', 'target', 'its CPU', 'transfer only (CPU)', 'fed from memory', 'previous bot (HTTP)', 'peak growth', 'RSS / heap', 'bound', 'buffered path', 'ratio', 'buffered peak', '×size']];
   const split: string[][] = [['hosts×steps×log', 'parseEnvelope', '…of which byteLength', 'validate (v2.ts)', '…of which GC of fresh tree', 'build', 'render', 'cold run']];
   const clicks: string[][] = [['hosts×steps×log', 'log bytes', 'streamed click', 'previous bot (HTTP)', 'ratio', 'target', 'buffered, string in memory', 'ratio']];
   let huge: string[] = [];
@@ -148,6 +148,8 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
       const streamRatio = pairedRatio(st.stream, st.bareParse);
       const cpuRatio = pairedRatio(st.streamCpu, st.bareParse);
       const transferRatio = pairedRatio(st.transfer, st.bareParse);
+      const transferCpuRatio = pairedRatio(st.transferCpu, st.bareParse);
+      const inMemoryRatio = pairedRatio(st.inMemory, st.bareParse);
       const previousRatio = pairedRatio(st.bufferedHttp, st.bareParse);
       const sp = streamPeak(st);
       const bound = streamMemoryBound(size.hosts, size.steps);
@@ -181,6 +183,8 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
           ratioPerRepetition: st.stream.map((p, i) => round(p / (st.bareParse[i] ?? Number.NaN), 3)),
           cpuMs: st.streamCpu.map((x) => round(x)),
           transferOnlyMs: st.transfer.map((x) => round(x)),
+          transferOnlyCpuMs: st.transferCpu.map((x) => round(x)),
+          fedFromMemoryMs: st.inMemory.map((x) => round(x)),
           previousBotOverHttpMs: st.bufferedHttp.map((x) => round(x)),
           coldMs: round(st.coldMs),
           memory: { ...st.memory, peakGrowth: sp.peak, rssGrowth: sp.rss, heapGrowth: sp.heap, bound },
@@ -212,7 +216,9 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
       const streamTarget = size.streamTarget === null ? null : { max: size.streamTarget };
       results.push(result(`summary.stream.${id}`, 'streamed path (loopback HTTP → message) / bare JSON.parse', streamRatio, `${fmtMs(median(st.stream))} vs ${fmtMs(median(st.bareParse))}`, streamTarget, rawEntry.streamed));
       results.push(result(`summary.stream_cpu.${id}`, 'CPU time of the bot process during the streamed path / bare JSON.parse', cpuRatio, `${fmtMs(median(st.streamCpu))} vs ${fmtMs(median(st.bareParse))}`, null, {}));
-      results.push(result(`summary.transfer_only.${id}`, 'receiving the same bytes over the same loopback, unread / bare JSON.parse (the floor of the streamed path)', transferRatio, `${fmtMs(median(st.transfer))} vs ${fmtMs(median(st.bareParse))}`, null, {}));
+      results.push(result(`summary.transfer_only.${id}`, 'receiving the same bytes over the same loopback through BkTransport.callStreaming into a reader that drops them / bare JSON.parse (the floor of the streamed path)', transferRatio, `${fmtMs(median(st.transfer))} (CPU ${fmtMs(median(st.transferCpu))}) vs ${fmtMs(median(st.bareParse))}`, null, {}));
+      results.push(result(`summary.transfer_only_cpu.${id}`, 'CPU time of the bot process while only receiving (as transfer_only) / bare JSON.parse', transferCpuRatio, `${fmtMs(median(st.transferCpu))} vs ${fmtMs(median(st.bareParse))}`, null, {}));
+      results.push(result(`summary.fed_from_memory.${id}`, 'the same scanner → summary → message fed the same bytes from memory in 64 KiB chunks (no network) / bare JSON.parse', inMemoryRatio, `${fmtMs(median(st.inMemory))} vs ${fmtMs(median(st.bareParse))}`, null, {}));
       results.push(result(`summary.previous_bot.${id}`, 'the previous bot end to end (axios text → JSON.parse → tree parser → message) / bare JSON.parse', previousRatio, `${fmtMs(median(st.bufferedHttp))} vs ${fmtMs(median(st.bareParse))}`, null, {}));
       results.push(
         result(`summary.stream_memory.${id}`, 'peak memory growth of the streamed path / (32 MiB + 200 B × host entries)', sp.peak / bound, `${fmtBytes(sp.peak)} (RSS ${fmtBytes(sp.rss)}, heap ${fmtBytes(sp.heap)}) for ${fmtBytes(d.bytes)}; bound ${fmtBytes(bound)}`, { max: 1 }, {
@@ -249,7 +255,8 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
         fmtRatio(streamRatio),
         size.streamTarget === null ? 'info' : `≤ ${size.streamTarget}×`,
         fmtRatio(cpuRatio),
-        fmtRatio(transferRatio),
+        `${fmtRatio(transferRatio)} (${fmtRatio(transferCpuRatio)})`,
+        `${fmtMs(median(st.inMemory))} (${fmtRatio(inMemoryRatio)})`,
         `${fmtMs(median(st.bufferedHttp))} (${fmtRatio(previousRatio)})`,
         fmtBytes(sp.peak),
         `${fmtBytes(sp.rss)} / ${fmtBytes(sp.heap)}`,
@@ -315,7 +322,7 @@ export async function runSummaryBench(log: (line: string) => void, deadline: num
   const report = [
     'Summary path: streamed (the bot now) and buffered (before) against a bare JSON.parse of the same bytes; ratio = median over repetitions of the paired ratio.',
     table(streamRows),
-    'streamed path: loopback HTTP from a server process (64 KiB writes) → BkTransport → v2stream.ts → summary → message (wall time, waiting on the server included). its CPU: the bot process\'s CPU time during it (all threads) / bare JSON.parse. transfer only: the same bytes received and dropped / bare JSON.parse, the floor on this machine. previous bot (HTTP): the path this replaces, end to end on the same loopback (axios text → JSON.parse → tree parser → message). peak growth: the larger of RSS growth (VmHWM) and sampled heap growth above the warmed-up baseline; bound = 32 MiB + 200 B × hosts × steps. buffered path: the response string → parseEnvelope → parseV2JobInstanceLog → build → render; its peak includes the string.',
+    'streamed path: loopback HTTP from a server process (64 KiB writes) → BkTransport → v2stream.ts → summary → message (wall time, waiting on the server included). its CPU: the bot process\'s CPU time during it (all threads) / bare JSON.parse. transfer only: the same bytes received through BkTransport.callStreaming and dropped / bare JSON.parse (in brackets: the bot process\'s CPU while receiving), the floor on this machine. fed from memory: the same scanner → summary → message fed the bytes from memory in 64 KiB chunks, no network (info). previous bot (HTTP): the path this replaces, end to end on the same loopback (axios text → JSON.parse → tree parser → message). peak growth: the larger of RSS growth (VmHWM) and sampled heap growth above the warmed-up baseline; bound = 32 MiB + 200 B × hosts × steps. buffered path: the response string → parseEnvelope → parseV2JobInstanceLog → build → render; its peak includes the string.',
     '',
     ...huge,
     '',

@@ -12,8 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
-import type { Readable } from 'node:stream';
-import axios, { type AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import { V2JobLogSource } from '../src/bkjob/source';
 import { GENERATED_FIRST_STEP_INSTANCE_ID, generateV2Response, generatedHostIp } from '../dev/generate';
 import { BkTransport, parseEnvelope } from '../src/bkjob/transport';
@@ -21,6 +20,7 @@ import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } fro
 import { type RenderOptions, renderJobSummary } from '../src/blocks/jobSummary';
 import { buildJobSummary } from '../src/summary/build';
 import type { JobSummary } from '../src/summary/types';
+import { scanV2JobInstanceLog } from '../src/bkjob/v2stream';
 import { type ProfileSummary, forceGc, procStatus, profiled, resetPeakRss, serveRpc } from './lib';
 
 const REF = { bizId: 3, jobInstanceId: 2001899999 };
@@ -346,12 +346,19 @@ async function stream(params: StreamParams): Promise<StreamResult> {
     stream: [],
     streamCpu: [],
     transfer: [],
+    transferCpu: [],
+    inMemory: [],
     bufferedHttp: [],
     hostLog: null,
   };
   if (!params.file) return result;
 
-  const text = readFileSync(params.file, 'utf8');
+  const bytes = readFileSync(params.file);
+  const text = bytes.toString('utf8');
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
+  const dropCall = () => t.callStreaming({ method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: REF.bizId, job_instance_id: REF.jobInstanceId } }, () => ({ push: () => undefined, finish: () => null }));
+  await dropCall();
   forceGc();
   for (let r = 0; r < params.reps; r++) {
     const timeBare = () => {
@@ -370,17 +377,25 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       const used = process.cpuUsage(cpu);
       result.streamCpu.push((used.user + used.system) / 1000);
     };
-    // The floor: the same bytes over the same loopback, only received (no scanning).
+    // The floor: the same bytes over the same loopback through the same transport stack
+    // (BkTransport.callStreaming, as the bot reads them), handed to a reader that drops them.
     const timeTransfer = async () => {
       forceGc();
+      const cpu = process.cpuUsage();
       const start = performance.now();
-      const response = await axios.get<Readable>(`${base}/raw`, { responseType: 'stream', maxContentLength: Infinity });
-      await new Promise<void>((resolve, reject) => {
-        response.data.on('data', () => undefined);
-        response.data.once('end', resolve);
-        response.data.once('error', reject);
-      });
+      await dropCall();
       result.transfer.push(performance.now() - start);
+      const used = process.cpuUsage(cpu);
+      result.transferCpu.push((used.user + used.system) / 1000);
+    };
+    // The bot's work without the network: the scanner fed the same bytes from memory in 64 KiB
+    // chunks (what arrives over loopback), then summary and message.
+    const timeInMemory = () => {
+      forceGc();
+      const start = performance.now();
+      const job = scanV2JobInstanceLog(chunks, REF, PARSE_OPTIONS);
+      renderJobSummary(buildJobSummary(job), RENDER_OPTIONS);
+      result.inMemory.push(performance.now() - start);
     };
     // Alternate the order so drift does not favour one side.
     if (r % 2 === 0) {
@@ -391,6 +406,7 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       timeBare();
     }
     await timeTransfer();
+    timeInMemory();
     forceGc();
     const start = performance.now();
     const job = parseV2JobInstanceLog((await bufferedCall()).data, REF, PARSE_OPTIONS);
@@ -440,8 +456,12 @@ export interface StreamResult {
   readonly stream: number[];
   /** CPU time of this process (all its threads: GC helpers, libuv) during each streamed run, ms. */
   readonly streamCpu: number[];
-  /** Receiving the same response without reading it, ms: the loopback transfer alone. */
+  /** Receiving the same response through BkTransport.callStreaming into a reader that drops it, ms: the loopback transfer alone. */
   readonly transfer: number[];
+  /** This process's CPU time during each `transfer`, ms. */
+  readonly transferCpu: number[];
+  /** The scanner fed the same bytes from memory in 64 KiB chunks → summary → message, ms (no network). */
+  readonly inMemory: number[];
   /** The previous bot end to end on the same loopback: axios text → JSON.parse → tree parser → message, ms. */
   readonly bufferedHttp: number[];
   hostLog: { readonly streamMs: number[]; readonly todayMs: number[]; readonly todayHttpMs: number[]; bytes: number } | null;

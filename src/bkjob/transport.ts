@@ -261,9 +261,10 @@ function consumeBody(stream: Readable, maxBytes: number, options: TransportOptio
         reject(err instanceof Error ? err : new Error("BlueKing response reader failed"));
       }
     };
+    // Restarted for every chunk (thousands on a big body): refresh the one timer rather than make a new one.
     const arm = () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => settle(timedOut(options)), options.timeoutMs);
+      if (timer) timer.refresh();
+      else timer = setTimeout(() => settle(timedOut(options)), options.timeoutMs);
     };
     const onData = (chunk: Buffer | string) => {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

@@ -88,6 +88,21 @@ for (const [id, name] of KEY_NAMES.entries()) {
 
 /** Every key's bytes by id, for checking a key guessed from its length and first byte. */
 const KEY_BYTES: readonly Uint8Array[] = KEY_NAMES.map((name) => new Uint8Array(Buffer.from(name, 'latin1')));
+/**
+ * Where a run of `length` bytes (≥ 4) is read 4 bytes at a time: 0, 4, … and a last word ending
+ * at its last byte (overlapping the one before when the length is not a multiple of 4).
+ */
+function wordOffsets(length: number): number[] {
+  const offsets: number[] = [];
+  for (let at = 0; at + 4 < length; at += 4) offsets.push(at);
+  offsets.push(length - 4);
+  return offsets;
+}
+/** Every key's bytes and closing quote as little-endian 32-bit words (see `wordOffsets`); null when under 4 bytes. */
+const KEY_WORDS: ReadonlyArray<Int32Array | null> = KEY_NAMES.map((name) => {
+  const bytes = Buffer.from(`${name}"`, 'latin1');
+  return bytes.length < 4 ? null : Int32Array.from(wordOffsets(bytes.length), (at) => bytes.readInt32LE(at));
+});
 const HOST_KEY_NAMES = ['ip', 'bk_cloud_id', 'exit_code', 'error_code', 'start_time', 'end_time', 'total_time', 'retry_count', 'execute_count', 'log_content'] as const;
 const K_IP = keyId('ip');
 const K_BK_CLOUD_ID = keyId('bk_cloud_id');
@@ -100,23 +115,31 @@ const K_RETRY_COUNT = keyId('retry_count');
 const K_EXECUTE_COUNT = keyId('execute_count');
 const K_LOG_CONTENT = keyId('log_content');
 /**
- * The fast host loop's key lookup: the host key a key of this length (< 16) and first byte can
- * only be, at `length << 8 | first byte` (0: none; the key's other bytes are then compared).
+ * The fast host loop's key lookup: the host key whose first and third bytes these are, at
+ * `first << 8 | third` (0: none; all its bytes and the closing quote are then compared). The
+ * third byte of `ip` is its closing quote.
  */
-const HOST_KEY_GUESS = new Uint8Array(16 << 8);
+const HOST_KEY_GUESS = new Uint8Array(1 << 16);
 for (const name of HOST_KEY_NAMES) {
-  const slot = (name.length << 8) | name.charCodeAt(0);
+  const slot = (name.charCodeAt(0) << 8) | (name.length > 2 ? name.charCodeAt(2) : 0x22);
   if (HOST_KEY_GUESS[slot] !== 0) throw new Error(`v2stream: host keys ${name} and ${KEY_NAMES[HOST_KEY_GUESS[slot] ?? 0]} need another lookup`);
   HOST_KEY_GUESS[slot] = keyId(name);
 }
 
 /**
- * Kept short ASCII strings (IPs, times) by a hash of their bytes, per scanner: thousands of hosts
- * share a few hundred times and each IP recurs once per step, so most are found here (compared
- * byte by byte) instead of being made again, and the same string object goes on to the time
- * cache and the IP intern table. Direct-mapped, a fixed size: a collision only costs a new string.
+ * Kept short ASCII strings (IPs, times) by a hash of their last bytes: thousands of hosts share a
+ * few hundred times and each IP recurs once per step (and in every poll of the job), so most are
+ * found here (compared 4 bytes at a time) instead of being made again, and the same string object
+ * goes on to the time cache and the IP intern table. Direct-mapped, a fixed size (≈ 1 MiB with its
+ * strings), shared by all scanners so that none pays for setting it up: a collision or another
+ * response's entry only costs a new string, and a hit is always checked against the bytes.
  */
 const STRING_CACHE_SLOTS = 1 << 14;
+/** Longest string the cache keeps (its bytes are kept too, in a slot of this size). */
+const STRING_CACHE_MAX = 32;
+const CACHED_STRINGS: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+/** The bytes of each cached string, `STRING_CACHE_MAX` per slot. */
+const CACHED_BYTES = new DataView(new ArrayBuffer(STRING_CACHE_SLOTS * STRING_CACHE_MAX));
 
 /** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls after checking its arguments); not in @types/node. */
 type LatinSlicing = Buffer & { latin1Slice(start: number, end: number): string };
@@ -268,7 +291,9 @@ export class V2JobLogScanner {
   private host: HostRecord = newHostRecord();
   private readonly ips = new Map<string, string>();
   private readonly scratchHost = newHostRecord();
-  private readonly strings: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+  /** A 32-bit view of the buffer being scanned (`viewOf`). */
+  private viewBuf: Buffer | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   // Host-log capture (hostLog option).
   private stepIdKnown = false;
@@ -920,24 +945,31 @@ export class V2JobLogScanner {
     if (buf[p] !== 0x7d) {
       for (;;) {
         if (buf[p] !== 0x22) return -1;
-        // Key: plain bytes up to the quote; a host key is guessed from its length and first byte, then compared.
-        let q = p + 1;
-        for (; q < len; q++) {
-          const b = buf[q] as number;
-          if (b === 0x22) break;
-          if (b === 0x5c || b < 0x20) return -1;
-        }
-        if (q >= len) return -1;
-        const keyLength = q - p - 1;
-        let id = keyLength > 0 && keyLength < 16 ? (HOST_KEY_GUESS[(keyLength << 8) | (buf[p + 1] as number)] as number) : 0;
+        // Key: a host key is guessed from its first and third bytes, then compared with the
+        // closing quote after it; anything else must be a plain key (no escape) to be skipped here.
+        let id = p + 3 < len ? (HOST_KEY_GUESS[((buf[p + 1] as number) << 8) | (buf[p + 3] as number)] as number) : 0;
+        let q = -1;
         if (id !== 0) {
-          const bytes = KEY_BYTES[id] as Uint8Array;
-          for (let i = 1; i < keyLength; i++) {
-            if (buf[p + 1 + i] !== bytes[i]) {
-              id = 0;
-              break;
-            }
+          // The key's bytes and its closing quote, 4 at a time ("ip": its first and third bytes matched).
+          const words = KEY_WORDS[id];
+          q = p + (KEY_BYTES[id] as Uint8Array).length + 1;
+          if (words === null || words === undefined) {
+            if (buf[p + 2] !== (KEY_BYTES[id] as Uint8Array)[1]) id = 0;
+          } else if (q < len) {
+            const view = this.viewOf(buf);
+            const last = words.length - 1;
+            let k = 0;
+            for (let at = p + 1; k < last; k++, at += 4) if (view.getInt32(at, true) !== words[k]) break;
+            if (k < last || view.getInt32(q - 3, true) !== words[last]) id = 0;
+          } else id = 0;
+        }
+        if (id === 0) {
+          for (q = p + 1; q < len; q++) {
+            const b = buf[q] as number;
+            if (b === 0x22) break;
+            if (b === 0x5c || b < 0x20) return -1;
           }
+          if (q >= len) return -1;
         }
         p = q + 1;
         while (p < len && WS[buf[p] as number] === 1) p++;
@@ -963,18 +995,12 @@ export class V2JobLogScanner {
             value = '';
             p = end + 1;
           } else {
-            let e = p + 1;
-            let ascii = true;
-            let hash = 0;
-            for (; e < len; e++) {
-              const b = buf[e] as number;
-              if (b === 0x22) break;
-              if (b === 0x5c || b < 0x20) return -1;
-              if (b >= 0x80) ascii = false;
-              hash = (Math.imul(hash, 31) + b) | 0;
-            }
-            if (e >= len) return -1;
-            value = ascii ? this.shortString(buf, p + 1, e, hash, id === K_IP) : buf.toString('utf8', p + 1, e);
+            // A kept value (IP, time …): the quote found natively, the string from the cache when
+            // these bytes were seen before (they were checked then), else checked here.
+            const e = buf.indexOf(0x22, p + 1);
+            if (e < 0 || e >= len) return -1;
+            value = this.shortString(buf, p + 1, e, id === K_IP);
+            if (value === null) return -1;
             p = e + 1;
           }
         } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
@@ -1006,21 +1032,56 @@ export class V2JobLogScanner {
     return p + 1;
   }
 
-  /** The plain ASCII string `buf[start, end)` (its bytes hashed to `hash`), from the cache when it was seen before. */
-  private shortString(buf: Buffer, start: number, end: number, hash: number, isIp: boolean): string {
-    const slot = (hash ^ (hash >>> 14)) & (STRING_CACHE_SLOTS - 1);
-    const known = this.strings[slot] as string;
+  /**
+   * The string value `buf[start, end)` (no quotes), from the cache when the same bytes were seen
+   * before; null when it has an escape or a control character (the general path reads it).
+   */
+  private shortString(buf: Buffer, start: number, end: number, isIp: boolean): string | null {
     const length = end - start;
+    if (length < 4 || length > STRING_CACHE_MAX) return this.checkedString(buf, start, end);
+    const view = this.viewOf(buf);
+    // Hash the last bytes only: times and IPs differ at their end (seconds, last octet).
+    let hash = Math.imul(length, 0x9e3779b1) ^ view.getInt32(end - 4, true);
+    if (length >= 8) hash = Math.imul(hash, 31) ^ view.getInt32(end - 8, true);
+    if (length >= 12) hash = Math.imul(hash, 31) ^ view.getInt32(end - 12, true);
+    hash = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d);
+    const slot = (hash ^ (hash >>> 13)) & (STRING_CACHE_SLOTS - 1);
+    const known = CACHED_STRINGS[slot] as string;
+    const kept = slot * STRING_CACHE_MAX;
     if (known.length === length) {
-      let i = 0;
-      while (i < length && known.charCodeAt(i) === buf[start + i]) i++;
-      if (i === length) return known;
+      const bytes = CACHED_BYTES;
+      let at = 0;
+      while (at + 4 < length && view.getInt32(start + at, true) === bytes.getInt32(kept + at, true)) at += 4;
+      // Equal to a string kept before, so as valid as it was.
+      if (at + 4 >= length && view.getInt32(end - 4, true) === bytes.getInt32(kept + length - 4, true)) return known;
     }
-    let text = (buf as LatinSlicing).latin1Slice(start, end);
-    // A slot holds IPs interned, so a hit on an IP's bytes is the one string for that IP.
+    let text = this.checkedString(buf, start, end);
+    if (text === null || text.length !== length) return text;
+    // The IP as this response's one string for it (a hit from another response's entry is as good).
     if (isIp) text = this.intern(text);
-    this.strings[slot] = text;
+    CACHED_STRINGS[slot] = text;
+    buf.copy(new Uint8Array(CACHED_BYTES.buffer, kept, STRING_CACHE_MAX), 0, start, end);
     return text;
+  }
+
+  /** `buf[start, end)` as a string; null when it has an escape or a control character (the general path reads it). */
+  private checkedString(buf: Buffer, start: number, end: number): string | null {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const b = buf[i] as number;
+      if (b === 0x5c || b < 0x20) return null;
+      if (b >= 0x80) ascii = false;
+    }
+    return ascii ? (buf as LatinSlicing).latin1Slice(start, end) : buf.toString('utf8', start, end);
+  }
+
+  /** A DataView of `buf` (made once per buffer), for reading 4 bytes at a time. */
+  private viewOf(buf: Buffer): DataView {
+    if (buf !== this.viewBuf) {
+      this.viewBuf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    }
+    return this.view;
   }
 
   // ---- host-log capture ----------------------------------------------------------------------
