@@ -239,7 +239,7 @@ export class WatchPoller {
       await store.release(watch.id, this.options.owner, {});
       return { sent: 0, error: false };
     }
-    const delivery = await this.deliver(watch, log, { lastWord: true });
+    const delivery = await this.deliver(watch, log);
     const final: WatchPatch = { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) };
     if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
     await this.finish(watch, delivery, final, now, log);
@@ -286,8 +286,12 @@ export class WatchPoller {
       if (status.ts !== saved.statusMessageTs) Object.assign(final, { statusMessageTs: status.ts });
       if (status.shown) Object.assign(final, { fingerprint: print });
     }
+    // Its status message is not in the channel yet (Slack made the channel wait): the watch does
+    // not end unseen; a later poll posts the message, then ends it.
+    const { status: _ending, statusReason: _why, ...unended } = final;
+    const shown = final.statusMessageTs ?? saved.statusMessageTs;
     const delivery = await this.deliver({ ...saved, ...final }, log);
-    await this.finish(saved, delivery, final, now, log);
+    await this.finish(saved, delivery, shown === null ? unended : final, now, log);
     return { sent: delivery.sent };
   }
 
@@ -370,7 +374,9 @@ export class WatchPoller {
     // At least 1 ms ahead: a watch is never due again within the cycle that just polled it.
     const nextPollAt = now + Math.max(1, delivery.outcome === 'retry' ? this.retryAfter(delivery) : pollDelayMs(watch, now));
     const { status: _status, statusReason: _reason, ...kept } = final;
-    const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, nextPollAt };
+    // A pause announced late (in this delivery, after its first one failed): the channel was told, so pause now.
+    const pausedNow = !ending && delivery.outcome === 'done' && delivery.paused !== null ? { status: 'paused' as const, statusReason: delivery.paused } : {};
+    const patch: WatchPatch = ending ? { ...final, nextPollAt } : { ...kept, ...pausedNow, nextPollAt };
     await this.deps.store.release(watch.id, this.options.owner, patch);
   }
 
@@ -437,7 +443,7 @@ export class WatchPoller {
    * event reaches the channel once. A channel that must wait keeps its entries for later and
    * costs no attempt; other channels are not held up by it.
    */
-  private async deliver(watch: Watch, log: AppLogger, options: { readonly lastWord?: boolean } = {}): Promise<Delivery> {
+  private async deliver(watch: Watch, log: AppLogger): Promise<Delivery> {
     const { store, notifier } = this.deps;
     let sent = 0;
     let paused: string | null = null;
@@ -448,13 +454,6 @@ export class WatchPoller {
     if (wait > 0) {
       log.debug({ waitMs: wait, pending: pending.length }, 'the channel must wait; its events stay in the outbox');
       return { outcome: 'retry', sent, attempts: 0, afterMs: wait };
-    }
-    // A watch's events thread under its status message: while Slack has not taken that message
-    // (it made the channel wait), they wait too rather than land at the channel's top level. A
-    // watch's last word (it expires, or pauses) goes out wherever it can: nothing later would.
-    if (pending.length > 0 && !isRunWatch(watch) && watch.statusMessageTs === null && !options.lastWord) {
-      log.debug({ pending: pending.length }, 'events wait for the status message');
-      return { outcome: 'retry', sent, attempts: 0, afterMs: this.retryBaseMs };
     }
     for (const entry of pending) {
       if (entry.attempts >= MAX_DELIVERY_ATTEMPTS) {
@@ -530,7 +529,9 @@ export class WatchPoller {
     if (err instanceof ChatUnavailableError) {
       // A wait is never a failed attempt (a long 429 must not use up the event's attempts), even
       // when the message it was looking for may be in Slack (that stays to be looked for).
-      await store.endOutboxAttempt(watch.id, entry.key, { counted: err.kind === 'error', resolved: !err.maybePosted });
+      // An earlier unknown attempt stays to be looked for until the entry is sent: a message it
+      // posted may show in history later than the search that just missed it.
+      await store.endOutboxAttempt(watch.id, entry.key, { counted: err.kind === 'error', resolved: !err.maybePosted && !earlierUnresolved });
       if (err.kind === 'wait') {
         log.debug({ key: entry.key, waitMs: err.retryAfterMs, why: err.why }, 'Slack asks the channel to wait; the event stays pending');
         return { outcome: 'retry', attempts: entry.attempts, afterMs: err.retryAfterMs };
@@ -577,7 +578,7 @@ export class WatchPoller {
       await this.deps.store.release(watch.id, this.options.owner, {});
       return;
     }
-    const delivery = await this.deliver({ ...watch, ...base }, log, { lastWord: true });
+    const delivery = await this.deliver({ ...watch, ...base }, log);
     if (delivery.outcome === 'no_access') {
       await this.pauseForAccess(watch, delivery.error, now, log);
       return;

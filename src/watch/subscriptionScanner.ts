@@ -256,8 +256,9 @@ export class SubscriptionScanner {
     const from = mutedAt ?? mutedUntil - DAY_MS;
     const runs = await this.deps.store.listRuns(sub.id, from, mutedUntil);
     if (await this.note(claimed, { kind: 'mute_ended', mutedForMs: mutedUntil - from, period: mutedPeriodOf(runs) })) return claimed;
-    // Nothing reached the channel (Slack made it wait): the claim is given back for a later cycle.
-    return (await this.deps.store.updateSubscription(claimed.id, claimed.version, { state: { ...claimed.state, mutedUntil, mutedAt, mutedBy: sub.state.mutedBy } })) ?? claimed;
+    // Nothing reached the channel (Slack made it wait): the claim is given back for a later cycle,
+    // unless someone muted it again meanwhile (that mute's own end will be told).
+    return this.giveBack(claimed.id, (state) => (state.mutedUntil === null ? { ...state, mutedUntil, mutedAt, mutedBy: sub.state.mutedBy } : null));
   }
 
   /** The daily digest whose time has come and that no replica has posted yet. */
@@ -271,14 +272,33 @@ export class SubscriptionScanner {
       const claimed = await this.deps.store.updateSubscription(current.id, current.version, { state: { ...current.state, lastDigestAt: slot } });
       if (claimed) {
         const runs = await this.deps.store.listRuns(sub.id, slot - DAY_MS, slot);
+        const before = current.state.lastDigestAt;
         if (!(await this.note(claimed, { kind: 'digest', digest: digestOf(runs), from: slot - DAY_MS, to: slot }))) {
           // Nothing reached the channel (Slack made it wait): the claim is given back for a later cycle.
-          await this.deps.store.updateSubscription(claimed.id, claimed.version, { state: { ...claimed.state, lastDigestAt: current.state.lastDigestAt } });
+          await this.giveBack(claimed.id, (state) => (state.lastDigestAt === slot ? { ...state, lastDigestAt: before } : null));
         }
         return;
       }
       current = await this.deps.store.getSubscription(sub.id);
     }
+  }
+
+  /**
+   * Undoes a claim whose note Slack made wait, against whatever else changed the subscription
+   * meanwhile (run results, a user's mute): `restore` gives the state with the claim undone, or
+   * null when it no longer applies. Returns the subscription as it now is.
+   */
+  private async giveBack(id: string, restore: (state: Subscription['state']) => Subscription['state'] | null): Promise<Subscription | null> {
+    for (let attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+      const current = await this.deps.store.getSubscription(id);
+      if (current === null) return null;
+      const state = restore(current.state);
+      if (state === null) return current;
+      const updated = await this.deps.store.updateSubscription(id, current.version, { state });
+      if (updated !== null) return updated;
+    }
+    this.deps.logger.warn({ subscriptionId: id }, 'could not give back a note claim (the subscription kept changing); the note is lost');
+    return this.deps.store.getSubscription(id);
   }
 
   /**

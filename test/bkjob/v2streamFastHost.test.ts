@@ -1,7 +1,7 @@
 /**
  * The scanner's fast host loop (v2stream.ts `fastHost`): host keys are guessed from their first
  * and third bytes and compared 4 bytes at a time with their closing quote, and short kept
- * strings (IPs, times) come from a per-scanner cache keyed by a hash of their last bytes. Keys
+ * strings (IPs, times) come from a cache shared by every scanner keyed by a hash of their last bytes. Keys
  * that look like host keys but are not, strings that share their last bytes, and strings too
  * short or too long for the cache must still give exactly what the tree parser gives.
  */

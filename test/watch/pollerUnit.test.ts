@@ -322,11 +322,15 @@ describe('WatchPoller over the in-memory store', () => {
       const { store, notifier, jobs, poller, clock } = await setup();
       const watch = await watching(store, RUNNING, { statusMessageTs: null });
       jobs.answer(FAILED, FAILED);
+      // Slack answered the status post with 429: the channel must wait (as the notifier's gate says).
       notifier.failNext('postStatus', new ChatUnavailableError(5000, false, 'rate limited', 'wait'));
+      notifier.waits.set(watch.channelId, 5000);
       await poller.pollOnce();
+      notifier.waits.delete(watch.channelId);
       expect(notifier.count('postEvent')).toBe(0);
       expect((await store.pendingOutbox(watch.id)).map((e) => e.attempts)).toEqual([0, 0, 0]);
-      expect(await row(store, watch.id)).toMatchObject({ status: 'active', statusMessageTs: null, nextPollAt: T0 + 30_000 });
+      // The job ended, but the watch does not end unseen.
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', statusMessageTs: null, nextPollAt: T0 + 5000 });
       // The next poll posts the status message, then the events under it.
       clock.now = T0 + 30_000;
       await poller.pollOnce();
@@ -484,6 +488,25 @@ describe('WatchPoller over the in-memory store', () => {
       expect(await poller.pollOnce()).toEqual({ claimed: 0, polled: 0, errors: 0, eventsSent: 0 });
       expect(notifier.count('postEvent')).toBe(1);
       expect(jobs.asked).toHaveLength(3);
+    });
+
+    test('a pause told late, after the status message finally went out, pauses the watch', async () => {
+      const { store, notifier, jobs, poller, clock } = await setup({ maxErrors: 2 });
+      const watch = await watching(store, RUNNING, { statusMessageTs: null, fingerprint: null });
+      jobs.answer(permanentError(), permanentError(), RUNNING);
+      await poller.pollOnce();
+      // The second failure decides the pause, but Slack makes the channel wait: nothing is told yet.
+      notifier.waits.set(watch.channelId, 10_000);
+      clock.now = (await row(store, watch.id)).nextPollAt;
+      await poller.pollOnce();
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active' });
+      expect((await store.pendingOutbox(watch.id)).map((e) => e.key)).toEqual([expect.stringMatching(/^watch_paused:/)]);
+      // BlueKing answers on the next poll: the status message is posted, then the pause line, and the watch pauses.
+      notifier.waits.delete(watch.channelId);
+      clock.now = (await row(store, watch.id)).nextPollAt;
+      await poller.pollOnce();
+      expect(notifier.calls.filter((c) => !c.error).map((c) => c.method)).toEqual(['postStatus', 'postEvent']);
+      expect(await row(store, watch.id)).toMatchObject({ status: 'paused' });
     });
 
     test('permanent BlueKing errors pause the watch after 2 polls even when maxErrors is higher', async () => {
