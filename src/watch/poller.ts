@@ -503,7 +503,7 @@ export class WatchPoller {
 
   /**
    * What a failed delivery attempt means for the entry: a refusal of the message itself drops it;
-   * a wait (rate limit, pace, a run announcement waiting for its thread) takes the attempt back; a
+   * a wait (a rate limit, a run announcement waiting for its thread) takes the attempt back; a
    * refusal that posted nothing ends the attempt; an unknown outcome leaves it open, to be looked
    * for before the next post.
    */
