@@ -3,7 +3,7 @@
  * takes (a fake JobService, fake WatchCommands / WatchService, a silent logger with spies), a
  * fake WebClient with only the methods the listeners use, and Bolt argument builders.
  */
-import type { BlockAction, BlockElementAction, ButtonAction, Context, RespondArguments, RespondFn } from '@slack/bolt';
+import type { BlockAction, BlockElementAction, ButtonAction, Context, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import pino from 'pino';
 import type { ActorResolution } from '../../src/bkjob/identity';
@@ -213,6 +213,24 @@ export function hostLogOf(ref: HostLogRef = HOST_14_REF, content = 'job_start\nn
     content,
     step: { name: 'Reload nginx', status: 4, executeCount: 0 },
     host: { ...host({ ip: ref.ip, bkCloudId: ref.bkCloudId, ipStatus: 104, exitCode: 1 }), startTime: 1_718_072_109_000, endTime: 1_718_072_112_000, totalTimeMs: 3000 },
+  };
+}
+
+/** A `/joblog <text>` payload as Slack sends it, from USER_ID (or `userId`) in CHANNEL_ID. */
+export function slashCommand(text: string, userId = USER_ID): SlashCommand {
+  return {
+    token: 'verification-token',
+    command: '/joblog',
+    text,
+    response_url: 'https://hooks.slack.com/commands/T0TEST001/1/abc',
+    trigger_id: '1.2.3',
+    user_id: userId,
+    user_name: 'alice',
+    team_id: 'T0TEST001',
+    team_domain: 'test',
+    channel_id: CHANNEL_ID,
+    channel_name: 'ops',
+    api_app_id: 'A0JOBLOG1',
   };
 }
 

@@ -2,7 +2,7 @@
  * Unit tests of the `/joblog` listener: the callback called directly with fake Bolt arguments
  * and fake deps, asserting the exact ack, replies and posts.
  */
-import type { App, RespondArguments, SlashCommand } from '@slack/bolt';
+import type { App, RespondArguments } from '@slack/bolt';
 import { BkJobError } from '../../../src/bkjob/errors';
 import { renderJobSummary, renderOptionsFor } from '../../../src/blocks/jobSummary';
 import { renderUsage } from '../../../src/blocks/replies';
@@ -24,28 +24,12 @@ import {
   fakeDeps,
   fakeRespond,
   platformError,
+  slashCommand,
 } from '../../helpers/listenerFakes';
 import { FAILED_FIXTURE_MESSAGE, FAILED_REF, v2FixtureJob } from '../../helpers/jobs';
 
 const m = messages('en');
 const USAGE_LINES = m.usageLines.join('\n');
-
-function slashCommand(text: string): SlashCommand {
-  return {
-    token: 'verification-token',
-    command: '/joblog',
-    text,
-    response_url: 'https://hooks.slack.com/commands/T0TEST001/1/abc',
-    trigger_id: '1.2.3',
-    user_id: USER_ID,
-    user_name: 'alice',
-    team_id: 'T0TEST001',
-    team_domain: 'test',
-    channel_id: CHANNEL_ID,
-    channel_name: 'ops',
-    api_app_id: 'A0JOBLOG1',
-  };
-}
 
 function setup(text: string) {
   const fakes = fakeDeps();

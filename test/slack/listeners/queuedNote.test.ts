@@ -4,7 +4,7 @@
  * ahead, then goes on; a full line says nothing here (the `busy` error answers); unfurls and the
  * subscribe menu do not join the line at all.
  */
-import type { ButtonAction, RespondArguments, SlashCommand } from '@slack/bolt';
+import type { ButtonAction, RespondArguments } from '@slack/bolt';
 import { BkJobError } from '../../../src/bkjob/errors';
 import { BUSY_MESSAGE } from '../../../src/bkjob/transport';
 import { encodeOperation } from '../../../src/blocks/operations';
@@ -17,7 +17,7 @@ import { type LinkSharedArgs, linkShared } from '../../../src/slack/listeners/ev
 import { type TargetOptionsArgs, subscribeTargetOptions } from '../../../src/slack/listeners/options/subscribeTargetOptions';
 import { buildJobSummary } from '../../../src/summary/build';
 import { FAILED_REF, v2FixtureJob } from '../../helpers/jobs';
-import { CHANNEL_ID, HOST_14_VALUE, USER_ID, blockActionBody, buttonAction, callOrder, context, fakeAck, fakeClient, fakeDeps, fakeRespond, hostLogOf } from '../../helpers/listenerFakes';
+import { CHANNEL_ID, HOST_14_VALUE, USER_ID, blockActionBody, buttonAction, callOrder, context, fakeAck, fakeClient, fakeDeps, fakeRespond, hostLogOf, slashCommand } from '../../helpers/listenerFakes';
 
 const queued = (ahead: number) => `BlueKing JOB is slow right now: your request is queued (${ahead} ahead of it).`;
 
@@ -28,23 +28,6 @@ function ephemeralReply(text: string) {
 /** A budget in a given state: `waiting` in line, every slot taken when anyone waits (or `saturated`), the line full or not. */
 function queueView(waiting: number, state: { saturated?: boolean; full?: boolean } = {}): BkQueueView {
   return { waiting: () => waiting, saturated: () => state.saturated ?? waiting > 0, full: () => state.full ?? false };
-}
-
-function slashCommand(text: string): SlashCommand {
-  return {
-    token: 'verification-token',
-    command: '/joblog',
-    text,
-    response_url: 'https://hooks.slack.com/commands/T0TEST001/1/abc',
-    trigger_id: '1.2.3',
-    user_id: USER_ID,
-    user_name: 'alice',
-    team_id: 'T0TEST001',
-    team_domain: 'test',
-    channel_id: CHANNEL_ID,
-    channel_name: 'ops',
-    api_app_id: 'A0JOBLOG1',
-  };
 }
 
 function commandSetup(text: string, bkQueue: BkQueueView | undefined, lang: ListenerDeps['lang'] = 'en') {

@@ -4,7 +4,7 @@
  * callbacks are called directly with fake Bolt arguments; subscriptions are real (a
  * SubscriptionService over a memory store) and JOB's catalog is a fake.
  */
-import type { BlockAction, ButtonAction, PlainTextInputAction, RespondArguments, SlashCommand, ViewOutput } from '@slack/bolt';
+import type { BlockAction, ButtonAction, PlainTextInputAction, RespondArguments, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { CronInfo, JobPlanInfo } from '../../../src/bkjob/catalog';
 import { BkJobError } from '../../../src/bkjob/errors';
@@ -34,6 +34,7 @@ import {
   fakeDeps,
   fakeRespond,
   platformError,
+  slashCommand,
 } from '../../helpers/listenerFakes';
 
 const BOB = 'U0BOB0001';
@@ -91,23 +92,6 @@ async function stored(fakes: Fakes, overrides: Partial<NewSubscription> = {}): P
   const created = await fakes.subscriptionStore.createSubscription(newSubscription(overrides));
   if (!created.created) throw new Error('setup: subscription not created');
   return created.subscription;
-}
-
-function slashCommand(text: string, userId = USER_ID): SlashCommand {
-  return {
-    token: 'verification-token',
-    command: '/joblog',
-    text,
-    response_url: 'https://hooks.slack.com/commands/T0TEST001/1/abc',
-    trigger_id: '1.2.3',
-    user_id: userId,
-    user_name: 'alice',
-    team_id: 'T0TEST001',
-    team_domain: 'test',
-    channel_id: CHANNEL_ID,
-    channel_name: 'ops',
-    api_app_id: 'A0JOBLOG1',
-  };
 }
 
 function commandSetup(fakes: Fakes = fakeDeps()) {
