@@ -11,6 +11,7 @@
  *              clicks against the buffered JSON.parse + extractV2HostLog.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { AxiosResponse } from 'axios';
 import { V2JobLogSource } from '../src/bkjob/source';
@@ -19,12 +20,16 @@ import { BkTransport, parseEnvelope } from '../src/bkjob/transport';
 import { V2_JOB_INSTANCE_LOG_PATH, extractV2HostLog, parseV2JobInstanceLog } from '../src/bkjob/v2';
 import { type RenderOptions, renderJobSummary } from '../src/blocks/jobSummary';
 import { buildJobSummary } from '../src/summary/build';
+import { pickErrorLine } from '../src/summary/errorLine';
 import type { JobSummary } from '../src/summary/types';
+import type { JobInstance } from '../src/bkjob/model';
 import { scanV2JobInstanceLog } from '../src/bkjob/v2stream';
 import { type ProfileSummary, forceGc, procStatus, profiled, resetPeakRss, serveRpc } from './lib';
 
 const REF = { bizId: 3, jobInstanceId: 2001899999 };
 const PARSE_OPTIONS = { defaultOffsetMinutes: 480 };
+/** The streamed path as app.ts builds it: a failing host's log tail reduced to its error line as it passes. */
+const STREAM_OPTIONS = { ...PARSE_OPTIONS, reduceLogTail: pickErrorLine };
 const RENDER_OPTIONS: RenderOptions = { lang: 'en', offsetMinutes: 480, jobUrl: 'https://job.example.com/api_execute/2001899999', now: Date.UTC(2024, 5, 11, 4), watching: false };
 
 export interface DirectParams {
@@ -74,9 +79,10 @@ export interface DirectResult {
   profile: ProfileSummary | null;
 }
 
+/** JS heap in use plus memory outside it (Buffers and other ArrayBuffers are part of `external`: Node's docs). */
 const heapNow = () => {
   const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
+  return m.heapUsed + m.external;
 };
 
 function fakeResponse(text: string): AxiosResponse<string> {
@@ -301,8 +307,8 @@ class HeapSampler {
 async function stream(params: StreamParams): Promise<StreamResult> {
   const transport = (base: string) => new BkTransport({ baseUrl: base, credentials: { appCode: 'bench', appSecret: 'bench' }, timeoutMs: 600_000, maxResponseBytes: 64 * 1024 ** 3, auth: 'esb' });
   const base = `http://127.0.0.1:${params.port}`;
-  const source = new V2JobLogSource(transport(base), PARSE_OPTIONS);
-  const warm = new V2JobLogSource(transport(`${base}/warm`), PARSE_OPTIONS);
+  const source = new V2JobLogSource(transport(base), STREAM_OPTIONS);
+  const warm = new V2JobLogSource(transport(`${base}/warm`), STREAM_OPTIONS);
   const actor = { kind: 'username', username: 'alice' } as const;
   const tinyRef = { job: REF, stepInstanceId: GENERATED_FIRST_STEP_INSTANCE_ID + 2, ip: generatedHostIp(0), bkCloudId: 0 };
   for (let i = 0; i < 200; i++) {
@@ -347,9 +353,12 @@ async function stream(params: StreamParams): Promise<StreamResult> {
     streamCpu: [],
     transfer: [],
     transferCpu: [],
+    nodeHttp: [],
     inMemory: [],
     bufferedHttp: [],
     hostLog: null,
+    // (Not for the 2 GB response: it would stream it again, and it has no buffered path to compare with.)
+    checkWithoutErrorLines: params.file ? withoutErrorLines(await source.getJobInstance(actor, REF)) : pathCheck,
   };
   if (!params.file) return result;
 
@@ -359,6 +368,19 @@ async function stream(params: StreamParams): Promise<StreamResult> {
   for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
   const dropCall = () => t.callStreaming({ method: 'GET', path: V2_JOB_INSTANCE_LOG_PATH, actor, params: { bk_biz_id: REF.bizId, job_instance_id: REF.jobInstanceId } }, () => ({ push: () => undefined, finish: () => null }));
   await dropCall();
+  // The floor below that: Node's own http client on a keep-alive connection, no axios, no transport.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const nodeHttpCall = () =>
+    new Promise<void>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: params.port, path: V2_JOB_INSTANCE_LOG_PATH, agent }, (res) => {
+          res.on('data', () => undefined);
+          res.once('end', resolve);
+          res.once('error', reject);
+        })
+        .once('error', reject);
+    });
+  await nodeHttpCall();
   forceGc();
   for (let r = 0; r < params.reps; r++) {
     const timeBare = () => {
@@ -388,12 +410,18 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       const used = process.cpuUsage(cpu);
       result.transferCpu.push((used.user + used.system) / 1000);
     };
+    const timeNodeHttp = async () => {
+      forceGc();
+      const start = performance.now();
+      await nodeHttpCall();
+      result.nodeHttp.push(performance.now() - start);
+    };
     // The bot's work without the network: the scanner fed the same bytes from memory in 64 KiB
     // chunks (what arrives over loopback), then summary and message.
     const timeInMemory = () => {
       forceGc();
       const start = performance.now();
-      const job = scanV2JobInstanceLog(chunks, REF, PARSE_OPTIONS);
+      const job = scanV2JobInstanceLog(chunks, REF, STREAM_OPTIONS);
       renderJobSummary(buildJobSummary(job), RENDER_OPTIONS);
       result.inMemory.push(performance.now() - start);
     };
@@ -406,6 +434,7 @@ async function stream(params: StreamParams): Promise<StreamResult> {
       timeBare();
     }
     await timeTransfer();
+    await timeNodeHttp();
     timeInMemory();
     forceGc();
     const start = performance.now();
@@ -437,6 +466,17 @@ async function stream(params: StreamParams): Promise<StreamResult> {
   return result;
 }
 
+/**
+ * The streamed job's message without its error lines (which only the streamed path reads, as the
+ * log tails pass): what the buffered path's message must equal.
+ */
+function withoutErrorLines(job: JobInstance): PathCheck {
+  const bare: JobInstance = { ...job, steps: job.steps.map((step) => ({ ...step, hosts: step.hosts.map(({ logTail: _tail, ...host }) => host) })) };
+  const summary = buildJobSummary(bare);
+  const message = renderJobSummary(summary, RENDER_OPTIONS);
+  return check(summary, message.blocks.length, JSON.stringify(message).length);
+}
+
 export interface StreamParams {
   readonly port: number;
   /** The same response as a file, for the bare JSON.parse reference; null for the 2 GB run (memory and time only). */
@@ -452,6 +492,8 @@ export interface StreamResult {
   readonly coldMs: number;
   readonly coldCpuMs: number;
   readonly check: PathCheck;
+  /** The same job's message without the error lines the streamed path adds: must equal the buffered path's. */
+  readonly checkWithoutErrorLines: PathCheck;
   readonly bareParse: number[];
   readonly stream: number[];
   /** CPU time of this process (all its threads: GC helpers, libuv) during each streamed run, ms. */
@@ -460,6 +502,8 @@ export interface StreamResult {
   readonly transfer: number[];
   /** This process's CPU time during each `transfer`, ms. */
   readonly transferCpu: number[];
+  /** Receiving the same response with Node's own http client (keep-alive, data dropped), ms: the floor without axios. */
+  readonly nodeHttp: number[];
   /** The scanner fed the same bytes from memory in 64 KiB chunks → summary → message, ms (no network). */
   readonly inMemory: number[];
   /** The previous bot end to end on the same loopback: axios text → JSON.parse → tree parser → message, ms. */

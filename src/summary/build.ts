@@ -24,9 +24,19 @@ function summariseStep(step: StepInstance, index: number, options: BuildOptions)
   // Each failing host's error line from its log tail, when the source saw one (the tail itself is dropped here).
   const errorLines = new Map<string, string | null>();
   let failed = 0;
+  // Hosts come in runs of one status (v2 groups them by it): count a run at once, not each host.
+  let runStatus = 0;
+  let runLength = 0;
+  let runFails = false;
   for (const host of step.hosts) {
-    counts.set(host.ipStatus, (counts.get(host.ipStatus) ?? 0) + 1);
-    if (!isHostFailure(host.ipStatus)) continue;
+    if (runLength === 0 || host.ipStatus !== runStatus) {
+      if (runLength > 0) counts.set(runStatus, (counts.get(runStatus) ?? 0) + runLength);
+      runStatus = host.ipStatus;
+      runLength = 0;
+      runFails = isHostFailure(runStatus);
+    }
+    runLength++;
+    if (!runFails) continue;
     failed++;
     const key = `${host.ipStatus}/${host.exitCode ?? ''}`;
     let group = groups.get(key);
@@ -38,6 +48,7 @@ function summariseStep(step: StepInstance, index: number, options: BuildOptions)
     const identity = hostKey(host);
     if (host.logTail !== undefined && identity !== null) errorLines.set(identity, pickErrorLine(host.logTail));
   }
+  if (runLength > 0) counts.set(runStatus, (counts.get(runStatus) ?? 0) + runLength);
   const hostCounts: HostStatusCount[] = [...counts].map(([ipStatus, count]) => ({ ipStatus, count })).sort((a, b) => b.count - a.count || a.ipStatus - b.ipStatus);
   const failingGroups: FailingGroup[] = [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length || a.ipStatus - b.ipStatus || (a.exitCode ?? -1) - (b.exitCode ?? -1));
   const errorRows = [...errorLines.values()].some((line) => line !== null) ? groupByErrorLine(failingGroups, errorLines, ERROR_ROWS_PER_STEP, { sampled: options.sampledLogs ?? false }) : undefined;
@@ -80,6 +91,39 @@ function isFailingStep(step: StepSummary): boolean {
   return state === 'failed' || state === 'abnormal';
 }
 
+/**
+ * How many different hosts the steps name, by `hostKey`'s identity. The two common kinds (a CMDB
+ * host id; a cloud area and IP) are counted without making a key string per host entry: a
+ * 10,000-host job has 200,000 entries, and their strings cost more than the rest of the summary.
+ * Hosts JOB named neither by id nor by address cannot be told apart: a step's unnamed hosts are
+ * likely the same ones in every step, so the job has as many as its step with the most.
+ */
+function countHosts(steps: readonly StepInstance[]): number {
+  const hostIds = new Set<number>();
+  const ipsByCloud = new Map<number, Set<string>>();
+  const otherKeys = new Set<string>();
+  let unnamed = 0;
+  for (const step of steps) {
+    let unnamedInStep = 0;
+    for (const host of step.hosts) {
+      if (host.container === undefined && host.bkHostId !== undefined) hostIds.add(host.bkHostId);
+      else if (host.container === undefined && host.ip !== '') {
+        let ips = ipsByCloud.get(host.bkCloudId);
+        if (!ips) ipsByCloud.set(host.bkCloudId, (ips = new Set<string>()));
+        ips.add(host.ip);
+      } else {
+        const key = hostKey(host);
+        if (key === null) unnamedInStep++;
+        else otherKeys.add(key);
+      }
+    }
+    unnamed = Math.max(unnamed, unnamedInStep);
+  }
+  let count = hostIds.size + otherKeys.size + unnamed;
+  for (const ips of ipsByCloud.values()) count += ips.size;
+  return count;
+}
+
 export function buildJobSummary(job: JobInstance, options: BuildOptions = {}): JobSummary {
   const steps = job.steps.map((step, index) => summariseStep(step, index, options));
   const state = job.status !== null ? stateOfStatus(job.status) : deriveState(steps);
@@ -88,19 +132,6 @@ export function buildJobSummary(job: JobInstance, options: BuildOptions = {}): J
     const stepState = stateOfStatus(s.status);
     return stepState === 'running' || stepState === 'waiting';
   });
-  const hosts = new Set<string>();
-  // Hosts JOB named neither by id nor by address cannot be told apart: a step's unnamed hosts
-  // are likely the same ones in every step, so the job has as many as its step with the most.
-  let unnamed = 0;
-  for (const step of job.steps) {
-    let unnamedInStep = 0;
-    for (const host of step.hosts) {
-      const key = hostKey(host);
-      if (key === null) unnamedInStep++;
-      else hosts.add(key);
-    }
-    unnamed = Math.max(unnamed, unnamedInStep);
-  }
   const finished = TERMINAL_STATES.has(state);
   // v2 has no job status: a failing step's own status says whether JOB would let it go on.
   const resumable = finished && (job.status !== null ? isResumableStatus(job.status) : steps.some((s) => isResumableStatus(s.status)));
@@ -117,6 +148,6 @@ export function buildJobSummary(job: JobInstance, options: BuildOptions = {}): J
     steps,
     firstFailingStep: firstFailing === -1 ? null : firstFailing,
     currentStep: current === -1 ? null : current,
-    hostCount: hosts.size + unnamed,
+    hostCount: countHosts(job.steps),
   };
 }

@@ -98,6 +98,33 @@ describe('failing groups', () => {
     expect(summary.hostCount).toBe(10_001);
   });
 
+  it('counts each host once across steps by its identity: CMDB id, cloud area + IP, container, IPv6; unnamed hosts as the most in one step', () => {
+    const container = { id: 7, name: 'web-0', containerId: 'docker://7', nodeHostId: null };
+    const first = [
+      host({ ip: '10.0.0.1', ipStatus: 9 }),
+      host({ ip: '10.0.0.1', bkCloudId: 2, ipStatus: 9 }),
+      { ...host({ ip: '10.0.0.1', ipStatus: 9 }), bkHostId: 1 },
+      { ...host({ ip: '10.0.0.9', ipStatus: 9 }), bkHostId: 1 },
+      { ...host({ ip: '', ipStatus: 9 }), container },
+      { ...host({ ip: '', ipStatus: 9 }), ipv6: 'fe80::1' },
+      host({ ip: '', ipStatus: 9 }),
+      host({ ip: '', ipStatus: 9 }),
+    ];
+    const second = [
+      host({ ip: '10.0.0.1', ipStatus: 9 }),
+      { ...host({ ip: '10.0.0.1', ipStatus: 9 }), bkHostId: 1 },
+      { ...host({ ip: '', ipStatus: 9 }), container },
+      { ...host({ ip: '', ipStatus: 9 }), ipv6: 'fe80::1' },
+      { ...host({ ip: '', ipStatus: 9 }), ipv6: 'fe80::1', bkCloudId: 3 },
+      host({ ip: '', ipStatus: 9 }),
+      host({ ip: '', ipStatus: 9 }),
+      host({ ip: '', ipStatus: 9 }),
+    ];
+    const summary = buildJobSummary(job([step(1, 'first', 3, first), step(2, 'second', 3, second)]));
+    // id 1; 0:10.0.0.1; 2:10.0.0.1; container 7; fe80::1 in cloud 0 and in cloud 3; 3 unnamed.
+    expect(summary.hostCount).toBe(9);
+  });
+
   it('counts ignore-error steps as failing hosts without making the job fail', () => {
     const summary = buildJobSummary(job([step(1, 'lenient', 6, hosts(4, 2)), step(2, 'next', 3, hosts(4))]));
     expect(summary.state).toBe('succeeded');
