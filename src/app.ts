@@ -378,12 +378,12 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     pollingCatalog === null
       ? null
       : new SubscriptionScanner(
-          { store, catalog: pollingCatalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }) },
+          { store, catalog: pollingCatalog, notifier, actorFor: actorForSubscription, now, logger: logger.child({ component: 'scanner' }), policy: config.policy },
           { overlapMs: config.subscriptions.scanOverlapMs, concurrency: config.watch.pollConcurrency, maxAgeMs: config.watch.maxAgeMs, defaultTimeZone: utcOffsetZone(config.bk.timezoneOffsetMinutes) },
         );
 
   const poller = new WatchPoller(
-    { store, jobs: pollingJobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs },
+    { store, jobs: pollingJobs, notifier, actorFor: actorForWatch, now, logger: logger.child({ component: 'poller' }), metrics, runs, policy: config.policy },
     {
       owner,
       concurrency: config.watch.pollConcurrency,

@@ -8,6 +8,7 @@ import { scopeText } from '../bkjob/model';
 import type { Lang } from '../i18n';
 import { formatDuration, messages } from '../i18n';
 import { type SubscriptionMessages, subscriptionMessages } from '../i18n/subscriptionMessages';
+import { scopeKey as policyScopeKey } from '../policy';
 import type { JobSummary } from '../summary/types';
 import type { SubscriptionNote } from '../watch/subscriptionScanner';
 import type { RunMessage } from '../watch/subscriptionRuns';
@@ -127,9 +128,13 @@ export function renderSubscriptionNote(sub: Subscription, note: SubscriptionNote
     case 'target_gone':
       text = s.targetGone(target, mention(sub.subscriberId));
       break;
+    case 'policy_stopped':
+      text = s.policyStopped(target, mention(sub.subscriberId), messages(lang).reasonPolicy(note.stop, policyScopeKey(sub.scope)));
+      break;
   }
   const blocks: KnownBlock[] = [section(text)];
-  if (note.kind !== 'target_gone') blocks.push(subscriptionButtons(sub.id, lang));
+  // An ended subscription has nothing left to mute or stop.
+  if (note.kind !== 'target_gone' && note.kind !== 'policy_stopped') blocks.push(subscriptionButtons(sub.id, lang));
   return { text: truncate(text, LIMITS.fallbackText), blocks };
 }
 

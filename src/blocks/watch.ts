@@ -80,6 +80,8 @@ function eventText(event: WatchEvent, lang: Lang): string {
       return m.eventWatchPaused(truncate(event.reason, 500));
     case 'watch_expired':
       return m.eventWatchExpired(formatDuration(event.ageMs));
+    case 'watch_stopped':
+      return m.eventWatchStopped(truncate(event.reason, 500));
   }
 }
 

@@ -5,7 +5,7 @@
 import type { BkErrorHint, BkJobError } from '../bkjob/errors';
 import type { UnmappedReason } from '../bkjob/identity';
 import type { Lang } from './lang';
-import type { PolicyRefusal } from '../policy';
+import type { PolicyRefusal, PolicyStop } from '../policy';
 import type { WaitKind } from '../summary/state';
 import type { JobState } from '../summary/types';
 
@@ -97,6 +97,8 @@ export interface Messages {
   reasonNoRetry(window: string): string;
   eventWatchPaused(reason: string): string;
   eventWatchExpired(age: string): string;
+  /** The watch ended because the channel policy no longer allows it (`reason`: `reasonPolicy`). */
+  eventWatchStopped(reason: string): string;
   /** What to do about a waiting step, as a sentence after the event. */
   waitAction: Readonly<Record<WaitKind, string>>;
   alreadyWatching(user: string): string;
@@ -131,6 +133,8 @@ export interface Messages {
   reasonExpired(age: string): string;
   reasonErrors(count: number, last: string): string;
   reasonNoAccess(error: string): string;
+  /** Why a watch or subscription made before the policy file changed ended; `biz` as people type it. */
+  reasonPolicy(why: PolicyStop, biz: string): string;
   /** A poll failed inside the bot (not BlueKing): the short form kept as the watch's last error. */
   pollInternalError: string;
   hostsPickerPlaceholder(count: number): string;
@@ -245,6 +249,7 @@ function en(): Messages {
     reasonNoRetry: (window) => `nobody retried the job within ${window}`,
     eventWatchPaused: (reason) => `:double_vertical_bar: Watch paused: ${reason}. Run \`/joblog watch\` again to resume.`,
     eventWatchExpired: (age) => `:hourglass: Watch expired after ${age}; run \`/joblog watch\` again to keep watching.`,
+    eventWatchStopped: (reason) => `:no_entry_sign: Watch stopped: ${reason}.`,
     waitAction: {
       confirmation: 'Confirm or terminate it in the JOB console.',
       rolling_pause: 'Continue rolling in the JOB console when the last batch looks right.',
@@ -289,6 +294,13 @@ function en(): Messages {
     reasonExpired: (age) => `expired after ${age}`,
     reasonErrors: (c, last) => `${c} polls in a row failed (last: ${last})`,
     reasonNoAccess: (e) => `cannot post in the channel (${e})`,
+    reasonPolicy: (why, biz) =>
+      ({
+        channel_denied: 'the channel policy no longer lets me post in this channel',
+        business_not_allowed: `the channel policy no longer allows business ${biz} in this channel`,
+        subscriptions_off: 'the channel policy turned subscriptions off in this channel',
+        private_summaries: 'the channel policy now keeps job summaries out of this channel',
+      })[why],
     pollInternalError: 'internal error',
     hostsPickerPlaceholder: (c) => `All ${n(c, 'failing host')}: pick one`,
     logOf: (host, step, status) => `:page_facing_up: Log of ${host} in *${step}* · ${status}`,
@@ -419,6 +431,7 @@ function zh(): Messages {
     reasonNoRetry: (window) => `${window} 内无人重试该作业`,
     eventWatchPaused: (reason) => `:double_vertical_bar: 关注已暂停：${reason}。再次运行 \`/joblog watch\` 可恢复。`,
     eventWatchExpired: (age) => `:hourglass: 关注已在 ${age} 后过期；如需继续，请再次运行 \`/joblog watch\`。`,
+    eventWatchStopped: (reason) => `:no_entry_sign: 关注已停止：${reason}。`,
     waitAction: {
       confirmation: '请在作业平台中确认或终止。',
       rolling_pause: '确认上一批无误后，请在作业平台中继续滚动。',
@@ -463,6 +476,13 @@ function zh(): Messages {
     reasonExpired: (age) => `已在 ${age} 后过期`,
     reasonErrors: (c, last) => `连续 ${c} 次查询失败（最后一次：${last}）`,
     reasonNoAccess: (e) => `无法在频道中发消息（${e}）`,
+    reasonPolicy: (why, biz) =>
+      ({
+        channel_denied: '频道策略已不再允许我在本频道发消息',
+        business_not_allowed: `频道策略已不再允许本频道使用业务 ${biz}`,
+        subscriptions_off: '频道策略已关闭本频道的订阅',
+        private_summaries: '频道策略已不再允许在本频道发布作业摘要',
+      })[why],
     pollInternalError: '机器人内部错误',
     hostsPickerPlaceholder: (c) => `全部 ${c} 台失败主机：选择一台`,
     logOf: (host, step, status) => `:page_facing_up: ${host} 在 *${step}* 的日志 · ${status}`,

@@ -40,6 +40,8 @@ export interface SubscriptionMessages {
   muteEnded(target: string, mutedFor: string, runs: number, failed: number, last: string | null): string;
   digest(target: string, runs: number, failed: number, rate: number | null, slowest: string | null): string;
   targetGone(target: string, user: string): string;
+  /** `reason`: `messages().reasonPolicy`. */
+  policyStopped(target: string, user: string, reason: string): string;
   listTitle(count: number): string;
   listLine(target: string, kind: string, last: string, since: string, user: string, notifyOn: string, muted: string): string;
   neverRan: string;
@@ -104,6 +106,7 @@ const EN: SubscriptionMessages = {
   digest: (target, runs, failed, rate, slowest) =>
     `:bar_chart: Daily digest for ${target}: ${runs === 1 ? '1 run' : `${runs} runs`}, ${failed} failed${rate === null ? '' : `, ${rate}% succeeded`}${slowest ? `; slowest: ${slowest}` : ''}.`,
   targetGone: (target, user) => `:warning: ${target} no longer exists in JOB, so this subscription (by ${user}) has ended.`,
+  policyStopped: (target, user, reason) => `:no_entry_sign: The subscription to ${target} (by ${user}) has ended: ${reason}.`,
   listTitle: (count) => `*Subscriptions* (${count})`,
   listLine: (target, kind, last, since, user, notifyOn, muted) => `• ${target} · ${kind} · last run: ${last}${since ? ` since ${since}` : ''} · by ${user} · ${notifyOn}${muted ? ` · ${muted}` : ''}`,
   neverRan: 'none yet',
@@ -160,6 +163,7 @@ const ZH: SubscriptionMessages = {
   muteEnded: (target, mutedFor, runs, failed, last) => `:bell: ${target} 已结束静音。过去 ${mutedFor} 内：执行 ${runs} 次，失败 ${failed} 次${last ? `；最后一次${last}` : ''}。`,
   digest: (target, runs, failed, rate, slowest) => `:bar_chart: ${target} 每日摘要：执行 ${runs} 次，失败 ${failed} 次${rate === null ? '' : `，成功率 ${rate}%`}${slowest ? `；最慢：${slowest}` : ''}。`,
   targetGone: (target, user) => `:warning: ${target} 在作业平台中已不存在，${user} 的此订阅已结束。`,
+  policyStopped: (target, user, reason) => `:no_entry_sign: ${user} 对 ${target} 的订阅已结束：${reason}。`,
   listTitle: (count) => `*订阅*（${count}）`,
   listLine: (target, kind, last, since, user, notifyOn, muted) => `• ${target} · ${kind} · 最近执行：${last}${since ? `，自 ${since}` : ''} · ${user} · ${notifyOn}${muted ? ` · ${muted}` : ''}`,
   neverRan: '暂无',

@@ -193,6 +193,27 @@ export function decide(policy: ChannelPolicy, request: PolicyRequest): PolicyDec
 }
 
 /**
+ * Why a watch or subscription already running in `channelId` may no longer post there (the policy
+ * file changed since it was made), or null while it may: the same rules that refuse a new one,
+ * `private_summaries` for a channel that now keeps summaries private (`post_in_channel: false`).
+ */
+export type PolicyStop = 'channel_denied' | 'business_not_allowed' | 'subscriptions_off' | 'private_summaries';
+
+export function policyStop(policy: ChannelPolicy, channelId: string, scope: PolicyScope, action: 'watch' | 'subscribe'): PolicyStop | null {
+  const decision = decide(policy, { channelId, scope, action });
+  if (decision.allowed) return decision.postInChannel ? null : 'private_summaries';
+  switch (decision.why) {
+    case 'channel_denied':
+    case 'business_not_allowed':
+    case 'subscriptions_off':
+      return decision.why;
+    default:
+      // decide gives watches and subscriptions no other refusal; should it ever, stop rather than post.
+      return 'channel_denied';
+  }
+}
+
+/**
  * Who may act in `channelId`: the listed channel's rule, else (direct messages, unlisted
  * channels) the top-level one. A caller asks Slack for the user's groups only when this is a
  * list with groups that does not already name the user.

@@ -15,11 +15,13 @@ export {
   type PolicyRefusal,
   type PolicyRequest,
   type PolicyScope,
+  type PolicyStop,
   actionRuleOf,
   decide,
   isDirectMessage,
   mayAct,
   parseChannelPolicy,
+  policyStop,
   readChannelPolicyFile,
   scopeKey,
 } from './channelPolicy';

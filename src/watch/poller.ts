@@ -16,6 +16,7 @@ import type { AppLogger } from '../logger';
 import type { JobSummary } from '../summary/types';
 import { isRecord } from '../util/json';
 import { forEachPipelined } from '../util/limit';
+import { ALLOW_ALL, type ChannelPolicy, type PolicyStop, policyStop, scopeKey } from '../policy';
 import { ChannelAccessError, ChatUnavailableError, MessageGoneError, RejectedMessageError, type WatchNotifier, type WatchStore } from './ports';
 import { type KeyedEvent, type WatchEvent, evaluate, fingerprint, isBroadcast, isUrgent } from './rules';
 import { AnnouncementDeferred, type SubscriptionRuns, isRunWatch } from './subscriptionRuns';
@@ -35,6 +36,11 @@ export interface PollerDeps {
   readonly metrics?: PollMetrics;
   /** Reports watches that follow a subscription run; without it such watches end unannounced. */
   readonly runs?: SubscriptionRuns;
+  /**
+   * The channel policy now (CHANNEL_POLICY_FILE, read at start): a watch made before it changed
+   * and no longer allowed in its channel ends before BlueKing is asked. Default: everything allowed.
+   */
+  readonly policy?: ChannelPolicy;
 }
 
 /** Hooks for counting what the poller does (Prometheus in production). */
@@ -105,7 +111,7 @@ export function retryDelayMs(consecutiveErrors: number, baseMs: number, maxMs: n
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, consecutiveErrors - 1));
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'job_recovered', 'watch_paused', 'watch_expired']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['step_failed', 'step_waiting', 'step_finished', 'job_finished', 'job_abnormal', 'job_recovered', 'watch_paused', 'watch_expired', 'watch_stopped']);
 
 /** An outbox row's payload, read back as untrusted JSON: only the event types the rules write. */
 function asEvent(entry: OutboxEntry): WatchEvent | null {
@@ -191,6 +197,8 @@ export class WatchPoller {
     const now = this.deps.now();
     const log = this.deps.logger.child({ watchId: watch.id, channel: watch.channelId, bizId: watch.ref.bizId, jobInstanceId: watch.ref.jobInstanceId });
     if (now >= watch.expiresAt) return this.expire(watch, now, log);
+    const stop = policyStop(this.deps.policy ?? ALLOW_ALL, watch.channelId, watch.ref, isRunWatch(watch) ? 'subscribe' : 'watch');
+    if (stop !== null) return this.stopByPolicy(watch, stop, now, log);
 
     // Events left from an interrupted poll go first, so they keep their order (a watch still
     // without its status message posts that first: the report below does, then its events).
@@ -241,6 +249,36 @@ export class WatchPoller {
     }
     const delivery = await this.deliver(watch, log);
     const final: WatchPatch = { status: 'expired', statusReason: messages(this.options.lang).reasonExpired(formatDuration(now - watch.createdAt)) };
+    if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
+    await this.finish(watch, delivery, final, now, log);
+    return { sent: delivery.sent, error: false };
+  }
+
+  /**
+   * The channel policy changed since the watch was made and no longer allows it there: say so in
+   * its thread once and end it, without asking BlueKing. A subscription's run ends quietly (its
+   * subscription ends with a line of its own, see the scanner).
+   */
+  private async stopByPolicy(watch: Watch, stop: PolicyStop, now: number, log: AppLogger): Promise<PollOutcome> {
+    const { store } = this.deps;
+    const reason = messages(this.options.lang).reasonPolicy(stop, scopeKey(watch.ref));
+    const final: WatchPatch = { status: 'ended', statusReason: reason, lastPolledAt: now };
+    log.info({ stop }, 'the channel policy no longer allows this watch; it ends');
+    if (isRunWatch(watch)) {
+      await store.release(watch.id, this.options.owner, final);
+      return { sent: 0, error: false };
+    }
+    const event: WatchEvent = { type: 'watch_stopped', reason };
+    if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_stopped', payload: event }]))) {
+      await store.release(watch.id, this.options.owner, {});
+      return { sent: 0, error: false };
+    }
+    const delivery = await this.deliver(watch, log);
+    if (delivery.outcome === 'no_access') {
+      // The bot cannot post there either: nothing is left to tell, the watch just ends.
+      await store.release(watch.id, this.options.owner, final);
+      return { sent: delivery.sent, error: false };
+    }
     if (delivery.outcome === 'done') await this.showEnded({ ...watch, ...final }, log);
     await this.finish(watch, delivery, final, now, log);
     return { sent: delivery.sent, error: false };

@@ -46,7 +46,9 @@ export type WatchEvent =
   /** The first success after a failure (a retry on the same instance, or ignoring the error). */
   | { readonly type: 'job_recovered'; readonly durationMs: number | null }
   | { readonly type: 'watch_paused'; readonly reason: string }
-  | { readonly type: 'watch_expired'; readonly ageMs: number };
+  | { readonly type: 'watch_expired'; readonly ageMs: number }
+  /** The channel policy no longer allows the watch in its channel (`reason` in the watch's language). */
+  | { readonly type: 'watch_stopped'; readonly reason: string };
 
 export interface KeyedEvent {
   readonly key: string;
@@ -187,5 +189,5 @@ export function isBroadcast(event: WatchEvent, notifyOn: NotifyOn): boolean {
 
 /** Events that ping: mention the subscriber and broadcast the thread reply to the channel. */
 export function isUrgent(event: WatchEvent): boolean {
-  return event.type === 'step_failed' || event.type === 'step_waiting' || event.type === 'job_abnormal' || event.type === 'watch_paused';
+  return event.type === 'step_failed' || event.type === 'step_waiting' || event.type === 'job_abnormal' || event.type === 'watch_paused' || event.type === 'watch_stopped';
 }

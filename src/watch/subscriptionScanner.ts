@@ -16,6 +16,7 @@ import { isBkJobError } from '../bkjob/errors';
 import type { ActorResolution } from '../bkjob/identity';
 import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
+import { type ChannelPolicy, type PolicyStop, policyStop } from '../policy';
 import { mapLimit } from '../util/limit';
 import { ChannelAccessError, ChatUnavailableError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
@@ -41,7 +42,9 @@ const VERSION_ATTEMPTS = 5;
 export type SubscriptionNote =
   | { readonly kind: 'mute_ended'; readonly mutedForMs: number; readonly period: MutedPeriod }
   | { readonly kind: 'digest'; readonly digest: Digest; readonly from: number; readonly to: number }
-  | { readonly kind: 'target_gone' };
+  | { readonly kind: 'target_gone' }
+  /** The channel policy changed since the subscription was made and no longer allows it there. */
+  | { readonly kind: 'policy_stopped'; readonly stop: PolicyStop };
 
 export interface SubscriptionNotifier {
   /** Posts a note in the subscription's channel; fails with the errors of `ports.ts`. */
@@ -58,6 +61,8 @@ export interface ScannerDeps {
   readonly actorFor: (subscription: Subscription) => Promise<ActorResolution>;
   readonly now: () => number;
   readonly logger: AppLogger;
+  /** The channel policy now (read at start): a subscription it no longer allows ends. Default: everything allowed. */
+  readonly policy?: ChannelPolicy;
 }
 
 export interface ScannerOptions {
@@ -94,7 +99,7 @@ export class SubscriptionScanner {
   ) {}
 
   async scanOnce(): Promise<ScanReport> {
-    const subscriptions = await this.deps.store.listActiveSubscriptions();
+    const subscriptions = await this.stillAllowed(await this.deps.store.listActiveSubscriptions());
     const byBusiness = new Map<string, Subscription[]>();
     for (const sub of subscriptions) {
       const key = scopeKey(sub.scope);
@@ -123,6 +128,31 @@ export class SubscriptionScanner {
     for (const sub of await this.deps.store.listActiveSubscriptions()) {
       await this.tend(sub).catch((err: unknown) => this.deps.logger.warn({ err, subscriptionId: sub.id }, 'subscription upkeep failed'));
     }
+  }
+
+  /**
+   * The subscriptions the channel policy still allows. One made before the policy file changed
+   * and no longer allowed in its channel ends here (once, whichever replica wins the version),
+   * with a line in the channel, before any run of it is looked for.
+   */
+  private async stillAllowed(subscriptions: Subscription[]): Promise<Subscription[]> {
+    const policy = this.deps.policy;
+    if (!policy) return subscriptions;
+    const allowed: Subscription[] = [];
+    for (const sub of subscriptions) {
+      const stop = policyStop(policy, sub.channelId, sub.scope, 'subscribe');
+      if (stop === null) {
+        allowed.push(sub);
+        continue;
+      }
+      this.deps.logger.info({ subscriptionId: sub.id, channel: sub.channelId, stop }, 'the channel policy no longer allows this subscription; it ends');
+      const ended = await this.deps.store.updateSubscription(sub.id, sub.version, { status: 'ended', statusReason: null }).catch((err: unknown) => {
+        this.deps.logger.warn({ err, subscriptionId: sub.id }, 'could not end a subscription the policy no longer allows; it is skipped this cycle');
+        return null;
+      });
+      if (ended) await this.note(ended, { kind: 'policy_stopped', stop });
+    }
+    return allowed;
   }
 
   /** One business: list the runs created since the cursor, match, record, move the cursor. */

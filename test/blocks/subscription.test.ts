@@ -254,6 +254,16 @@ describe('renderSubscriptionNote', () => {
     expect(note).toEqual({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
     expect(blockKitErrors(note.blocks)).toEqual([]);
   });
+
+  it('says the channel policy ended the subscription and why, naming the subscriber, with no buttons (en, zh-CN)', () => {
+    const note = renderSubscriptionNote(subscriptionOf(), { kind: 'policy_stopped', stop: 'subscriptions_off' }, 'en', 480);
+    const text = `:no_entry_sign: The subscription to ${TARGET} (by <@${USER_ID}>) has ended: the channel policy turned subscriptions off in this channel.`;
+    expect(note).toEqual({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    expect(blockKitErrors(note.blocks)).toEqual([]);
+    const zh = renderSubscriptionNote(subscriptionOf({ scope: { bizId: 5, scopeType: 'biz_set' } }), { kind: 'policy_stopped', stop: 'business_not_allowed' }, 'zh-CN', 480);
+    expect(zh.text).toMatch(new RegExp(`^:no_entry_sign: <@${USER_ID}> 对 .* 的订阅已结束：频道策略已不再允许本频道使用业务 set:5。$`));
+    expect(blockKitErrors(zh.blocks)).toEqual([]);
+  });
 });
 
 describe('renderSubscribed', () => {

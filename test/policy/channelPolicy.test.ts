@@ -18,10 +18,12 @@ import {
   type PolicyDecision,
   type PolicyRefusal,
   type PolicyScope,
+  type PolicyStop,
   actionRuleOf,
   decide,
   mayAct,
   parseChannelPolicy,
+  policyStop,
   readChannelPolicyFile,
   scopeKey,
 } from '../../src/policy';
@@ -408,6 +410,43 @@ describe('decide', () => {
     it.each(ACTIONS.map((action, i) => [action, expected[i]!] as const))('%s → %j', (action, decision) => {
       expect(decide(POLICIES[policy]!, { channelId, scope, action })).toEqual(decision);
     });
+  });
+});
+
+describe('policyStop: a watch or subscription made before the policy file changed', () => {
+  const POLICY = parseChannelPolicy(FULL);
+  type Row = [channel: string, scope: PolicyScope, watch: PolicyStop | null, subscribe: PolicyStop | null];
+  const TABLE: Row[] = [
+    ['C0123OPS', { bizId: 1 }, null, null],
+    ['C0123OPS', { bizId: 5, scopeType: 'biz_set' }, null, null],
+    ['C0123OPS', { bizId: 3 }, 'business_not_allowed', 'business_not_allowed'],
+    // Summaries private now: a watch or subscription posts in the channel, so it stops; subscriptions off is named first.
+    ['G0PRIVATE', { bizId: 5 }, 'private_summaries', 'subscriptions_off'],
+    ['C0ALL', { bizId: 42 }, null, null],
+    ['C0OTHER', { bizId: 1 }, 'channel_denied', 'channel_denied'],
+    // Direct messages: never stopped by the policy.
+    ['D0123DM', { bizId: 3 }, null, null],
+  ];
+  it.each(TABLE)('channel %s, scope %j: watch → %s, subscription → %s', (channelId, scope, watch, subscribe) => {
+    expect(policyStop(POLICY, channelId, scope, 'watch')).toBe(watch);
+    expect(policyStop(POLICY, channelId, scope, 'subscribe')).toBe(subscribe);
+  });
+
+  it('stops nothing without a policy file', () => {
+    expect(policyStop(ALLOW_ALL, 'C0OTHER', { bizId: 3 }, 'watch')).toBeNull();
+    expect(policyStop(ALLOW_ALL, 'G0OTHER', { bizId: 5, scopeType: 'biz_set' }, 'subscribe')).toBeNull();
+  });
+
+  it('says why in both languages, naming the business as people type it', () => {
+    const en = messages('en');
+    const zh = messages('zh-CN');
+    expect(en.reasonPolicy('business_not_allowed', 'set:5')).toBe('the channel policy no longer allows business set:5 in this channel');
+    expect(en.reasonPolicy('channel_denied', '3')).toBe('the channel policy no longer lets me post in this channel');
+    expect(en.reasonPolicy('subscriptions_off', '3')).toBe('the channel policy turned subscriptions off in this channel');
+    expect(en.reasonPolicy('private_summaries', '3')).toBe('the channel policy now keeps job summaries out of this channel');
+    expect(zh.reasonPolicy('business_not_allowed', '3')).toBe('频道策略已不再允许本频道使用业务 3');
+    expect(en.eventWatchStopped(en.reasonPolicy('channel_denied', '3'))).toBe(':no_entry_sign: Watch stopped: the channel policy no longer lets me post in this channel.');
+    expect(zh.eventWatchStopped(zh.reasonPolicy('subscriptions_off', '3'))).toBe(':no_entry_sign: 关注已停止：频道策略已关闭本频道的订阅。');
   });
 });
 

@@ -13,6 +13,7 @@ import { STEP_STATUS as S } from '../../src/bkjob/status';
 import { JobService } from '../../src/jobService';
 import type { AppLogger } from '../../src/logger';
 import { buildJobSummary } from '../../src/summary/build';
+import { type ChannelPolicy, parseChannelPolicy } from '../../src/policy';
 import type { JobSummary } from '../../src/summary/types';
 import { MAX_DELIVERY_ATTEMPTS, type PollerOptions, WatchPoller } from '../../src/watch/poller';
 import { ChannelAccessError, ChatUnavailableError, type DeliveryMark, type EventDelivery, MessageGoneError, RejectedMessageError, type WatchNotifier } from '../../src/watch/ports';
@@ -177,7 +178,7 @@ interface Setup {
 
 const silent: AppLogger = pino({ level: 'silent' });
 
-async function setup(options: Partial<PollerOptions> = {}): Promise<Setup> {
+async function setup(options: Partial<PollerOptions> = {}, policy?: ChannelPolicy): Promise<Setup> {
   const store = new MemoryWatchStore();
   await store.migrate();
   const notifier = new RecordingNotifier();
@@ -189,7 +190,7 @@ async function setup(options: Partial<PollerOptions> = {}): Promise<Setup> {
     if (watch.subscriberId === 'U_UNMAPPED') return Promise.resolve({ kind: 'unmapped', reason: { mode: 'file', why: 'not_found' } });
     return Promise.resolve({ kind: 'mapped', actor: { kind: 'username', username: `bk-${watch.subscriberId}` }, bkUsername: null });
   };
-  const deps = { store, jobs, notifier, actorFor, now: () => clock.now, logger: silent };
+  const deps = { store, jobs, notifier, actorFor, now: () => clock.now, logger: silent, ...(policy ? { policy } : {}) };
   const pollerOptions: PollerOptions = { owner: 'poller-a', concurrency: 2, maxErrors: 3, lang: 'en', leaseMs: LEASE_MS, retryBaseMs: 30_000, retryMaxMs: 900_000, ...options };
   return { store, notifier, jobs, clock, poller: new WatchPoller(deps, pollerOptions), otherPoller: () => new WatchPoller(deps, { ...pollerOptions, owner: 'poller-b' }) };
 }
@@ -723,6 +724,58 @@ describe('WatchPoller over the in-memory store', () => {
       expect(await store.listOutbox(watch.id)).toEqual([
         { watchId: watch.id, key: 'watch_expired', payload: { type: 'watch_expired', ageMs: DAY }, createdAt: T0 + DAY, attempts: 1, attemptStartedAt: null, sentAt: T0 + DAY, slackTs: 'event-1' },
       ]);
+    });
+
+    test('a watch the channel policy no longer allows (the file changed since) says so once in its thread and ends, without asking BlueKing', async () => {
+      // Channel C0OPS now allows business 3 only; the watch is on business 2.
+      const { store, notifier, jobs, poller, clock } = await setup({}, parseChannelPolicy('channels:\n  C0OPS:\n    businesses: [3]\n'));
+      const watch = await watching(store, DEPLOYING, { channelId: 'C0OPS' });
+      const reason = 'the channel policy no longer allows business 2 in this channel';
+
+      expect(await poller.pollOnce()).toEqual({ claimed: 1, polled: 1, errors: 0, eventsSent: 1 });
+      expect(jobs.asked).toEqual([]);
+      // The subscriber is pinged (they did not stop it), then the status message shows the end.
+      expect(notifier.calls).toEqual([event('watch_stopped', URGENT, 'event-1', 'status-0', 'active'), update(DEPLOYING, 'ended')]);
+      expect(notifier.events).toEqual([{ key: 'watch_stopped', event: { type: 'watch_stopped', reason } }]);
+      expect(await row(store, watch.id)).toStrictEqual({ ...watch, status: 'ended', statusReason: reason, lastPolledAt: T0, nextPollAt: T0 + 1 });
+      clock.now = T0 + DAY - 1;
+      expect(await poller.pollOnce()).toEqual({ claimed: 0, polled: 0, errors: 0, eventsSent: 0 });
+      expect(notifier.calls).toHaveLength(2);
+    });
+
+    test('a watch in a channel whose summaries are now private ends too; one the policy still allows is polled as before', async () => {
+      const policy = parseChannelPolicy('channels:\n  C0PRIVATE:\n    post_in_channel: false\n  C0OPS:\n    businesses: [2]\n');
+      const { store, notifier, jobs, poller } = await setup({}, policy);
+      const stopped = await watching(store, DEPLOYING, { channelId: 'C0PRIVATE' });
+      const kept = await watching(store, DEPLOYING, { channelId: 'C0OPS', statusMessageTs: 'status-2' });
+      jobs.answer(DEPLOYING);
+
+      await poller.pollOnce();
+      expect(jobs.asked).toEqual([{ actor: { kind: 'username', username: 'bk-U1' }, ref: REF }]);
+      expect(notifier.events).toEqual([{ key: 'watch_stopped', event: { type: 'watch_stopped', reason: 'the channel policy now keeps job summaries out of this channel' } }]);
+      expect(await row(store, stopped.id)).toMatchObject({ status: 'ended', statusReason: 'the channel policy now keeps job summaries out of this channel' });
+      expect(await row(store, kept.id)).toMatchObject({ status: 'active', statusReason: null, lastPolledAt: T0 });
+    });
+
+    test('a stopped watch whose line Slack makes wait stays until the line is posted, then ends; BlueKing is never asked', async () => {
+      const { store, notifier, jobs, poller, clock } = await setup({}, parseChannelPolicy('default: deny\n'));
+      const watch = await watching(store, DEPLOYING);
+      notifier.failNext('postEvent', new ChatUnavailableError(10_000, false, 'ratelimited', 'wait'), 1);
+
+      await poller.pollOnce();
+      expect(await row(store, watch.id)).toMatchObject({ status: 'active', nextPollAt: T0 + 10_000 });
+      clock.now = T0 + 10_000;
+      await poller.pollOnce();
+      expect(jobs.asked).toEqual([]);
+      // Enqueued once, tried twice (the wait cost no attempt), then the status message shows the end.
+      expect(notifier.calls.map((call) => [call.method, call.key ?? null, call.error ?? null])).toEqual([
+        ['postEvent', 'watch_stopped', 'ChatUnavailableError'],
+        ['postEvent', 'watch_stopped', null],
+        ['updateStatus', null, null],
+      ]);
+      expect(notifier.events.at(-1)).toEqual({ key: 'watch_stopped', event: { type: 'watch_stopped', reason: 'the channel policy no longer lets me post in this channel' } });
+      expect(await row(store, watch.id)).toMatchObject({ status: 'ended', statusReason: 'the channel policy no longer lets me post in this channel' });
+      expect((await store.listOutbox(watch.id)).map((entry) => [entry.key, entry.sentAt])).toEqual([['watch_stopped', T0 + 10_000]]);
     });
 
     test('an expiring watch whose channel is gone still expires instead of pausing forever', async () => {
