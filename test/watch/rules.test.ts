@@ -429,6 +429,7 @@ describe('isUrgent', () => {
     [{ type: 'step_waiting', step: brief }, true],
     [{ type: 'job_abnormal', step: null }, true],
     [{ type: 'watch_paused', reason: 'channel_not_found' }, true],
+    [{ type: 'watch_stopped', reason: 'the channel policy no longer allows business 3 in this channel' }, true],
     [{ type: 'step_finished', step: brief }, false],
     [{ type: 'job_finished', state: 'failed', durationMs: 1 }, false],
     [{ type: 'job_finished', state: 'succeeded', durationMs: null }, false],
