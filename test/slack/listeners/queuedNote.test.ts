@@ -15,6 +15,7 @@ import { watchButton } from '../../../src/slack/listeners/actions/watchButtons';
 import { type CommandArgs, joblogCommand } from '../../../src/slack/listeners/commands/joblog';
 import { type LinkSharedArgs, linkShared } from '../../../src/slack/listeners/events/linkShared';
 import { type TargetOptionsArgs, subscribeTargetOptions } from '../../../src/slack/listeners/options/subscribeTargetOptions';
+import { parseChannelPolicy } from '../../../src/policy';
 import { buildJobSummary } from '../../../src/summary/build';
 import { FAILED_REF, v2FixtureJob } from '../../helpers/jobs';
 import { CHANNEL_ID, HOST_14_VALUE, USER_ID, blockActionBody, buttonAction, callOrder, context, fakeAck, fakeClient, fakeDeps, fakeRespond, hostLogOf, slashCommand } from '../../helpers/listenerFakes';
@@ -39,7 +40,7 @@ function commandSetup(text: string, bkQueue: BkQueueView | undefined, lang: List
   fakes.jobs.summarize.mockResolvedValue(buildJobSummary(v2FixtureJob('failed')));
   fakes.watches.isWatching.mockResolvedValue(false);
   const args: CommandArgs = { command: slashCommand(text), ack, respond, client: webClient, context: context() };
-  return { ...fakes, client, ack, respond, run: () => joblogCommand(args, deps) };
+  return { ...fakes, client, ack, respond, args, deps, run: () => joblogCommand(args, deps) };
 }
 
 describe('/joblog while people wait for BlueKing', () => {
@@ -87,6 +88,25 @@ describe('/joblog while people wait for BlueKing', () => {
     await t.run();
     expect(callOrder({ note: t.respond, watch: t.watches.watch })).toEqual(['note', 'watch']);
     expect(t.respond).toHaveBeenCalledWith(ephemeralReply(queued(2)));
+  });
+
+  it('says nothing when the channel policy refuses the request: its refusal is the only answer', async () => {
+    const t = commandSetup('3 2001893471', queueView(3));
+    await joblogCommand(t.args, { ...t.deps, policy: parseChannelPolicy(`channels:\n  ${CHANNEL_ID}:\n    businesses: [4]\n`) });
+    expect(t.respond.mock.calls).toEqual([[ephemeralReply('This channel does not allow business 3. Ask in a channel that does, or in a direct message with me.')]]);
+    expect(t.jobs.summarize).not.toHaveBeenCalled();
+  });
+
+  it('says nothing for a `watch` the channel policy refuses, and still tells one it allows', async () => {
+    const refused = commandSetup('watch 3 2001893471', queueView(2));
+    refused.watches.watch.mockResolvedValue(undefined);
+    await joblogCommand(refused.args, { ...refused.deps, policy: parseChannelPolicy('default: deny\n') });
+    expect(refused.respond).not.toHaveBeenCalled();
+    expect(refused.watches.watch).toHaveBeenCalledTimes(1);
+    const allowed = commandSetup('watch 3 2001893471', queueView(2));
+    allowed.watches.watch.mockResolvedValue(undefined);
+    await joblogCommand(allowed.args, { ...allowed.deps, policy: parseChannelPolicy(`channels:\n  ${CHANNEL_ID}:\n    businesses: [3]\n`) });
+    expect(allowed.respond).toHaveBeenCalledWith(ephemeralReply(queued(2)));
   });
 
   it.each(['list', 'unwatch 3 2001893471'])('says nothing for `%s`, which does not ask BlueKing', async (text) => {
