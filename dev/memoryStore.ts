@@ -428,6 +428,19 @@ export class MemoryWatchStore implements WatchStore, SubscriptionStore, Operatio
     });
   }
 
+  pruneOperationClaims(before: number): Promise<number> {
+    return this.run(() => {
+      let deleted = 0;
+      for (const [key, claim] of this.db.claims) {
+        if (claim.at < before) {
+          this.db.claims.delete(key);
+          deleted++;
+        }
+      }
+      return deleted;
+    });
+  }
+
   recordAudit(entry: AuditEntry): Promise<void> {
     return this.run(() => {
       checkInt(entry.at, 'at');

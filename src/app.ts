@@ -21,6 +21,7 @@ import { type ActorResolver, UserMapFileError, createActorResolver } from './bku
 import { type Config, ConfigError, secretsOf } from './config';
 import { AuditLog } from './audit/auditLog';
 import { pruneAuditOnce } from './audit/pruner';
+import { OPERATION_CLAIM_RETENTION_MS } from './operate/types';
 import { JobService, type JobServiceOptions, newSummaryCache } from './jobService';
 import { type AppLogger, boltLogger, createLogger } from './logger';
 import { Metrics } from './metrics';
@@ -399,12 +400,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // A cycle first finds new subscription runs (so a run that failed already is reported in this
   // very cycle), then polls every due watch, runs included.
   let inFlight: Promise<PollReport> | null = null;
-  // Audit entries past AUDIT_RETENTION go hourly (a delete is idempotent: every replica may do it).
+  // Audit entries past AUDIT_RETENTION and old operation claims go hourly (a delete is idempotent: every replica may do it).
   let lastAuditPrune = 0;
   const cycle = async (): Promise<PollReport> => {
     if (Date.now() - lastAuditPrune >= 60 * 60_000) {
       lastAuditPrune = Date.now();
       await pruneAuditOnce(store, Date.now, config.audit.retentionMs, logger);
+      // Operation claims too: past their hold they only fill the table.
+      await store.pruneOperationClaims(Date.now() - OPERATION_CLAIM_RETENTION_MS).catch((err: unknown) => logger.warn({ err }, 'operation claims prune failed'));
     }
     if (scanner) {
       const scan = await scanner.scanOnce().catch((err: unknown) => {

@@ -28,10 +28,18 @@ export interface OperationGuard {
    * who may do it can; only the claimer's own claim is dropped.
    */
   releaseOperation(key: string, slackUserId: string): Promise<void>;
+  /** Deletes claims made before `before` (they hold no longer; see OPERATION_CLAIM_RETENTION_MS); how many. */
+  pruneOperationClaims(before: number): Promise<number>;
 }
 
 /** Double clicks and simultaneous presses land within this; a later click is a new decision (JOB judges it). */
 export const OPERATION_HOLD_MS = 60_000;
+
+/**
+ * Claims older than this are deleted (hourly, app.ts): far past any hold, so the table keeps
+ * only recent clicks instead of one row per operation ever made.
+ */
+export const OPERATION_CLAIM_RETENTION_MS = 24 * 60 * 60_000;
 
 /** The `at` before which a claim no longer holds. */
 export function staleBefore(claim: OperationClaim, holdMs: number | undefined): number {

@@ -504,6 +504,10 @@ export class PostgresWatchStore implements WatchStore, SubscriptionStore, Operat
     await this.pool.query('DELETE FROM operation_claims WHERE key = $1 AND slack_user_id = $2', [key, slackUserId]);
   }
 
+  async pruneOperationClaims(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM operation_claims WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
   private async subscriptions(where: string, values: SqlValue[]): Promise<Subscription[]> {
     return (await this.rows(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ${where} ${SUBSCRIPTIONS_OLDEST_FIRST}`, values)).map((row) => toSubscription(row, COLUMNS));
   }

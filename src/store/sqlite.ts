@@ -580,6 +580,10 @@ export class SqliteWatchStore implements WatchStore, SubscriptionStore, Operatio
     });
   }
 
+  pruneOperationClaims(before: number): Promise<number> {
+    return promised(() => this.run('DELETE FROM operation_claims WHERE at < ?', before));
+  }
+
   private subscriptionSync(id: string): Subscription | null {
     const row = this.one(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?`, id);
     return row === undefined ? null : toSubscription(row, COLUMNS);

@@ -114,6 +114,21 @@ export function describeOperationGuardContract(name: string, open: () => Promise
       expect(await store.claimOperation(ALICE)).toStrictEqual({ claimed: true });
     });
 
+    test('pruning deletes the claims made before the horizon, exactly those, and counts them', async () => {
+      const OTHER = operationKey('biz:3', 20_000_000_123, 20_000_000_456, 1, 2);
+      const THIRD = operationKey('biz_set:5', 7, 'job', 0, 1);
+      await store.claimOperation(ALICE);
+      await store.claimOperation({ ...BOB, key: OTHER, at: T0 + 1_000 });
+      await store.claimOperation({ ...BOB, key: THIRD, at: T0 + 2_000 });
+      expect(await store.pruneOperationClaims(T0 + 1_000)).toBe(1);
+      // Gone: the key is free again, even without a hold.
+      expect(await store.claimOperation({ ...BOB, at: T0 + 5_000 })).toStrictEqual({ claimed: true });
+      // Kept: made at or after the horizon.
+      expect(await store.claimOperation({ ...ALICE, key: OTHER, at: T0 + 5_000 })).toStrictEqual({ claimed: false, by: { ...BOB, key: OTHER, at: T0 + 1_000 } });
+      expect(await store.claimOperation({ ...ALICE, key: THIRD, at: T0 + 5_000 })).toStrictEqual({ claimed: false, by: { ...BOB, key: THIRD, at: T0 + 2_000 } });
+      expect(await store.pruneOperationClaims(T0)).toBe(0);
+    });
+
     test('claims survive closing and reopening the store', async () => {
       await store.claimOperation(ALICE);
       // Closing twice is harmless (every adapter's close is idempotent): the suite closes it again after the test.
