@@ -244,7 +244,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // Two lanes to BlueKing: people's requests (commands, buttons, menus, unfurls, /joblog watch's
   // first read) share one budget with a bounded line; the poller and the subscription scan use
   // their own parts, outside it, so a burst of commands cannot delay a ping (issue 17).
-  const peopleQueue = new WorkQueue({ limit: config.bk.peopleConcurrency, maxWaiting: config.bk.peopleQueue });
+  // One person's burst may fill a quarter of the line at most, so others still get in (with
+  // BK_USER_MAPPING=fixed everyone is the same BlueKing user: no shares, only the one line).
+  const peopleQueue = new WorkQueue({
+    limit: config.bk.peopleConcurrency,
+    maxWaiting: config.bk.peopleQueue,
+    maxWaitingPerOwner: config.identity.mode === 'fixed' ? config.bk.peopleQueue : Math.max(1, Math.ceil(config.bk.peopleQueue / 4)),
+  });
   const peopleLane: BkLane = { queue: peopleQueue, http: laneHttp() };
   const pollingLane: BkLane = { http: laneHttp() };
   const jobServiceOptions: JobServiceOptions = {

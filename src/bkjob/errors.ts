@@ -38,6 +38,8 @@ export interface BkJobErrorDetails {
   readonly parameter?: string;
   /** The BlueKing user the call was made as, when known, so a permission error can name whose permission is missing. */
   readonly username?: string;
+  /** `busy` because the person's own requests fill their share of the waiting line (not other people's). */
+  readonly ownLine?: boolean;
 }
 
 export class BkJobError extends Error {
@@ -50,6 +52,7 @@ export class BkJobError extends Error {
   declare readonly bkCode?: number;
   declare readonly parameter?: string;
   declare readonly username?: string;
+  declare readonly ownLine?: boolean;
 
   constructor(message: string, details: BkJobErrorDetails) {
     super(message);
@@ -62,6 +65,7 @@ export class BkJobError extends Error {
     if (details.bkCode !== undefined) this.bkCode = details.bkCode;
     if (details.parameter !== undefined) this.parameter = details.parameter;
     if (details.username !== undefined) this.username = details.username;
+    if (details.ownLine !== undefined) this.ownLine = details.ownLine;
   }
 
   /** Errors worth retrying later: BlueKing may well answer next time. */

@@ -44,11 +44,19 @@ export interface TransportOptions {
 
 /** What the transport needs of a budget of calls (util/workQueue.ts's WorkQueue). */
 export interface BkCallQueue {
-  run<T>(work: () => Promise<T>, options?: { readonly waitInLine?: boolean }): Promise<T>;
+  /** `owner`: whose call it is (the acting BlueKing user): owners take turns, each with a bounded share of the line. */
+  run<T>(work: () => Promise<T>, options?: { readonly waitInLine?: boolean; readonly owner?: string }): Promise<T>;
 }
 
 /** Shown as is: it says nothing of BlueKing's address or credentials (the reply adds "try again in a minute"). */
 export const BUSY_MESSAGE = "BlueKing JOB is busy answering other people's requests.";
+/** The same, when the person's own requests already fill their share of the waiting line. */
+export const BUSY_OWN_MESSAGE = 'BlueKing JOB is slow right now, and several of your requests are already waiting for it.';
+
+/** Whose turn a call waits in: the acting BlueKing user (a login token stands for its user; it stays in memory). */
+function queueOwner(actor: BkActor): string {
+  return actor.kind === 'username' ? `u:${actor.username}` : `t:${actor.token}`;
+}
 
 export type BkAuthMode = 'esb' | 'gateway' | 'gateway-system';
 
@@ -127,11 +135,11 @@ export class BkTransport {
     const { queue } = this.options;
     if (!queue) return this.timed(request, run);
     try {
-      return await queue.run(() => this.timed(request, run), { waitInLine: request.optional !== true });
+      return await queue.run(() => this.timed(request, run), { waitInLine: request.optional !== true, owner: queueOwner(request.actor) });
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err;
       this.options.onCall?.(apiName(request), 'busy', 0);
-      throw new BkJobError(BUSY_MESSAGE, { kind: 'busy' });
+      throw new BkJobError(err.own ? BUSY_OWN_MESSAGE : BUSY_MESSAGE, { kind: 'busy', ...(err.own ? { ownLine: true } : {}) });
     }
   }
 
@@ -166,7 +174,7 @@ export class BkTransport {
     const unchanged =
       message === err.message && bkMessage === err.bkMessage && requestId === err.requestId && parameter === err.parameter && username === err.username && missingPermissions.every((p, i) => p === err.missingPermissions[i]);
     if (unchanged) return err;
-    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId, missingPermissions, bkCode: err.bkCode, parameter, username });
+    return new BkJobError(message, { kind: err.kind, code: err.code, bkMessage, requestId, missingPermissions, bkCode: err.bkCode, parameter, username, ...(err.ownLine ? { ownLine: true } : {}) });
   }
 
   private async send<T>(request: BkRequest, responseType: 'text' | 'stream'): Promise<AxiosResponse<T>> {

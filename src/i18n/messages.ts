@@ -396,7 +396,7 @@ function zh(): Messages {
         case 'unsupported':
           return `当前配置的作业平台 API 不支持该操作（${err.message}）`;
         case 'busy':
-          return '蓝鲸作业平台正忙于处理其他人的请求。';
+          return err.ownLine ? '蓝鲸作业平台当前响应较慢，你已有多个请求在排队。' : '蓝鲸作业平台正忙于处理其他人的请求。';
       }
     },
     missingPermissions: (actions, user) => `${user ? `蓝鲸用户 ${user} ` : '机器人使用的蓝鲸用户'}缺少权限：${actions}。请联系蓝鲸管理员在权限中心申请。`,

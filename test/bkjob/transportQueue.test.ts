@@ -4,7 +4,8 @@
  */
 import nock from 'nock';
 import { BkJobError } from '../../src/bkjob/errors';
-import { BUSY_MESSAGE, type BkCallQueue, type BodyReader } from '../../src/bkjob/transport';
+import { BUSY_MESSAGE, BUSY_OWN_MESSAGE, type BkCallQueue, type BodyReader } from '../../src/bkjob/transport';
+import { messages } from '../../src/i18n';
 import { WorkQueue } from '../../src/util/workQueue';
 import { ESB, JSON_HEADERS, USER, expectNoSecrets, failure, transport, useNock } from '../helpers/bk';
 
@@ -91,6 +92,27 @@ describe('BkTransport with a queue', () => {
     expect((await failure(bk.callStreaming(REQUEST, () => textReader()))).kind).toBe('busy');
     await held;
     again.done();
+  });
+
+  it('waits by person: the acting BlueKing users take turns, and one past their share is told it is their own line', async () => {
+    nock(ESB).get(PATH).query(true).times(4).delay(30).reply(200, OK, JSON_HEADERS);
+    const bk = transport({ queue: new WorkQueue({ limit: 1, maxWaiting: 10, maxWaitingPerOwner: 2 }) });
+    const alice = { kind: 'username', username: 'alice' } as const;
+    const bob = { kind: 'username', username: 'bob' } as const;
+    const done: string[] = [];
+    const call = (actor: typeof alice | typeof bob, name: string) => bk.call({ ...REQUEST, actor }).then(() => done.push(name));
+    const calls = [call(alice, 'alice0'), call(alice, 'alice1'), call(alice, 'alice2')];
+    const refused = await failure(bk.call({ ...REQUEST, actor: alice }));
+    expect(refused.kind).toBe('busy');
+    expect(refused.ownLine).toBe(true);
+    expect(refused.message).toBe(BUSY_OWN_MESSAGE);
+    expect(refused.message).toBe('BlueKing JOB is slow right now, and several of your requests are already waiting for it.');
+    expect(messages('zh-CN').bkError(refused)).toBe('蓝鲸作业平台当前响应较慢，你已有多个请求在排队。');
+    expectNoSecrets(refused);
+    calls.push(call(bob, 'bob0'));
+    await Promise.all(calls);
+    // bob's one call went before alice's last, though it came after it.
+    expect(done).toEqual(['alice0', 'alice1', 'bob0', 'alice2']);
   });
 
   it('lets BlueKing errors through the queue unchanged, and frees the slot', async () => {

@@ -59,8 +59,10 @@ export async function failure(promise: Promise<unknown>): Promise<BkJobError> {
 export function expectNoSecrets(err: BkJobError, secrets: readonly string[] = [APP_SECRET, BK_TOKEN]): void {
   const views = [String(err), err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 }), inspect(err, { depth: 10, showHidden: true })];
   for (const view of views) for (const secret of secrets) expect(view).not.toContain(secret);
-  // Only BkJobError's own fields: no axios config, request, response or cause riding along.
-  expect(Object.keys(err).sort()).toEqual(['bkMessage', 'code', 'kind', 'missingPermissions', 'name', 'requestId']);
+  // Only BkJobError's own fields: no axios config, request, response or cause riding along (its
+  // optional details appear only when set).
+  const optional = new Set(['bkCode', 'parameter', 'username', 'ownLine']);
+  expect(Object.keys(err).filter((key) => !optional.has(key)).sort()).toEqual(['bkMessage', 'code', 'kind', 'missingPermissions', 'name', 'requestId']);
 }
 
 /** No real network for the enclosing block; interceptors cleared after each test; nock unhooked at the end. */

@@ -1,4 +1,4 @@
-/** WorkQueue: a concurrency limit, a FIFO waiting line of bounded length, and a refusal at once past it. */
+/** WorkQueue: a concurrency limit, a waiting line of bounded length (owners take turns, each with a bounded share), and a refusal at once past it. */
 import { QueueFullError, WorkQueue } from '../../src/util/workQueue';
 
 /** A piece of work that runs until the test lets it finish. */
@@ -131,5 +131,98 @@ describe('WorkQueue', () => {
     expect(() => new WorkQueue({ limit: 0, maxWaiting: 1 })).toThrow(RangeError);
     expect(() => new WorkQueue({ limit: 1.5, maxWaiting: 1 })).toThrow(RangeError);
     expect(() => new WorkQueue({ limit: 1, maxWaiting: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('WorkQueue with owners (people)', () => {
+  type Gate = ReturnType<typeof gate<void>>;
+
+  /** Starts `count` pieces for `owner` (none: no owner), each recording its start (`alice0`, `-0`) and waiting for its gate. */
+  function burst(queue: WorkQueue, owner: string | undefined, count: number, started: string[], gates: Map<string, Gate>): Array<Promise<void>> {
+    return Array.from({ length: count }, (_, i) => {
+      const name = `${owner ?? '-'}${i}`;
+      const g = gate<void>();
+      gates.set(name, g);
+      return queue.run(
+        async () => {
+          started.push(name);
+          await g.promise;
+        },
+        owner === undefined ? {} : { owner },
+      );
+    });
+  }
+
+  /** Lets each piece finish right after it starts, and returns the order they started in. */
+  async function drain(started: string[], gates: Map<string, Gate>, runs: Array<Promise<unknown>>): Promise<string[]> {
+    for (let i = 0; i < gates.size; i++) {
+      await tick();
+      gates.get(started[i] ?? '')?.open();
+    }
+    await Promise.all(runs);
+    return started;
+  }
+
+  it("serves waiting owners in turn: one person's burst does not make the next person wait behind all of it", async () => {
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 20 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const runs = [...burst(queue, 'alice', 4, started, gates), ...burst(queue, 'bob', 1, started, gates), ...burst(queue, 'carol', 1, started, gates)];
+    // bob's second piece arrives after carol's first.
+    const bob1 = gate<void>();
+    gates.set('bob1', bob1);
+    runs.push(
+      queue.run(
+        async () => {
+          started.push('bob1');
+          await bob1.promise;
+        },
+        { owner: 'bob' },
+      ),
+    );
+    expect(queue.waiting()).toBe(6);
+    // alice0 held the slot; then alice, bob and carol take turns, each in their own order.
+    expect(await drain(started, gates, runs)).toEqual(['alice0', 'alice1', 'bob0', 'carol0', 'alice2', 'bob1', 'alice3']);
+    expect(queue.waiting()).toBe(0);
+    expect(queue.active()).toBe(0);
+  });
+
+  it('refuses an owner past its share of the line (QueueFullError.own) while others still get in', async () => {
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 10, maxWaitingPerOwner: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const runs = burst(queue, 'alice', 3, started, gates);
+    const refused = await queue.run(() => Promise.resolve('late'), { owner: 'alice' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(QueueFullError);
+    expect((refused as QueueFullError).own).toBe(true);
+    expect((refused as QueueFullError).message).toBe('all 1 slots are busy and this owner already has 2 waiting');
+    expect(queue.full()).toBe(false);
+    runs.push(...burst(queue, 'bob', 1, started, gates));
+    expect(queue.waiting()).toBe(3);
+    expect(await drain(started, gates, runs)).toEqual(['alice0', 'alice1', 'bob0', 'alice2']);
+  });
+
+  it('the whole line still bounds everyone together (QueueFullError, not own)', async () => {
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 2, maxWaitingPerOwner: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const runs = [...burst(queue, 'alice', 2, started, gates), ...burst(queue, 'bob', 1, started, gates)];
+    const refused = await queue.run(() => Promise.resolve(1), { owner: 'carol' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(QueueFullError);
+    expect((refused as QueueFullError).own).toBe(false);
+    expect(queue.full()).toBe(true);
+    expect(await drain(started, gates, runs)).toEqual(['alice0', 'alice1', 'bob0']);
+  });
+
+  it('work without an owner waits in one shared turn, in arrival order', async () => {
+    const queue = new WorkQueue({ limit: 1, maxWaiting: 5 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const runs = burst(queue, undefined, 4, started, gates);
+    expect(await drain(started, gates, runs)).toEqual(['-0', '-1', '-2', '-3']);
+  });
+
+  it('rejects a bad share', () => {
+    expect(() => new WorkQueue({ limit: 1, maxWaiting: 2, maxWaitingPerOwner: -1 })).toThrow('maxWaitingPerOwner must be a whole number of at least 0, got -1');
   });
 });
