@@ -345,7 +345,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     policy: config.policy,
     audit,
     // Read only: listeners say "queued (N ahead)" and spare unfurls and menus the line.
-    bkQueue: { waiting: () => peopleQueue.waiting(), saturated: () => peopleQueue.saturated(), full: () => peopleQueue.full() },
+    bkQueue: { waiting: () => peopleQueue.waiting(), saturated: () => peopleQueue.saturated(), full: (owner) => peopleQueue.full(owner) },
   };
   // The watches' own Web API client: no retries and no waiting out 429s inside a call (either
   // would hold the poll, and every other channel with it); the notifier's DeliveryGate makes the

@@ -54,7 +54,7 @@ export const BUSY_MESSAGE = "BlueKing JOB is busy answering other people's reque
 export const BUSY_OWN_MESSAGE = 'BlueKing JOB is slow right now, and several of your requests are already waiting for it.';
 
 /** Whose turn a call waits in: the acting BlueKing user (a login token stands for its user; it stays in memory). */
-function queueOwner(actor: BkActor): string {
+export function queueOwner(actor: BkActor): string {
   return actor.kind === 'username' ? `u:${actor.username}` : `t:${actor.token}`;
 }
 

@@ -78,7 +78,7 @@ export interface Messages {
   readonly bkErrorHints: Readonly<Record<BkErrorHint, (parameter?: string) => string>>;
   transientHint: string;
   /** A person's request waits for the people's BlueKing budget (BK_PEOPLE_CONCURRENCY): `ahead` requests wait before it. */
-  bkQueued(ahead: number): string;
+  bkQueued(waiting: number): string;
   tooLargeHint: string;
   requestId(id: string): string;
   internalError(incident: string): string;
@@ -230,7 +230,7 @@ function en(): Messages {
         `JOB says the request parameter ${p ?? ''} is missing, so this JOB does not accept the bot's request. Give the request id to the bot's admin, who can check BK_JOB_API_VERSION against JOB's version.`,
     },
     transientHint: 'This is usually temporary; try again in a minute.',
-    bkQueued: (ahead) => `BlueKing JOB is slow right now: your request is queued (${ahead.toLocaleString('en-US')} ahead of it).`,
+    bkQueued: (waiting) => `BlueKing JOB is slow right now: your request waits its turn (${waiting.toLocaleString('en-US')} waiting).`,
     tooLargeHint: "This job's logs are too big to fetch at once. The bot's admin can raise BK_MAX_RESPONSE_MB or switch to BK_JOB_API_VERSION=v3, which fetches logs one host at a time.",
     requestId: (id) => `Request id: \`${id}\``,
     internalError: (incident) => `:warning: Something went wrong on the bot's side. Please try again; if it keeps happening, give your admin this reference: \`${incident}\`.`,
@@ -412,7 +412,7 @@ function zh(): Messages {
       missingParameter: (p) => `作业平台认为缺少请求参数 ${p ?? ''}，即该作业平台不接受机器人发出的请求。请把请求 ID 告诉机器人管理员，由其核对 BK_JOB_API_VERSION 与作业平台的版本。`,
     },
     transientHint: '通常是暂时性问题，请稍后重试。',
-    bkQueued: (ahead) => `蓝鲸作业平台当前响应较慢：你的请求正在排队（前面还有 ${ahead} 个请求）。`,
+    bkQueued: (waiting) => `蓝鲸作业平台当前响应较慢：你的请求正在排队（共有 ${waiting} 个请求在等待）。`,
     tooLargeHint: '该作业的日志太大，无法一次获取。机器人管理员可以调大 BK_MAX_RESPONSE_MB，或改用 BK_JOB_API_VERSION=v3（按主机单独获取日志）。',
     requestId: (id) => `请求 ID：\`${id}\``,
     internalError: (incident) => `:warning: 机器人内部出错，请重试；如果持续出现，请把此编号告诉管理员：\`${incident}\`。`,

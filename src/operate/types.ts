@@ -20,7 +20,8 @@ export interface OperationGuard {
    * Claims `claim.key` unless someone claimed it less than `holdMs` before `claim.at`: then their
    * claim comes back. An older claim is taken over: the same operation can be right again later
    * in the same step run (terminate → next step → terminate), and JOB itself refuses what its
-   * state no longer allows. Without `holdMs` a claim holds for good.
+   * state no longer allows. Without `holdMs` a claim holds until it is pruned
+   * (`pruneOperationClaims`, after OPERATION_CLAIM_RETENTION_MS).
    */
   claimOperation(claim: OperationClaim, holdMs?: number): Promise<ClaimResult>;
   /**

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { BkJobError, isBkJobError } from '../bkjob/errors';
 import type { ActorResolution, ResolveActor } from '../bkjob/identity';
-import type { JobRef } from '../bkjob/model';
+import type { BkActor, JobRef } from '../bkjob/model';
+import { queueOwner } from '../bkjob/transport';
 import { type RenderOptions, type RenderSettings, type SlackMessage, renderOptionsFor } from '../blocks/jobSummary';
 import { renderBkError, renderInternalError } from '../blocks/replies';
 import { inlineCode } from '../blocks/text';
@@ -31,21 +32,25 @@ export interface BkQueueView {
   waiting(): number;
   /** Every slot is taken: a new request would wait its turn. */
   saturated(): boolean;
-  /** The waiting line is full too: a new request would be refused at once (the `busy` error). */
-  full(): boolean;
+  /**
+   * A new request would be refused at once (the `busy` error): the waiting line is full, or
+   * `owner`'s share of it (`queueOwner` of the acting BlueKing user).
+   */
+  full(owner?: string): boolean;
 }
 
 /**
- * Before a person's request that asks BlueKing: when others already wait for the people's
- * budget, a private note says so and how many are ahead, then the request goes on as usual. A
- * full line says nothing here: the request is refused at once and its `busy` error answers.
+ * Right before a person's request asks BlueKing (after every check that could refuse it): when
+ * others already wait for the people's budget, a private note says so and how many wait, then
+ * the request goes on as usual. A line (or the person's share of it) that is full says nothing
+ * here: the request is refused at once and its `busy` error answers.
  */
-export async function noteIfQueued(deps: ListenerDeps, respond: (message: ReturnType<typeof ephemeral>) => Promise<unknown>): Promise<void> {
+export async function noteIfQueued(deps: ListenerDeps, actor: BkActor, respond: (message: ReturnType<typeof ephemeral>) => Promise<unknown>): Promise<void> {
   const queue = deps.bkQueue;
-  if (!queue || queue.full()) return;
-  const ahead = queue.waiting();
-  if (ahead === 0) return;
-  await respond(ephemeral(messages(deps.lang).bkQueued(ahead))).catch((err: unknown) => deps.logger.warn({ err }, 'could not send the queued note'));
+  if (!queue || queue.full(queueOwner(actor))) return;
+  const waiting = queue.waiting();
+  if (waiting === 0) return;
+  await respond(ephemeral(messages(deps.lang).bkQueued(waiting))).catch((err: unknown) => deps.logger.warn({ err }, 'could not send the queued note'));
 }
 
 /**

@@ -16,7 +16,7 @@ import { messages } from '../i18n';
 import type { OperationGuard } from '../operate/types';
 import { OPERATION_HOLD_MS, operationKey } from '../operate/types';
 import { actionRuleOf, mayAct } from '../policy';
-import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, slackErrorCode } from './context';
+import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, noteIfQueued, slackErrorCode } from './context';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
 import { type Reply, replyVia } from './subscriptionCommands';
 import type { WatchCommands } from './watchCommands';
@@ -66,6 +66,7 @@ export class OperationCommands {
     }
     const acting = await actorOrExplain(deps, userId, reply);
     if (!acting) return audit(deps, subject, 'unmapped', null, detail);
+    await noteIfQueued(deps, acting.actor, reply);
 
     // One operation per click, whoever clicks: the first claim wins; the others hear who was first.
     const key = operationKey(scopeText(request.ref), request.ref.jobInstanceId, request.stepInstanceId ?? 'job', request.executeCount, request.code);

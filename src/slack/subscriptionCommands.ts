@@ -14,7 +14,7 @@ import type { SubscriptionService } from '../watch/subscriptionService';
 import type { SubscriptionKind, SubscriptionScope } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
-import { type ListenerDeps, type MappedActor, type WebClient, CHANNEL_ACCESS_ERRORS, ephemeral, failureMessage, resolvedActor, slackErrorCode, unmappedText } from './context';
+import { type ListenerDeps, type MappedActor, type WebClient, CHANNEL_ACCESS_ERRORS, ephemeral, failureMessage, noteIfQueued, resolvedActor, slackErrorCode, unmappedText } from './context';
 
 /** Where a reply goes: a command's or button's `respond`, or a DM-less private note (the modal). */
 export type Reply = (message: ReturnType<typeof ephemeral> | (SlackMessage & { response_type: 'ephemeral' | 'in_channel'; replace_original: false })) => Promise<unknown>;
@@ -66,6 +66,7 @@ export class SubscriptionCommands {
         return void (await reply(ephemeral(unmappedText(this.deps, resolved, request.userId))));
       }
       acting = resolved;
+      await noteIfQueued(this.deps, resolved.actor, reply);
       const result = await this.service.subscribe({ ...request, subscriberId: request.userId, actor: resolved.actor, bkUsername: resolved.bkUsername });
       audit(this.deps, subject, result.kind === 'created' ? 'ok' : 'refused', resolved.bkUsername, `${request.kind} ${request.targetId}${result.kind === 'created' ? '' : `: ${result.kind}`}`);
       switch (result.kind) {

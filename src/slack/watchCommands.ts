@@ -14,7 +14,7 @@ import type { WatchService } from '../watch/service';
 import type { Subscription } from '../watch/subscriptionTypes';
 import type { NotifyOn } from '../watch/types';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from './guard';
-import { type ListenerDeps, type MappedActor, type WebClient, ephemeral, failureMessage, replyRenderOptions, resolvedActor, unmappedText } from './context';
+import { type ListenerDeps, type MappedActor, type WebClient, ephemeral, failureMessage, noteIfQueued, replyRenderOptions, resolvedActor, unmappedText } from './context';
 
 export interface WatchRequest {
   readonly ref: JobRef;
@@ -63,6 +63,7 @@ export class WatchCommands {
         return void (await respond(ephemeral(unmappedText(this.deps, resolved, request.userId))));
       }
       acting = resolved;
+      await noteIfQueued(this.deps, resolved.actor, respond);
       const result = await this.service.subscribe({ channelId: request.channelId, ref, subscriberId: request.userId, notifyOn: request.notifyOn, actor: resolved.actor, bkUsername: resolved.bkUsername });
       audit(this.deps, subject, result.kind === 'created' || result.kind === 'resumed' ? 'ok' : 'refused', resolved.bkUsername, result.kind === 'created' ? null : result.kind);
       switch (result.kind) {

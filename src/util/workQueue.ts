@@ -91,9 +91,10 @@ export class WorkQueue {
     return this.running >= this.limit;
   }
 
-  /** New work would be refused at once. */
-  full(): boolean {
-    return this.running >= this.limit && this.waitingCount >= this.maxWaiting;
+  /** New work (of `owner`, counting its share of the line) would be refused at once. */
+  full(owner?: string): boolean {
+    if (this.running < this.limit) return false;
+    return this.waitingCount >= this.maxWaiting || (owner !== undefined && (this.lines.get(owner)?.length ?? 0) >= this.maxWaitingPerOwner);
   }
 
   private release(): void {

@@ -268,6 +268,11 @@ export class WatchPoller {
       await store.release(watch.id, this.options.owner, final);
       return { sent: 0, error: false };
     }
+    // Events decided while the watch was allowed but not posted yet stay unposted: the channel may
+    // no longer see this business. Only the stop line goes out.
+    const dropped = (await store.pendingOutbox(watch.id)).filter((entry) => entry.key !== 'watch_stopped');
+    for (const entry of dropped) await store.markOutboxSent(watch.id, entry.key, now, null);
+    if (dropped.length > 0) log.info({ dropped: dropped.map((entry) => entry.key) }, 'pending events dropped: the channel policy stopped the watch');
     const event: WatchEvent = { type: 'watch_stopped', reason };
     if (!(await store.saveWithLease(watch.id, this.options.owner, {}, [{ key: 'watch_stopped', payload: event }]))) {
       await store.release(watch.id, this.options.owner, {});

@@ -20,7 +20,7 @@ import { type ChannelPolicy, type PolicyStop, policyStop } from '../policy';
 import { mapLimit } from '../util/limit';
 import { ChannelAccessError, ChatUnavailableError, type SubscriptionStore } from './ports';
 import { type Digest, type MutedPeriod, digestOf, mutedPeriodOf } from './subscriptionRules';
-import type { Subscription, SubscriptionScope, SubscriptionTarget } from './subscriptionTypes';
+import type { Subscription, SubscriptionScope, SubscriptionState, SubscriptionTarget } from './subscriptionTypes';
 import type { NewWatch } from './types';
 
 /** JOB's launch_mode of a run a cron started. */
@@ -145,14 +145,29 @@ export class SubscriptionScanner {
         allowed.push(sub);
         continue;
       }
+      // Not scanned either way; it ends once its channel can be told.
       this.deps.logger.info({ subscriptionId: sub.id, channel: sub.channelId, stop }, 'the channel policy no longer allows this subscription; it ends');
-      const ended = await this.deps.store.updateSubscription(sub.id, sub.version, { status: 'ended', statusReason: null }).catch((err: unknown) => {
+      await this.endWithNote(sub, { kind: 'policy_stopped', stop }).catch((err: unknown) => {
         this.deps.logger.warn({ err, subscriptionId: sub.id }, 'could not end a subscription the policy no longer allows; it is skipped this cycle');
-        return null;
       });
-      if (ended) await this.note(ended, { kind: 'policy_stopped', stop });
     }
     return allowed;
+  }
+
+  /**
+   * Ends a subscription and says why in its channel, once across replicas (the version decides
+   * who ends it). While Slack makes the channel wait nothing changes yet, and an end whose note
+   * still meets a wait is undone (active again, its state as before): a later cycle ends it and
+   * says so, rather than end it unsaid. `state`: the state it ends with. Returns the subscription
+   * as it now is (null: changed by someone else meanwhile).
+   */
+  private async endWithNote(sub: Subscription, note: SubscriptionNote, state: SubscriptionState = sub.state): Promise<Subscription | null> {
+    if (this.deps.notifier.readyInMs(sub.channelId) > 0) return sub;
+    const ended = await this.deps.store.updateSubscription(sub.id, sub.version, { status: 'ended', statusReason: null, state });
+    if (ended === null || (await this.note(ended, note))) return ended;
+    const restored = await this.deps.store.updateSubscription(ended.id, ended.version, { status: 'active', state: sub.state });
+    if (restored === null) this.deps.logger.warn({ subscriptionId: sub.id, note: note.kind }, 'could not make a subscription active again after its end note had to wait; it ended unsaid');
+    return restored;
   }
 
   /** One business: list the runs created since the cursor, match, record, move the cursor. */
@@ -266,11 +281,7 @@ export class SubscriptionScanner {
       this.deps.logger.warn({ err, subscriptionId: sub.id }, 'could not read the subscribed cron or plan');
       return (await this.deps.store.updateSubscription(sub.id, sub.version, { state: { ...sub.state, targetCheckedAt: now } })) ?? sub;
     }
-    if (info === null) {
-      const ended = await this.deps.store.updateSubscription(sub.id, sub.version, { status: 'ended', statusReason: null, state: { ...sub.state, targetCheckedAt: now } });
-      if (ended) await this.note(ended, { kind: 'target_gone' });
-      return ended;
-    }
+    if (info === null) return this.endWithNote(sub, { kind: 'target_gone' }, { ...sub.state, targetCheckedAt: now });
     const target = targetOf(sub.target.kind, info);
     return this.deps.store.updateSubscription(sub.id, sub.version, { target, state: { ...sub.state, targetCheckedAt: now } });
   }

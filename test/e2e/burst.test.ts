@@ -2,7 +2,7 @@
  * Issue 17 end to end: a burst of signed `/joblog` commands against a slow BlueKing (a few
  * requests at a time, each taking its latency) must not delay the poller's ping of a watched job
  * that fails meanwhile. People have their own BlueKing budget (BK_PEOPLE_CONCURRENCY) with a
- * bounded line (BK_PEOPLE_QUEUE): those waiting are told "queued (N ahead)", those past the line
+ * bounded line (BK_PEOPLE_QUEUE): those waiting are told "waits its turn (N waiting)", those past the line
  * "busy", and every command is answered.
  */
 import { type Harness, startHarness } from '../../dev/harness';
@@ -56,7 +56,7 @@ const summaries = () => slack.calls('chat.postMessage').filter((c) => c.args.cha
 const burstResponses = () => slack.responses().filter((r) => r.id.startsWith('burst-'));
 const textOfResponse = (post: SlackResponsePost) => String((post.body as { text?: unknown }).text);
 
-const QUEUED = /^BlueKing JOB is slow right now: your request is queued \((\d+) ahead of it\)\.$/;
+const QUEUED = /^BlueKing JOB is slow right now: your request waits its turn \((\d+) waiting\)\.$/;
 const BUSY_TEXT = `:warning: Could not load job instance ${looked.jobInstanceId} in business 3. BlueKing JOB is busy answering other people's requests.`;
 
 interface BurstResult {
@@ -96,7 +96,7 @@ async function burst(h: Harness): Promise<BurstResult> {
 }
 
 describe('a burst of /joblog commands against a slow BlueKing (issue 17)', () => {
-  it('leaves the poller its own budget: the failure ping comes within one BlueKing round, and waiting people are told how many are ahead', async () => {
+  it('leaves the poller its own budget: the failure ping comes within one BlueKing round, and waiting people are told how many wait', async () => {
     const h = await start({ BK_PEOPLE_CONCURRENCY: String(CAPACITY), BK_PEOPLE_QUEUE: String(BURST) });
     try {
       const result = await burst(h);
@@ -108,10 +108,10 @@ describe('a burst of /joblog commands against a slow BlueKing (issue 17)', () =>
       // Those that found others waiting heard so at once, in these exact words, before their summary.
       expect(result.queuedNotes.length).toBeGreaterThan(BURST / 2);
       for (const note of result.queuedNotes) {
-        const ahead = Number(QUEUED.exec(textOfResponse(note))![1]);
-        expect(ahead).toBeGreaterThanOrEqual(1);
-        expect(ahead).toBeLessThan(BURST);
-        expect(note.body).toEqual(expect.objectContaining({ response_type: 'ephemeral', text: `BlueKing JOB is slow right now: your request is queued (${ahead} ahead of it).` }));
+        const waiting = Number(QUEUED.exec(textOfResponse(note))![1]);
+        expect(waiting).toBeGreaterThanOrEqual(1);
+        expect(waiting).toBeLessThan(BURST);
+        expect(note.body).toEqual(expect.objectContaining({ response_type: 'ephemeral', text: `BlueKing JOB is slow right now: your request waits its turn (${waiting} waiting).` }));
       }
       // Never more than the people's budget at BlueKing at once: the rest waited in the bot, not in BlueKing.
       expect(esb.waitingForCapacity()).toBe(0);

@@ -164,4 +164,37 @@ describe('a subscription the tightened policy no longer allows', () => {
     expect(posts()).toHaveLength(postsBefore + 1);
     expect(esb.requestsTo('get_job_instance_list')).toBe(lists);
   });
+
+  it('ends only once its line is in the channel: while Slack makes the channel wait it stays, then ends with one line', async () => {
+    esb.setCron(CRON);
+    esb.setPlan(PLAN);
+    const v3 = { BK_JOB_API_VERSION: 'v3' };
+    const first = await startWith(PERMISSIVE, v3);
+    expect((await first.slash(`subscribe ${BIZ} cron ${CRON.id}`, { userId: ALICE })).status).toBe(200);
+    await slack.waitFor('chat.postMessage');
+    const [sub] = await first.bot.store.listSubscriptionsByChannel(CHANNEL);
+
+    const bot = await startWith(`channels:\n  ${CHANNEL}:\n    businesses: [${BIZ}]\n    subscriptions: false\n`, v3);
+    const shown = () => slack.messages(CHANNEL).map((m) => String(m.text));
+    const before = shown().length;
+    const triedBefore = posts().length;
+    slack.rateLimitNext('chat.postMessage', 5);
+    clock += MINUTE;
+    await bot.bot.pollNow();
+    // The line met a 429: nothing in the channel, so the subscription is not ended yet (nor scanned).
+    expect(posts()).toHaveLength(triedBefore + 1);
+    expect(shown()).toHaveLength(before);
+    expect((await bot.bot.store.getSubscription(sub!.id))?.status).toBe('active');
+    expect(esb.requestsTo('get_job_instance_list')).toBe(0);
+
+    clock += 10_000;
+    await bot.bot.pollNow();
+    expect(shown().slice(before)).toEqual([
+      `:no_entry_sign: The subscription to Cron *nightly-backup* (#12, biz 3) (by <@${ALICE}>) has ended: the channel policy turned subscriptions off in this channel.`,
+    ]);
+    expect((await bot.bot.store.getSubscription(sub!.id))?.status).toBe('ended');
+    clock += MINUTE;
+    await bot.bot.pollNow();
+    expect(shown()).toHaveLength(before + 1);
+  });
 });

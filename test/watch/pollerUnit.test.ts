@@ -757,6 +757,41 @@ describe('WatchPoller over the in-memory store', () => {
       expect(await row(store, kept.id)).toMatchObject({ status: 'active', statusReason: null, lastPolledAt: T0 });
     });
 
+    test('events a crashed poll left unposted are dropped when the policy stops the watch: only the stop line goes out', async () => {
+      const { store, notifier, jobs, poller, clock } = await setup({}, parseChannelPolicy('channels:\n  C0OPS:\n    businesses: [3]\n'));
+      const watch = await watching(store, RUNNING, { channelId: 'C0OPS' });
+      const crashed = evaluate(snapshotOf(RUNNING), WAITING, 'all');
+      expect((await store.claimDue(T0, 10, 'crashed-replica', LEASE_MS)).map((w) => w.id)).toEqual([watch.id]);
+      expect(await store.saveWithLease(watch.id, 'crashed-replica', { snapshot: crashed.snapshot }, crashed.events.map((e) => ({ key: e.key, payload: e.event })))).toBe(true);
+      clock.now = T0 + LEASE_MS;
+
+      expect(await poller.pollOnce()).toEqual({ claimed: 1, polled: 1, errors: 0, eventsSent: 1 });
+      expect(jobs.asked).toEqual([]);
+      expect(notifier.calls.map((call) => [call.method, call.key ?? null])).toEqual([
+        ['postEvent', 'watch_stopped'],
+        ['updateStatus', null],
+      ]);
+      expect((await store.listOutbox(watch.id)).map((entry) => [entry.key, entry.sentAt, entry.slackTs])).toEqual([
+        ['step_finished:101:0', T0 + LEASE_MS, null],
+        ['step_waiting:102:0', T0 + LEASE_MS, null],
+        ['watch_stopped', T0 + LEASE_MS, 'event-1'],
+      ]);
+    });
+
+    test("a subscription run's watch the policy stops ends quietly; a watch in a direct message is never stopped by the policy", async () => {
+      const { store, notifier, jobs, poller } = await setup({}, parseChannelPolicy('default: deny\n'));
+      const run = await watching(store, DEPLOYING, { channelId: 'C0OPS', run: { subscriptionId: 'sub-1', kind: 'cron', targetId: 12, targetName: 'nightly', streak: 0 } });
+      const dm = await watching(store, DEPLOYING, { channelId: 'D0ALICEDM', statusMessageTs: 'status-dm' });
+      jobs.answer(DEPLOYING);
+
+      await poller.pollOnce();
+      expect(await row(store, run.id)).toMatchObject({ status: 'ended', statusReason: 'the channel policy no longer lets me post in this channel' });
+      expect(notifier.calls.filter((call) => call.method === 'postEvent')).toEqual([]);
+      // The direct message's watch was polled as usual (the one BlueKing call).
+      expect(jobs.asked).toHaveLength(1);
+      expect(await row(store, dm.id)).toMatchObject({ status: 'active', lastPolledAt: T0 });
+    });
+
     test('a stopped watch whose line Slack makes wait stays until the line is posted, then ends; BlueKing is never asked', async () => {
       const { store, notifier, jobs, poller, clock } = await setup({}, parseChannelPolicy('default: deny\n'));
       const watch = await watching(store, DEPLOYING);

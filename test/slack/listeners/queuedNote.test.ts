@@ -1,7 +1,8 @@
 /**
  * The people's BlueKing budget as the listeners see it (`ListenerDeps.bkQueue`, issue 17): a
- * request that asks BlueKing while others already wait is told at once, privately, how many are
- * ahead, then goes on; a full line says nothing here (the `busy` error answers); unfurls and the
+ * request that asks BlueKing while others already wait is told, privately, how many wait, right
+ * before it asks (after every check that could refuse it), then goes on; a full line (or the
+ * person's full share of it) says nothing here (the `busy` error answers); unfurls and the
  * subscribe menu do not join the line at all.
  */
 import type { ButtonAction, RespondArguments } from '@slack/bolt';
@@ -15,20 +16,24 @@ import { watchButton } from '../../../src/slack/listeners/actions/watchButtons';
 import { type CommandArgs, joblogCommand } from '../../../src/slack/listeners/commands/joblog';
 import { type LinkSharedArgs, linkShared } from '../../../src/slack/listeners/events/linkShared';
 import { type TargetOptionsArgs, subscribeTargetOptions } from '../../../src/slack/listeners/options/subscribeTargetOptions';
+import type { JobOperator } from '../../../src/bkjob/operate';
 import { parseChannelPolicy } from '../../../src/policy';
+import { OperationCommands } from '../../../src/slack/operationCommands';
+import { WatchCommands } from '../../../src/slack/watchCommands';
+import type { WatchService } from '../../../src/watch/service';
 import { buildJobSummary } from '../../../src/summary/build';
 import { FAILED_REF, v2FixtureJob } from '../../helpers/jobs';
 import { CHANNEL_ID, HOST_14_VALUE, USER_ID, blockActionBody, buttonAction, callOrder, context, fakeAck, fakeClient, fakeDeps, fakeRespond, hostLogOf, slashCommand } from '../../helpers/listenerFakes';
 
-const queued = (ahead: number) => `BlueKing JOB is slow right now: your request is queued (${ahead} ahead of it).`;
+const queued = (waiting: number) => `BlueKing JOB is slow right now: your request waits its turn (${waiting} waiting).`;
 
 function ephemeralReply(text: string) {
   return { response_type: 'ephemeral', replace_original: false, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
-/** A budget in a given state: `waiting` in line, every slot taken when anyone waits (or `saturated`), the line full or not. */
-function queueView(waiting: number, state: { saturated?: boolean; full?: boolean } = {}): BkQueueView {
-  return { waiting: () => waiting, saturated: () => state.saturated ?? waiting > 0, full: () => state.full ?? false };
+/** A budget in a given state: `waiting` in line, every slot taken when anyone waits (or `saturated`), the line full or not, and these owners' shares full. */
+function queueView(waiting: number, state: { saturated?: boolean; full?: boolean; fullOwners?: readonly string[] } = {}): BkQueueView {
+  return { waiting: () => waiting, saturated: () => state.saturated ?? waiting > 0, full: (owner) => (state.full ?? false) || (owner !== undefined && (state.fullOwners ?? []).includes(owner)) };
 }
 
 function commandSetup(text: string, bkQueue: BkQueueView | undefined, lang: ListenerDeps['lang'] = 'en') {
@@ -44,19 +49,26 @@ function commandSetup(text: string, bkQueue: BkQueueView | undefined, lang: List
 }
 
 describe('/joblog while people wait for BlueKing', () => {
-  it('tells the person privately, at once, how many are ahead, then answers as usual', async () => {
+  it('tells the person privately how many wait, right before BlueKing is asked, then answers as usual', async () => {
     const t = commandSetup('3 2001893471', queueView(3));
     await t.run();
     expect(t.respond).toHaveBeenCalledTimes(1);
     expect(t.respond).toHaveBeenCalledWith(ephemeralReply(queued(3)));
-    expect(callOrder({ ack: t.ack, note: t.respond, summarize: t.jobs.summarize, post: t.client.chat.postMessage })).toEqual(['ack', 'note', 'summarize', 'post']);
+    expect(callOrder({ ack: t.ack, resolve: t.resolveActor, note: t.respond, summarize: t.jobs.summarize, post: t.client.chat.postMessage })).toEqual(['ack', 'resolve', 'note', 'summarize', 'post']);
     expect(t.client.chat.postMessage).toHaveBeenCalledTimes(1);
   });
 
   it('says it in Chinese with BOT_LANG=zh-CN', async () => {
     const t = commandSetup('3 2001893471', queueView(12), 'zh-CN');
     await t.run();
-    expect(t.respond).toHaveBeenCalledWith(ephemeralReply('蓝鲸作业平台当前响应较慢：你的请求正在排队（前面还有 12 个请求）。'));
+    expect(t.respond).toHaveBeenCalledWith(ephemeralReply('蓝鲸作业平台当前响应较慢：你的请求正在排队（共有 12 个请求在等待）。'));
+  });
+
+  it("says nothing when the person's own share of the line is full: their busy answer comes at once", async () => {
+    const t = commandSetup('3 2001893471', queueView(7, { fullOwners: ['u:admin'] }));
+    await t.run();
+    expect(t.respond).not.toHaveBeenCalled();
+    expect(t.jobs.summarize).toHaveBeenCalledTimes(1);
   });
 
   it('says nothing when nobody waits, even with every slot taken', async () => {
@@ -82,12 +94,12 @@ describe('/joblog while people wait for BlueKing', () => {
     expect(JSON.stringify(reply)).toContain('This is usually temporary; try again in a minute.');
   });
 
-  it('tells a `watch` too, before the watch reads the job', async () => {
+  it('tells a `watch` too (WatchCommands), after its checks and before the watch reads the job', async () => {
     const t = commandSetup('watch 3 2001893471', queueView(2));
-    t.watches.watch.mockResolvedValue(undefined);
-    await t.run();
-    expect(callOrder({ note: t.respond, watch: t.watches.watch })).toEqual(['note', 'watch']);
-    expect(t.respond).toHaveBeenCalledWith(ephemeralReply(queued(2)));
+    const service = { subscribe: jest.fn().mockResolvedValue({ kind: 'duplicate', watch: { subscriberId: USER_ID } }), unsubscribe: jest.fn() };
+    await joblogCommand(t.args, { ...t.deps, watches: new WatchCommands(service as unknown as WatchService, t.deps) });
+    expect(callOrder({ resolve: t.resolveActor, note: t.respond, watch: service.subscribe })).toEqual(['resolve', 'note', 'watch']);
+    expect(t.respond.mock.calls[0]).toEqual([ephemeralReply(queued(2))]);
   });
 
   it('says nothing when the channel policy refuses the request: its refusal is the only answer', async () => {
@@ -97,16 +109,16 @@ describe('/joblog while people wait for BlueKing', () => {
     expect(t.jobs.summarize).not.toHaveBeenCalled();
   });
 
-  it('says nothing for a `watch` the channel policy refuses, and still tells one it allows', async () => {
-    const refused = commandSetup('watch 3 2001893471', queueView(2));
-    refused.watches.watch.mockResolvedValue(undefined);
-    await joblogCommand(refused.args, { ...refused.deps, policy: parseChannelPolicy('default: deny\n') });
-    expect(refused.respond).not.toHaveBeenCalled();
-    expect(refused.watches.watch).toHaveBeenCalledTimes(1);
-    const allowed = commandSetup('watch 3 2001893471', queueView(2));
-    allowed.watches.watch.mockResolvedValue(undefined);
-    await joblogCommand(allowed.args, { ...allowed.deps, policy: parseChannelPolicy(`channels:\n  ${CHANNEL_ID}:\n    businesses: [3]\n`) });
-    expect(allowed.respond).toHaveBeenCalledWith(ephemeralReply(queued(2)));
+  it.each([
+    ['the channel is denied', 'default: deny\n', "I'm not used in this channel. Ask in a channel where I am, or in a direct message with me."],
+    ['summaries are private there', `channels:\n  ${CHANNEL_ID}:\n    post_in_channel: false\n`, "This channel keeps job summaries private (the bot's channel policy), and watches and subscriptions post them in the channel. Watch or subscribe in a channel that allows it, or in a direct message with me."],
+  ])('says nothing for a `watch` the channel policy refuses (%s): its refusal is the only answer', async (_why, policy, refusal) => {
+    const t = commandSetup('watch 3 2001893471', queueView(2));
+    const service = { subscribe: jest.fn(), unsubscribe: jest.fn() };
+    const deps = { ...t.deps, policy: parseChannelPolicy(policy) };
+    await joblogCommand(t.args, { ...deps, watches: new WatchCommands(service as unknown as WatchService, deps) });
+    expect(t.respond.mock.calls).toEqual([[ephemeralReply(refusal)]]);
+    expect(service.subscribe).not.toHaveBeenCalled();
   });
 
   it.each(['list', 'unwatch 3 2001893471'])('says nothing for `%s`, which does not ask BlueKing', async (text) => {
@@ -140,27 +152,46 @@ describe('buttons that ask BlueKing while people wait', () => {
     expect(respond).toHaveBeenCalledTimes(2);
   });
 
-  it('an operation button hears "queued" before the operation is performed', async () => {
+  it('an operation button (OperationCommands) hears "queued" after its checks and claim-free, before the operation is performed', async () => {
     const fakes = fakeDeps();
     const { client } = fakeClient();
     const respond = fakeRespond();
     const value = encodeOperation({ ref: FAILED_REF, kind: 'retry_failed', code: 2, stepInstanceId: 2003771002, executeCount: 0, position: 2, failedHostCount: 3 });
     const action = buttonAction('joblog_op:retry_failed', value);
-    const perform = fakes.deps.operations.perform as jest.Mock;
-    await operationButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...fakes.deps, bkQueue: queueView(6) });
-    expect(respond).toHaveBeenCalledWith(ephemeralReply(queued(6)));
-    expect(callOrder({ note: respond, perform })).toEqual(['note', 'perform']);
+    const operator = { operateStep: jest.fn().mockResolvedValue(undefined), operateJob: jest.fn() };
+    const operationGuard = { claimOperation: jest.fn().mockResolvedValue({ claimed: true }), releaseOperation: jest.fn(), pruneOperationClaims: jest.fn() };
+    const deps = { ...fakes.deps, bkQueue: queueView(6) };
+    const operations = new OperationCommands({ ...deps, operator: operator, operationGuard, watchService: { nudgeFollowingRun: jest.fn() } });
+    await operationButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...deps, operations });
+    expect(respond.mock.calls[0]).toEqual([ephemeralReply(queued(6))]);
+    expect(callOrder({ resolve: fakes.resolveActor, note: respond, operate: operator.operateStep })).toEqual(['resolve', 'note', 'operate']);
   });
 
-  it('"Watch this job" hears "queued" before the watch reads the job', async () => {
+  it('an operation button the channel policy refuses hears only the refusal', async () => {
     const fakes = fakeDeps();
     const { client } = fakeClient();
     const respond = fakeRespond();
-    fakes.watches.watch.mockResolvedValue(undefined);
+    const value = encodeOperation({ ref: FAILED_REF, kind: 'retry_failed', code: 2, stepInstanceId: 2003771002, executeCount: 0, position: 2, failedHostCount: 3 });
+    const action = buttonAction('joblog_op:retry_failed', value);
+    const operator = { operateStep: jest.fn(), operateJob: jest.fn() };
+    const deps = { ...fakes.deps, bkQueue: queueView(6), policy: parseChannelPolicy(`actions: [U0SOMEONE1]\n`) };
+    const operationGuard = { claimOperation: jest.fn(), releaseOperation: jest.fn(), pruneOperationClaims: jest.fn() };
+    const operations = new OperationCommands({ ...deps, operator: operator, operationGuard, watchService: { nudgeFollowingRun: jest.fn() } });
+    await operationButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...deps, operations });
+    expect(respond.mock.calls).toEqual([[ephemeralReply('You are not among the people allowed to act on jobs from this channel. Ask one of them, or use the JOB console.')]]);
+    expect(operator.operateStep).not.toHaveBeenCalled();
+  });
+
+  it('"Watch this job" hears "queued" (WatchCommands) before the watch reads the job', async () => {
+    const fakes = fakeDeps();
+    const { client } = fakeClient();
+    const respond = fakeRespond();
+    const service = { subscribe: jest.fn().mockResolvedValue({ kind: 'duplicate', watch: { subscriberId: USER_ID } }), unsubscribe: jest.fn() };
+    const deps = { ...fakes.deps, bkQueue: queueView(1) };
     const action: ButtonAction = buttonAction('joblog_watch', '3:2001893471');
-    await watchButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...fakes.deps, bkQueue: queueView(1) });
-    expect(respond).toHaveBeenCalledWith(ephemeralReply(queued(1)));
-    expect(callOrder({ note: respond, watch: fakes.watches.watch })).toEqual(['note', 'watch']);
+    await watchButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...deps, watches: new WatchCommands(service as unknown as WatchService, deps) });
+    expect(respond.mock.calls[0]).toEqual([ephemeralReply(queued(1))]);
+    expect(callOrder({ note: respond, watch: service.subscribe })).toEqual(['note', 'watch']);
   });
 });
 

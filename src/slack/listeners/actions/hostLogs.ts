@@ -63,7 +63,7 @@ async function fetchLog(deps: ListenerDeps, decoded: HostLogAction, who: { userI
     audit(deps, subject, 'unmapped');
     return null;
   }
-  await noteIfQueued(deps, respond);
+  await noteIfQueued(deps, acting.actor, respond);
   try {
     const log = await deps.jobs.hostLog(acting.actor, decoded.ref);
     // Which host, never what its log says.

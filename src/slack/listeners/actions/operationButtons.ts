@@ -5,7 +5,7 @@
 import type { AllMiddlewareArgs, BlockAction, BlockElementAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { decodeOperation } from '../../../blocks/operations';
 import type { ListenerDeps } from '../../context';
-import { ephemeral, noteIfQueued } from '../../context';
+import { ephemeral } from '../../context';
 import { messages } from '../../../i18n';
 import type { OperationCommands } from '../../operationCommands';
 
@@ -31,6 +31,5 @@ export async function operationButton({ ack, body, action, respond, client, cont
   const container = body.container as { message_ts?: unknown; is_ephemeral?: unknown } | undefined;
   const messageTs = typeof container?.message_ts === 'string' && container.is_ephemeral !== true ? container.message_ts : null;
   const threadTs = typeof body.message?.thread_ts === 'string' ? body.message.thread_ts : messageTs;
-  await noteIfQueued(deps, respond);
   await deps.operations.perform({ request, userId: body.user.id, channelId: body.channel?.id ?? null, threadTs, respond, client, requestId: context.requestId });
 }

@@ -7,7 +7,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import type { JobRef } from '../../../bkjob/model';
 import { decodeJobRef } from '../../../blocks/actions';
 import type { WatchService } from '../../../watch/service';
-import { type ListenerDeps, noteIfQueued } from '../../context';
+import type { ListenerDeps } from '../../context';
 import { publishHome } from '../../home';
 import type { SubscriptionCommands } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
@@ -28,9 +28,8 @@ export async function openInJobButton({ ack }: Pick<ButtonArgs, 'ack'>): Promise
 }
 
 export function watchButton(args: ButtonArgs, deps: WatchButtonDeps): Promise<void> {
-  // Watching reads the job from BlueKing first: a person waiting in line hears so.
+  // Watching reads the job from BlueKing first: a person waiting in line hears so (WatchCommands.watch).
   return onJobButton(args, deps, 'watch', async (ref, channelId) => {
-    await noteIfQueued(deps, args.respond);
     return deps.watches.watch({ ref, notifyOn: 'failure', channelId, userId: args.body.user.id, respond: args.respond, client: args.client, fromSummaryMessage: true, requestId: args.context.requestId });
   });
 }

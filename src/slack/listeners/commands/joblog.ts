@@ -7,8 +7,7 @@ import { renderJobSummary, type SlackMessage } from '../../../blocks/jobSummary'
 import { renderInternalError, renderUsage } from '../../../blocks/replies';
 import { CHANNEL_ACCESS_ERRORS, type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, incidentId, noteIfQueued, replyRenderOptions, slackErrorCode } from '../../context';
 import { type AuditSubject, audit, checkPolicy, failureOutcome } from '../../guard';
-import { type JoblogCommand, describeProblem, parseJoblogCommand } from '../../parseCommand';
-import { type PolicyAction, type PolicyScope, decide } from '../../../policy';
+import { describeProblem, parseJoblogCommand } from '../../parseCommand';
 import { type SubscriptionCommands, replyVia } from '../../subscriptionCommands';
 import type { WatchCommands } from '../../watchCommands';
 import { openOperationModal } from '../views/operationModal';
@@ -21,25 +20,6 @@ export interface CommandDeps extends ListenerDeps {
 
 /** What the callback uses of Bolt's arguments (tests pass fakes of just these). */
 export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'command' | 'ack' | 'respond'> & Pick<AllMiddlewareArgs, 'client' | 'context'>;
-
-/**
- * The command forms that ask BlueKing (the others read or change only the bot's own store, or
- * open a modal), and the channel policy's name for each.
- */
-function bluekingAction(parsed: JoblogCommand): { readonly action: PolicyAction; readonly scope: PolicyScope } | null {
-  switch (parsed.kind) {
-    case 'show':
-      return { action: 'lookup', scope: parsed.ref };
-    case 'watch':
-      return { action: 'watch', scope: parsed.ref };
-    case 'subscribe':
-      return { action: 'subscribe', scope: parsed.scope };
-    case 'operate':
-      return { action: 'act', scope: parsed.ref };
-    default:
-      return null;
-  }
-}
 
 export async function joblogCommand({ command, ack, respond, client, context }: CommandArgs, deps: CommandDeps): Promise<void> {
   // The HTTP gate refuses a form with `text` twice; a non-string here still gets usage help, not a TypeError.
@@ -54,10 +34,6 @@ export async function joblogCommand({ command, ack, respond, client, context }: 
   const channelId = command.channel_id;
   const userId = command.user_id;
   try {
-    // Others already wait for BlueKing: say so now rather than leave the person wondering (not
-    // when the channel's policy refuses the request: its refusal is the only answer).
-    const asks = bluekingAction(parsed);
-    if (asks && decide(deps.policy, { channelId, ...asks }).allowed) await noteIfQueued(deps, respond);
     switch (parsed.kind) {
       case 'show':
         return await showJob(parsed.ref, { channelId, userId, requestId: context.requestId }, client, respond, deps);
@@ -96,6 +72,8 @@ async function showJob(ref: JobRef, who: { channelId: string; userId: string; re
   // Who asks decides what BlueKing shows: an unmapped user is told why, and nothing is fetched.
   const acting = await actorOrExplain(deps, userId, respond);
   if (!acting) return audit(deps, subject, 'unmapped');
+  // Others already wait for BlueKing: say so now rather than leave the person wondering.
+  await noteIfQueued(deps, acting.actor, respond);
   try {
     const summary = await deps.jobs.summarize(acting.actor, ref);
     const watching = await deps.watches.isWatching(channelId, ref);

@@ -12,7 +12,7 @@ import { messages, stepStatusLabel } from '../../../i18n';
 import { operationMessages } from '../../../i18n/operationMessages';
 import { stepOperations } from '../../../summary/operations';
 import type { JobSummary } from '../../../summary/types';
-import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, openDm } from '../../context';
+import { type ListenerDeps, type WebClient, actorOrExplain, ephemeral, failureMessage, noteIfQueued, openDm } from '../../context';
 import { type AuditSubject, audit, checkPolicy } from '../../guard';
 import { actionRuleOf } from '../../../policy';
 import type { OperationCommands } from '../../operationCommands';
@@ -77,6 +77,7 @@ export async function openOperationModal(
   }
   const acting = await actorOrExplain(deps, who.userId, respond);
   if (!acting) return audit(deps, subject, 'unmapped', null, command.verb);
+  await noteIfQueued(deps, acting.actor, respond);
   let summary: JobSummary;
   try {
     summary = await deps.jobs.summarize(acting.actor, command.ref);
