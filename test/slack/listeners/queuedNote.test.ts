@@ -16,7 +16,6 @@ import { watchButton } from '../../../src/slack/listeners/actions/watchButtons';
 import { type CommandArgs, joblogCommand } from '../../../src/slack/listeners/commands/joblog';
 import { type LinkSharedArgs, linkShared } from '../../../src/slack/listeners/events/linkShared';
 import { type TargetOptionsArgs, subscribeTargetOptions } from '../../../src/slack/listeners/options/subscribeTargetOptions';
-import type { JobOperator } from '../../../src/bkjob/operate';
 import { parseChannelPolicy } from '../../../src/policy';
 import { OperationCommands } from '../../../src/slack/operationCommands';
 import { WatchCommands } from '../../../src/slack/watchCommands';
