@@ -127,21 +127,30 @@ describe('a watch the tightened policy no longer allows', () => {
 });
 
 describe('a subscription the tightened policy no longer allows', () => {
-  it('ends at the next cycle with one line in the channel, no buttons, and no run of it is looked for again', async () => {
+  const v3 = { BK_JOB_API_VERSION: 'v3' };
+  /** Policy with subscriptions turned off in the channel. */
+  const NO_SUBSCRIPTIONS = `channels:\n  ${CHANNEL}:\n    businesses: [${BIZ}]\n    subscriptions: false\n`;
+
+  /** The bot on v3 under the permissive policy, subscribed to the cron: the bot and the subscription's id. */
+  async function subscribed(): Promise<{ bot: Harness; id: string }> {
     esb.setCron(CRON);
     esb.setPlan(PLAN);
-    const v3 = { BK_JOB_API_VERSION: 'v3' };
-    const first = await startWith(PERMISSIVE, v3);
-    expect((await first.slash(`subscribe ${BIZ} cron ${CRON.id}`, { userId: ALICE })).status).toBe(200);
+    const bot = await startWith(PERMISSIVE, v3);
+    expect((await bot.slash(`subscribe ${BIZ} cron ${CRON.id}`, { userId: ALICE })).status).toBe(200);
     await slack.waitFor('chat.postMessage');
-    const [sub] = await first.bot.store.listSubscriptionsByChannel(CHANNEL);
+    const [sub] = await bot.bot.store.listSubscriptionsByChannel(CHANNEL);
+    return { bot, id: sub!.id };
+  }
+
+  it('ends at the next cycle with one line in the channel, no buttons, and no run of it is looked for again', async () => {
+    const { bot: first, id } = await subscribed();
     expect(textOf(posts()[0]!)).toContain(`<@${ALICE}> subscribed this channel to Cron *nightly-backup* (#12, biz 3)`);
     clock += MINUTE;
     const listsBefore = esb.requestsTo('get_job_instance_list');
     await first.bot.pollNow();
     expect(esb.requestsTo('get_job_instance_list')).toBe(listsBefore + 1);
 
-    const bot = await startWith(`channels:\n  ${CHANNEL}:\n    businesses: [${BIZ}]\n    subscriptions: false\n`, v3);
+    const bot = await startWith(NO_SUBSCRIPTIONS, v3);
     const postsBefore = posts().length;
     const lists = esb.requestsTo('get_job_instance_list');
     clock += MINUTE;
@@ -152,7 +161,7 @@ describe('a subscription the tightened policy no longer allows', () => {
     ]);
     expect(blocksOf(ended[0]!).filter((b) => b.type === 'actions')).toEqual([]);
     expect(esb.requestsTo('get_job_instance_list')).toBe(lists);
-    expect((await bot.bot.store.getSubscription(sub!.id))?.status).toBe('ended');
+    expect((await bot.bot.store.getSubscription(id))?.status).toBe('ended');
     expect(await bot.bot.store.listActiveSubscriptions()).toEqual([]);
 
     // A failing run of the cron afterwards: not announced, not even looked for; nor is the end said twice.
@@ -166,15 +175,8 @@ describe('a subscription the tightened policy no longer allows', () => {
   });
 
   it('ends only once its line is in the channel: while Slack makes the channel wait it stays, then ends with one line', async () => {
-    esb.setCron(CRON);
-    esb.setPlan(PLAN);
-    const v3 = { BK_JOB_API_VERSION: 'v3' };
-    const first = await startWith(PERMISSIVE, v3);
-    expect((await first.slash(`subscribe ${BIZ} cron ${CRON.id}`, { userId: ALICE })).status).toBe(200);
-    await slack.waitFor('chat.postMessage');
-    const [sub] = await first.bot.store.listSubscriptionsByChannel(CHANNEL);
-
-    const bot = await startWith(`channels:\n  ${CHANNEL}:\n    businesses: [${BIZ}]\n    subscriptions: false\n`, v3);
+    const { id } = await subscribed();
+    const bot = await startWith(NO_SUBSCRIPTIONS, v3);
     const shown = () => slack.messages(CHANNEL).map((m) => String(m.text));
     const before = shown().length;
     const triedBefore = posts().length;
@@ -184,7 +186,7 @@ describe('a subscription the tightened policy no longer allows', () => {
     // The line met a 429: nothing in the channel, so the subscription is not ended yet (nor scanned).
     expect(posts()).toHaveLength(triedBefore + 1);
     expect(shown()).toHaveLength(before);
-    expect((await bot.bot.store.getSubscription(sub!.id))?.status).toBe('active');
+    expect((await bot.bot.store.getSubscription(id))?.status).toBe('active');
     expect(esb.requestsTo('get_job_instance_list')).toBe(0);
 
     clock += 10_000;
@@ -192,7 +194,7 @@ describe('a subscription the tightened policy no longer allows', () => {
     expect(shown().slice(before)).toEqual([
       `:no_entry_sign: The subscription to Cron *nightly-backup* (#12, biz 3) (by <@${ALICE}>) has ended: the channel policy turned subscriptions off in this channel.`,
     ]);
-    expect((await bot.bot.store.getSubscription(sub!.id))?.status).toBe('ended');
+    expect((await bot.bot.store.getSubscription(id))?.status).toBe('ended');
     clock += MINUTE;
     await bot.bot.pollNow();
     expect(shown()).toHaveLength(before + 1);
