@@ -16,7 +16,7 @@ import { watchButton } from '../../../src/slack/listeners/actions/watchButtons';
 import { type CommandArgs, joblogCommand } from '../../../src/slack/listeners/commands/joblog';
 import { type LinkSharedArgs, linkShared } from '../../../src/slack/listeners/events/linkShared';
 import { type TargetOptionsArgs, subscribeTargetOptions } from '../../../src/slack/listeners/options/subscribeTargetOptions';
-import { parseChannelPolicy } from '../../../src/policy';
+import { ALLOW_ALL, parseChannelPolicy } from '../../../src/policy';
 import { OperationCommands } from '../../../src/slack/operationCommands';
 import { WatchCommands } from '../../../src/slack/watchCommands';
 import type { WatchService } from '../../../src/watch/service';
@@ -151,7 +151,8 @@ describe('buttons that ask BlueKing while people wait', () => {
     expect(respond).toHaveBeenCalledTimes(2);
   });
 
-  it('an operation button (OperationCommands) hears "queued" after its checks and claim-free, before the operation is performed', async () => {
+  /** "Retry failed hosts" pressed through the real OperationCommands, with a budget where 6 wait, under `policy`. */
+  async function pressRetry(policy = ALLOW_ALL) {
     const fakes = fakeDeps();
     const { client } = fakeClient();
     const respond = fakeRespond();
@@ -159,26 +160,22 @@ describe('buttons that ask BlueKing while people wait', () => {
     const action = buttonAction('joblog_op:retry_failed', value);
     const operator = { operateStep: jest.fn().mockResolvedValue(undefined), operateJob: jest.fn() };
     const operationGuard = { claimOperation: jest.fn().mockResolvedValue({ claimed: true }), releaseOperation: jest.fn(), pruneOperationClaims: jest.fn() };
-    const deps = { ...fakes.deps, bkQueue: queueView(6) };
-    const operations = new OperationCommands({ ...deps, operator: operator, operationGuard, watchService: { nudgeFollowingRun: jest.fn() } });
+    const deps = { ...fakes.deps, bkQueue: queueView(6), policy };
+    const operations = new OperationCommands({ ...deps, operator, operationGuard, watchService: { nudgeFollowingRun: jest.fn() } });
     await operationButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...deps, operations });
-    expect(respond.mock.calls[0]).toEqual([ephemeralReply(queued(6))]);
-    expect(callOrder({ resolve: fakes.resolveActor, note: respond, operate: operator.operateStep })).toEqual(['resolve', 'note', 'operate']);
+    return { respond, operator, resolveActor: fakes.resolveActor };
+  }
+
+  it('an operation button (OperationCommands) hears "queued" after its checks, before the operation is performed', async () => {
+    const t = await pressRetry();
+    expect(t.respond.mock.calls[0]).toEqual([ephemeralReply(queued(6))]);
+    expect(callOrder({ resolve: t.resolveActor, note: t.respond, operate: t.operator.operateStep })).toEqual(['resolve', 'note', 'operate']);
   });
 
   it('an operation button the channel policy refuses hears only the refusal', async () => {
-    const fakes = fakeDeps();
-    const { client } = fakeClient();
-    const respond = fakeRespond();
-    const value = encodeOperation({ ref: FAILED_REF, kind: 'retry_failed', code: 2, stepInstanceId: 2003771002, executeCount: 0, position: 2, failedHostCount: 3 });
-    const action = buttonAction('joblog_op:retry_failed', value);
-    const operator = { operateStep: jest.fn(), operateJob: jest.fn() };
-    const deps = { ...fakes.deps, bkQueue: queueView(6), policy: parseChannelPolicy(`actions: [U0SOMEONE1]\n`) };
-    const operationGuard = { claimOperation: jest.fn(), releaseOperation: jest.fn(), pruneOperationClaims: jest.fn() };
-    const operations = new OperationCommands({ ...deps, operator: operator, operationGuard, watchService: { nudgeFollowingRun: jest.fn() } });
-    await operationButton({ ack: fakeAck<void>(), body: blockActionBody(action), action, respond, client, context: context() }, { ...deps, operations });
-    expect(respond.mock.calls).toEqual([[ephemeralReply('You are not among the people allowed to act on jobs from this channel. Ask one of them, or use the JOB console.')]]);
-    expect(operator.operateStep).not.toHaveBeenCalled();
+    const t = await pressRetry(parseChannelPolicy('actions: [U0SOMEONE1]\n'));
+    expect(t.respond.mock.calls).toEqual([[ephemeralReply('You are not among the people allowed to act on jobs from this channel. Ask one of them, or use the JOB console.')]]);
+    expect(t.operator.operateStep).not.toHaveBeenCalled();
   });
 
   it('"Watch this job" hears "queued" (WatchCommands) before the watch reads the job', async () => {
