@@ -344,7 +344,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     now,
     policy: config.policy,
     audit,
-    // Read only: listeners say "queued (N ahead)" and spare unfurls and menus the line.
+    // Read only: listeners say how many wait, and spare unfurls and menus the line.
     bkQueue: { waiting: () => peopleQueue.waiting(), saturated: () => peopleQueue.saturated(), full: (owner) => peopleQueue.full(owner) },
   };
   // The watches' own Web API client: no retries and no waiting out 429s inside a call (either

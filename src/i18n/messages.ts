@@ -77,7 +77,7 @@ export interface Messages {
    */
   readonly bkErrorHints: Readonly<Record<BkErrorHint, (parameter?: string) => string>>;
   transientHint: string;
-  /** A person's request waits for the people's BlueKing budget (BK_PEOPLE_CONCURRENCY): `ahead` requests wait before it. */
+  /** A person's request waits for the people's BlueKing budget (BK_PEOPLE_CONCURRENCY) with `waiting` requests in line. */
   bkQueued(waiting: number): string;
   tooLargeHint: string;
   requestId(id: string): string;
