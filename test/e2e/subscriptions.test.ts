@@ -4,7 +4,7 @@
  * failing run, repeats in the first failure's thread, the recovery, mute, restarts and two
  * replicas (SQLite file always, PostgreSQL when TEST_DATABASE_URL is set) announcing each run once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -354,6 +354,40 @@ describe.each(backends)('two replicas on one %s', (_name, makeBackend) => {
       for (const replica of replicas) await replica.stop({ keepFakes: true });
       await stopFakes(fakes);
       await backend.cleanup();
+    }
+  });
+
+  it('end a subscription the tightened channel policy no longer allows once, with one line', async () => {
+    const backend = makeBackend();
+    const fakes = newFakes();
+    await startFakes(fakes);
+    const { slack, esb } = fakes;
+    const clock = T0 + MINUTE;
+    const dir = mkdtempSync(join(tmpdir(), 'joblog-subs-policy-'));
+    const replicas: Harness[] = [];
+    try {
+      esb.setCron(CRON);
+      const before = await startHarness({ slack, esb, env: { BK_JOB_API_VERSION: 'v3' }, overrides: { now: () => clock, owner: 'replica-a', store: await backend.open() } });
+      await subscribe(before, `subscribe ${BIZ} cron ${CRON.id}`);
+      await before.stop({ keepFakes: true });
+      // Both replicas restart with subscriptions turned off in the channel and run a cycle at once.
+      const policyFile = join(dir, 'policy.yml');
+      writeFileSync(policyFile, `channels:\n  ${CHANNEL}:\n    subscriptions: false\n`);
+      for (const owner of ['replica-a', 'replica-b']) {
+        replicas.push(await startHarness({ slack, esb, env: { BK_JOB_API_VERSION: 'v3', CHANNEL_POLICY_FILE: policyFile }, overrides: { now: () => clock, owner, store: await backend.open() } }));
+      }
+      esb.setLatency(15);
+      await Promise.all(replicas.map((r) => r.bot.pollNow()));
+      await Promise.all(replicas.map((r) => r.bot.pollNow()));
+      esb.setLatency(0);
+      expect(posts(slack).slice(1).map(textOf)).toEqual([`:no_entry_sign: The subscription to Cron *nightly-backup* (#12, biz 3) (by <@${ALICE}>) has ended: the channel policy turned subscriptions off in this channel.`]);
+      expect(await replicas[1]!.bot.store.listActiveSubscriptions()).toEqual([]);
+      expect(esb.requestsTo('get_job_instance_list')).toBe(0);
+    } finally {
+      for (const replica of replicas) await replica.stop({ keepFakes: true });
+      await stopFakes(fakes);
+      await backend.cleanup();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
