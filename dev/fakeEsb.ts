@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import type { FakeBkUser } from './fakeBkUser';
 import { FakeHttpServer, type FakeRequest, sendJson, sendJsonChunks, sendText } from './fakeServer';
 import { type CatalogReply, type CatalogRequest, type FakeCronDef, type FakePlanDef, CATALOG_CODES, cronDetail, listCrons, listJobInstances, listPlans, planDetail } from './fakeCatalog';
 import { type FakeJobDef, type V2Style, type V3HostQuery, dropNulls, findStep, hasContainerStep, v2ResponseChunks, v3IpLogData, v3StatusData, v4StatusData } from './fakeJobs';
@@ -95,6 +96,11 @@ export interface FakeBkJobOptions {
   readonly plans?: readonly FakePlanDef[];
   /** The clock for the total_time of unfinished jobs in the instance list. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * bk-user 2.x behind this ESB: `/api/c/compapi/v2/usermanage/…` requests go to it (recorded
+   * there, not here). Without it they answer 404, as before.
+   */
+  readonly bkUser?: FakeBkUser;
 }
 
 export interface RecordedBkRequest {
@@ -306,6 +312,8 @@ export class FakeBkJob {
   // ---- request handling ---------------------------------------------------------------------
 
   private async handle(request: FakeRequest, res: http.ServerResponse): Promise<void> {
+    // The ESB serves other systems too: bk-user's usermanage components are the fake bk-user's.
+    if (this.options.bkUser?.servesEsbPath(request.path)) return this.options.bkUser.handleEsb(request, res);
     const parsedBody = parseBody(request);
     this.recorded.push({
       method: request.method,

@@ -91,6 +91,11 @@ export interface TenantDirectoryOptions {
   readonly timeoutMs: number;
   /** How long the built email map is used before it is built again. */
   readonly maxAgeMs: number;
+  /**
+   * An email the map does not have makes it be built again once it is this old (the resolver's
+   * NEGATIVE_TTL_MS), so a user just added to bk-user is found as soon as the miss expires.
+   */
+  readonly missMaxAgeMs: number;
   readonly now?: () => number;
 }
 
@@ -109,16 +114,22 @@ export class TenantBkUserDirectory implements BkUserDirectory {
 
   async usernamesByEmail(email: string): Promise<readonly string[]> {
     const now = (this.options.now ?? Date.now)();
-    let byEmail = this.map !== null && now - this.map.at < this.options.maxAgeMs ? this.map.byEmail : null;
-    if (byEmail === null) {
-      // One build at a time; a failed rebuild throws and the caller serves what it knew.
-      this.building ??= this.build().finally(() => {
-        this.building = null;
-      });
-      byEmail = await this.building;
-      this.map = { at: now, byEmail };
-    }
-    return byEmail.get(email.toLowerCase()) ?? [];
+    const key = email.toLowerCase();
+    const known = this.map !== null && now - this.map.at < this.options.maxAgeMs ? this.map : null;
+    const found = known?.byEmail.get(key);
+    if (known !== null && (found !== undefined || now - known.at < this.options.missMaxAgeMs)) return found ?? [];
+    // Too old, or a miss in a map older than a miss may be remembered: build it again.
+    return (await this.rebuilt(now)).get(key) ?? [];
+  }
+
+  /** One build at a time; a failed build throws and the caller serves what it knew. */
+  private async rebuilt(now: number): Promise<ReadonlyMap<string, readonly string[]>> {
+    this.building ??= this.build().finally(() => {
+      this.building = null;
+    });
+    const byEmail = await this.building;
+    this.map = { at: now, byEmail };
+    return byEmail;
   }
 
   private headers(): Record<string, string> {

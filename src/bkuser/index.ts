@@ -7,7 +7,7 @@ import type { BkActor } from '../bkjob/model';
 import type { AppLogger } from '../logger';
 import { type BkUserDirectory, EsbBkUserDirectory, TenantBkUserDirectory } from './directory';
 import { UserMapFile } from './mapFile';
-import { ActorResolver } from './resolver';
+import { ActorResolver, NEGATIVE_TTL_MS } from './resolver';
 
 export { BkUserLookupError, EsbBkUserDirectory, TenantBkUserDirectory, type BkUserDirectory } from './directory';
 export { UserMapFile, UserMapFileError, parseUserMap } from './mapFile';
@@ -36,7 +36,7 @@ export function createActorResolver(settings: IdentitySettings, deps: IdentityDe
   if (settings.mode === 'bkuser') {
     directory =
       settings.userApi === 'v3'
-        ? new TenantBkUserDirectory({ gatewayUrl: settings.userApiUrl ?? '', credentials, tenantId: settings.tenantId ?? '', timeoutMs: deps.timeoutMs, maxAgeMs: settings.cacheTtlMs, now: deps.now })
+        ? new TenantBkUserDirectory({ gatewayUrl: settings.userApiUrl ?? '', credentials, tenantId: settings.tenantId ?? '', timeoutMs: deps.timeoutMs, maxAgeMs: settings.cacheTtlMs, missMaxAgeMs: NEGATIVE_TTL_MS, now: deps.now })
         : new EsbBkUserDirectory(deps.esbBaseUrl, credentials, deps.timeoutMs);
   }
   const mapFile = settings.mode === 'file' && settings.mapFile ? new UserMapFile(settings.mapFile, log) : undefined;

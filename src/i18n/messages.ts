@@ -263,7 +263,7 @@ function en(): Messages {
     cannotPostHere: "I can't post in this channel. Invite me with `/invite @joblog` and try again.",
     cannotDmYou: "I can't send you a direct message, so the full log could not be delivered. Check that messages from apps are allowed for you in this workspace, or use Share in channel.",
     unmapped: ({ mode, why }, email, id) => {
-      const head = ':no_entry: I don\'t know your BlueKing user, so I asked BlueKing for nothing.';
+      const head = ':no_entry: I don\'t know your BlueKing user, so I asked BlueKing JOB for nothing.';
       if (why === 'lookup_failed') return `${head} ${mode === 'bkuser' ? 'Slack or bk-user' : 'Slack'} did not answer just now; try again in a minute.`;
       if (why === 'no_email') return `${head} Your Slack profile shows me no email. Ask the bot's admin to check that the app has the \`users:read.email\` scope${mode === 'file' ? `, or to add your Slack id ${id} to BK_USER_MAP_FILE` : ''}.`;
       if (mode === 'file') return `${head} You are not in the bot's user map. Ask the bot's admin to add your Slack id ${id}${email ? ` (or your email ${email})` : ''} with your BlueKing username to BK_USER_MAP_FILE.`;
@@ -445,7 +445,7 @@ function zh(): Messages {
     cannotPostHere: '我无法在本频道发消息。请用 `/invite @joblog` 邀请我后重试。',
     cannotDmYou: '我无法给你发私信，完整日志未能送达。请确认工作区允许应用给你发消息，或使用“分享到频道”。',
     unmapped: ({ mode, why }, email, id) => {
-      const head = ':no_entry: 我不知道你对应的蓝鲸用户，因此没有向蓝鲸查询任何内容。';
+      const head = ':no_entry: 我不知道你对应的蓝鲸用户，因此没有向作业平台查询任何内容。';
       if (why === 'lookup_failed') return `${head}${mode === 'bkuser' ? 'Slack 或用户管理（bk-user）' : 'Slack'}暂时没有响应，请稍后重试。`;
       if (why === 'no_email') return `${head}你的 Slack 资料中没有可读取的邮箱。请联系机器人管理员确认应用拥有 \`users:read.email\` 权限${mode === 'file' ? `，或把你的 Slack ID ${id} 加入 BK_USER_MAP_FILE` : ''}。`;
       if (mode === 'file') return `${head}你不在机器人的用户映射中。请联系机器人管理员把你的 Slack ID ${id}${email ? `（或邮箱 ${email}）` : ''}和你的蓝鲸用户名加入 BK_USER_MAP_FILE。`;

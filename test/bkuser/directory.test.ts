@@ -83,7 +83,7 @@ describe('bk-user 2.x (ESB list_users)', () => {
 describe('bk-user 3.x (tenant users + sensitive-infos)', () => {
   const headers = { 'x-bk-tenant-id': 'default' };
   function directory(now: () => number = () => 0) {
-    return new TenantBkUserDirectory({ gatewayUrl: GATEWAY, credentials: CREDENTIALS, tenantId: 'default', timeoutMs: 2000, maxAgeMs: 3_600_000, now });
+    return new TenantBkUserDirectory({ gatewayUrl: GATEWAY, credentials: CREDENTIALS, tenantId: 'default', timeoutMs: 2000, maxAgeMs: 3_600_000, missMaxAgeMs: 300_000, now });
   }
 
   function users(page: number, pageSize: number, list: readonly string[], count: number) {
@@ -127,6 +127,32 @@ describe('bk-user 3.x (tenant users + sensitive-infos)', () => {
     clock.now = 3_600_000;
     nock(GATEWAY).get('/api/v3/open/tenant/users/').query(true).reply(403, { error: { code: 'NO_PERMISSION', message: 'app has no permission' } });
     await expect(dir.usernamesByEmail('alice@corp.com')).rejects.toThrow(new BkUserLookupError('bk-user tenant users answered HTTP 403'));
+  });
+
+  it('an email the map lacks rebuilds it once the map is older than a miss may be remembered, so a user just added is found', async () => {
+    const clock = { now: 0 };
+    const dir = directory(() => clock.now);
+    const tenant = (list: readonly string[]) => {
+      users(1, 1000, list, list.length);
+      nock(GATEWAY)
+        .get('/api/v3/open/tenant/users/-/sensitive-infos/')
+        .query({ bk_usernames: list.join(',') })
+        .reply(200, { data: list.map((u) => ({ bk_username: u, email: `${u}@corp.com` })) });
+    };
+    tenant(['alice']);
+    expect(await dir.usernamesByEmail('carol@corp.com')).toEqual([]);
+    // A miss in a map younger than 5 minutes: no new build (nock would refuse it), a hit never rebuilds.
+    clock.now = 299_999;
+    expect(await dir.usernamesByEmail('carol@corp.com')).toEqual([]);
+    expect(await dir.usernamesByEmail('alice@corp.com')).toEqual(['alice']);
+    // Carol was added to bk-user meanwhile: the next miss after 5 minutes builds the map again.
+    tenant(['alice', 'carol']);
+    clock.now = 300_000;
+    expect(await dir.usernamesByEmail('carol@corp.com')).toEqual(['carol']);
+    expect(nock.isDone()).toBe(true);
+    // The rebuilt map serves alice without another build until its own age runs out.
+    clock.now = 3_000_000;
+    expect(await dir.usernamesByEmail('alice@corp.com')).toEqual(['alice']);
   });
 
   it('refuses a bad shape by path', async () => {

@@ -121,7 +121,7 @@ it('an unmapped user is told how to get a mapping, and BlueKing receives nothing
     const reply = await responseTo(id);
     expect(reply).toMatchObject({ response_type: 'ephemeral' });
     expect(textOf(reply)).toBe(
-      ":no_entry: I don't know your BlueKing user, so I asked BlueKing for nothing. You are not in the bot's user map. Ask the bot's admin to add your Slack id `U0NOBODY1` (or your email `nobody@example.com`) with your BlueKing username to BK_USER_MAP_FILE.",
+      ":no_entry: I don't know your BlueKing user, so I asked BlueKing JOB for nothing. You are not in the bot's user map. Ask the bot's admin to add your Slack id `U0NOBODY1` (or your email `nobody@example.com`) with your BlueKing username to BK_USER_MAP_FILE.",
     );
   }
   expect(esb.requests()).toEqual([]);

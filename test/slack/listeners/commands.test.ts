@@ -92,7 +92,7 @@ describe('joblogCommand: show', () => {
     expect(t.respond).toHaveBeenCalledWith(expect.objectContaining({
       response_type: 'ephemeral',
       replace_original: false,
-      text: ":no_entry: I don't know your BlueKing user, so I asked BlueKing for nothing. No BlueKing user has your email `eve@corp.com` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.",
+      text: ":no_entry: I don't know your BlueKing user, so I asked BlueKing JOB for nothing. No BlueKing user has your email `eve@corp.com` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.",
     }));
   });
 

@@ -252,7 +252,7 @@ describe('/joblog subscribe', () => {
     await t.run('subscribe 3 cron 12');
     expect(t.catalog.getCron).not.toHaveBeenCalled();
     expect(t.respond).toHaveBeenCalledWith(
-      ephemeralReply(":no_entry: I don't know your BlueKing user, so I asked BlueKing for nothing. No BlueKing user has your email `eve@corp.com` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again."),
+      ephemeralReply(":no_entry: I don't know your BlueKing user, so I asked BlueKing JOB for nothing. No BlueKing user has your email `eve@corp.com` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again."),
     );
     expect(await t.subscriptionStore.listActiveSubscriptions()).toEqual([]);
   });
