@@ -5,10 +5,11 @@
  * fakes' recorded requests. Each test starts its own bot, so the resolver's caches start empty.
  */
 import { FakeBkUser } from '../../dev/fakeBkUser';
-import { FakeBkJob, type RecordedBkRequest } from '../../dev/fakeEsb';
+import { FakeBkJob } from '../../dev/fakeEsb';
 import { FakeSlackApi } from '../../dev/fakeSlack';
 import { type Harness, type HarnessOptions, TEST_TEAM, startHarness } from '../../dev/harness';
 import { failedJob } from '../../dev/scenarios';
+import { bkUserOf, messageText, responseTo } from '../helpers/fakes';
 
 const ALICE = 'U0ALICE01';
 const BOB = 'U0BOB0001';
@@ -23,25 +24,8 @@ const esb = new FakeBkJob({ bkUser });
 const slack = new FakeSlackApi({ teamId: TEST_TEAM });
 let h: Harness | undefined;
 
-/** The BlueKing user a recorded JOB request was made as (ESB: query or body). */
-function bkUserOf(request: RecordedBkRequest): unknown {
-  const body = request.body as Record<string, unknown> | undefined;
-  return request.query.bk_username ?? body?.bk_username;
-}
 
-function textOf(body: unknown): string {
-  const message = body as { blocks?: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }>; text?: string };
-  return (message.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '').join('\n') || (message.text ?? '');
-}
 
-async function responseTo(id: string): Promise<unknown> {
-  for (let i = 0; i < 500; i++) {
-    const found = slack.responses().find((r) => r.id === id);
-    if (found) return found.body;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`no response to ${id} within 5 s`);
-}
 
 async function start(env: Record<string, string> = {}, overrides: HarnessOptions['overrides'] = {}): Promise<Harness> {
   // No BK_USERNAME: with a mapping nobody acts as a configured user.
@@ -100,9 +84,9 @@ describe('bk-user 2.x through the ESB (BK_USER_API=v2)', () => {
     ]);
 
     await bot.slash(COMMAND, { userId: BOB, responseId: 'bob' });
-    const denied = await responseTo('bob');
+    const denied = await responseTo(slack, 'bob');
     expect(denied).toMatchObject({ response_type: 'ephemeral' });
-    expect(textOf(denied)).toContain('BlueKing user `bob` lacks: access_business (Business access).');
+    expect(messageText(denied)).toContain('BlueKing user `bob` lacks: access_business (Business access).');
     expect(esb.requests().map(bkUserOf)).toEqual(['alice', 'bob']);
     // The Slack email is normalised before bk-user is asked.
     expect(bkUser.requests().map((r) => r.query.exact_lookups)).toEqual(['alice@example.com', 'bob@example.com']);
@@ -113,9 +97,9 @@ describe('bk-user 2.x through the ESB (BK_USER_API=v2)', () => {
   it('an email bk-user does not know: the person is told why, privately, and JOB receives nothing', async () => {
     const bot = await start();
     await bot.slash(COMMAND, { userId: CAROL, responseId: 'carol' });
-    const reply = await responseTo('carol');
+    const reply = await responseTo(slack, 'carol');
     expect(reply).toMatchObject({ response_type: 'ephemeral' });
-    expect(textOf(reply)).toBe(`${HEAD} No BlueKing user has your email \`carol@example.com\` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`);
+    expect(messageText(reply)).toBe(`${HEAD} No BlueKing user has your email \`carol@example.com\` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`);
     expect(bkUser.requests().map((r) => r.query.exact_lookups)).toEqual(['carol@example.com']);
     expect(esb.requests()).toEqual([]);
     expect(slack.calls('chat.postMessage')).toEqual([]);
@@ -125,9 +109,9 @@ describe('bk-user 2.x through the ESB (BK_USER_API=v2)', () => {
     bkUser.addUser({ username: 'alice@ldap', email: 'Alice@Example.com', displayName: 'Alice (LDAP)' });
     const bot = await start();
     await bot.slash(COMMAND, { userId: ALICE, responseId: 'alice' });
-    const reply = await responseTo('alice');
+    const reply = await responseTo(slack, 'alice');
     expect(reply).toMatchObject({ response_type: 'ephemeral' });
-    expect(textOf(reply)).toBe(`${HEAD} Several BlueKing users have your email \`alice@example.com\` in bk-user. Ask a BlueKing admin to leave it on your account only.`);
+    expect(messageText(reply)).toBe(`${HEAD} Several BlueKing users have your email \`alice@example.com\` in bk-user. Ask a BlueKing admin to leave it on your account only.`);
     expect(bkUser.requestCount('list_users')).toBe(1);
     expect(esb.requests()).toEqual([]);
     expect(slack.calls('chat.postMessage')).toEqual([]);
@@ -191,7 +175,7 @@ describe('bk-user 3.x through its gateway (BK_USER_API=v3)', () => {
     bkUser.setUsers([{ username: 'zz0othertenant01', email: 'carol@example.com', tenantId: 'other' }]);
     const bot = await start({ BK_USER_API: 'v3', BK_USER_API_URL: bkUser.gatewayUrl, BK_TENANT_ID: 'default' });
     await bot.slash(COMMAND, { userId: CAROL, responseId: 'carol' });
-    expect(textOf(await responseTo('carol'))).toBe(`${HEAD} No BlueKing user has your email \`carol@example.com\` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`);
+    expect(messageText(await responseTo(slack, 'carol'))).toBe(`${HEAD} No BlueKing user has your email \`carol@example.com\` in bk-user. Ask a BlueKing admin to set it on your BlueKing account, then try again.`);
     expect(bkUser.requests('tenant_users')).toHaveLength(1);
     expect(esb.requests()).toEqual([]);
   });

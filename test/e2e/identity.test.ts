@@ -5,10 +5,9 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedBkRequest } from '../../dev/fakeEsb';
 import { type Harness, startHarness } from '../../dev/harness';
 import { failedJob, runningJob } from '../../dev/scenarios';
-import { useFakes } from '../helpers/fakes';
+import { bkUserOf, messageText, responseTo, useFakes } from '../helpers/fakes';
 
 const ALICE = 'U0ALICE01';
 const BOB = 'U0BOB0001';
@@ -32,25 +31,8 @@ function writeMap(users: Record<string, string>): void {
   utimesSync(mapFile, at, at);
 }
 
-/** The BlueKing user a recorded request was made as (ESB: query or body). */
-function bkUserOf(request: RecordedBkRequest): unknown {
-  const body = request.body as Record<string, unknown> | undefined;
-  return request.query.bk_username ?? body?.bk_username;
-}
 
-function textOf(body: unknown): string {
-  const message = body as { blocks?: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }>; text?: string };
-  return (message.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '').join('\n') || (message.text ?? '');
-}
 
-async function responseTo(id: string): Promise<unknown> {
-  for (let i = 0; i < 500; i++) {
-    const found = slack.responses().find((r) => r.id === id);
-    if (found) return found.body;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`no response to ${id} within 5 s`);
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'joblog-identity-'));
@@ -79,9 +61,9 @@ it('two Slack users act as two BlueKing users: the denied one hears whose permis
   expect(esb.requests().map(bkUserOf)).toEqual(['alice']);
 
   await h.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: BOB, responseId: 'bob' });
-  const denied = await responseTo('bob');
+  const denied = await responseTo(slack, 'bob');
   expect(denied).toMatchObject({ response_type: 'ephemeral' });
-  expect(textOf(denied)).toContain('BlueKing user `bob` lacks: access_business (Business access).');
+  expect(messageText(denied)).toContain('BlueKing user `bob` lacks: access_business (Business access).');
   expect(esb.requests().map(bkUserOf)).toEqual(['alice', 'bob']);
   // Bob's refusal went to Bob only: the channel has Alice's summary and nothing else.
   expect(slack.calls('chat.postMessage')).toHaveLength(1);
@@ -106,9 +88,9 @@ it('a watch polls as its creator (stored, not looked up again); a host button on
   esb.reset();
   esb.setJob(FAILED);
   await h.click({ actionId: 'joblog_host_log:1', value: HOST_14, userId: CAROL, channelId: CHANNEL, messageTs: stored!.statusMessageTs!, responseId: 'carol' });
-  const log = await responseTo('carol');
+  const log = await responseTo(slack, 'carol');
   expect(log).toMatchObject({ response_type: 'ephemeral' });
-  expect(textOf(log)).toContain('10.0.1.14');
+  expect(messageText(log)).toContain('10.0.1.14');
   expect(esb.requests().map(bkUserOf)).toEqual(['carol']);
   expect(slack.calls('users.info').map((c) => c.args.user)).toContain(CAROL);
 });
@@ -118,9 +100,9 @@ it('an unmapped user is told how to get a mapping, and BlueKing receives nothing
   await h.slash(`watch ${RUNNING.bizId} ${RUNNING.jobInstanceId}`, { userId: NOBODY, responseId: 'watch' });
   await h.click({ actionId: 'joblog_host_log:1', value: HOST_14, userId: NOBODY, channelId: CHANNEL, responseId: 'click' });
   for (const id of ['show', 'watch', 'click']) {
-    const reply = await responseTo(id);
+    const reply = await responseTo(slack, id);
     expect(reply).toMatchObject({ response_type: 'ephemeral' });
-    expect(textOf(reply)).toBe(
+    expect(messageText(reply)).toBe(
       ":no_entry: I don't know your BlueKing user, so I asked BlueKing JOB for nothing. You are not in the bot's user map. Ask the bot's admin to add your Slack id `U0NOBODY1` (or your email `nobody@example.com`) with your BlueKing username to BK_USER_MAP_FILE.",
     );
   }
@@ -150,7 +132,7 @@ describe('email mode', () => {
     expect(esb.requests().map(bkUserOf)).toEqual(['alice']);
 
     await mail.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: NOBODY, responseId: 'outside' });
-    expect(textOf(await responseTo('outside'))).toContain("Your email `nobody@elsewhere.example.org` does not fit the bot's BK_USER_EMAIL_PATTERN.");
+    expect(messageText(await responseTo(slack, 'outside'))).toContain("Your email `nobody@elsewhere.example.org` does not fit the bot's BK_USER_EMAIL_PATTERN.");
     expect(esb.requests()).toHaveLength(1);
   });
 });
@@ -173,25 +155,25 @@ describe('channel policy and audit', () => {
     esb.setJob(other);
     esb.denyUser('bob');
     await guarded.slash(`2 ${other.jobInstanceId}`, { userId: ALICE, channelId: OPS_ONLY_3, responseId: 'biz2' });
-    expect(textOf(await responseTo('biz2'))).toBe('This channel does not allow business 2. Ask in a channel that does, or in a direct message with me.');
+    expect(messageText(await responseTo(slack, 'biz2'))).toBe('This channel does not allow business 2. Ask in a channel that does, or in a direct message with me.');
     await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: 'C0UNLISTED', responseId: 'unlisted' });
-    expect(textOf(await responseTo('unlisted'))).toBe("I'm not used in this channel. Ask in a channel where I am, or in a direct message with me.");
+    expect(messageText(await responseTo(slack, 'unlisted'))).toBe("I'm not used in this channel. Ask in a channel where I am, or in a direct message with me.");
     expect(esb.requests()).toEqual([]);
 
     // Allowed: Alice sees the summary in the channel; Bob is denied by BlueKing; Nobody is unmapped.
     await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: OPS_ONLY_3 });
     await slack.waitFor('chat.postMessage');
     await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: BOB, channelId: OPS_ONLY_3, responseId: 'bob3' });
-    await responseTo('bob3');
+    await responseTo(slack, 'bob3');
     await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: NOBODY, channelId: OPS_ONLY_3, responseId: 'nobody3' });
-    await responseTo('nobody3');
+    await responseTo(slack, 'nobody3');
     // A channel whose summaries stay private: the summary goes to Alice alone.
     await guarded.slash(`${FAILED.bizId} ${FAILED.jobInstanceId}`, { userId: ALICE, channelId: PRIVATE, responseId: 'private' });
-    expect(await responseTo('private')).toMatchObject({ response_type: 'ephemeral' });
+    expect(await responseTo(slack, 'private')).toMatchObject({ response_type: 'ephemeral' });
     expect(slack.calls('chat.postMessage').map((c) => c.args.channel)).toEqual([OPS_ONLY_3]);
     // A host log click, as Carol.
     await guarded.click({ actionId: 'joblog_host_log:1', value: HOST_14, userId: CAROL, channelId: OPS_ONLY_3, responseId: 'carol3' });
-    await responseTo('carol3');
+    await responseTo(slack, 'carol3');
 
     let rows: Awaited<ReturnType<typeof guarded.bot.store.listAudit>> = [];
     for (let i = 0; i < 200 && rows.length < 7; i++) {

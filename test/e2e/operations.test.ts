@@ -13,7 +13,7 @@ import type { BlockActionElementType } from '../../dev/slackRequests';
 import type { FakeJobDef } from '../../dev/fakeJobs';
 import { type Harness, startHarness } from '../../dev/harness';
 import { failedJob, retriedStep, runningJob, waitingForUserJob } from '../../dev/scenarios';
-import { useFakes } from '../helpers/fakes';
+import { messageText, responseTo, useFakes } from '../helpers/fakes';
 
 const ALICE = 'U0ALICE01';
 const BOB = 'U0BOB0001';
@@ -92,19 +92,7 @@ async function eventually(probe: () => boolean | Promise<boolean>, what = 'condi
   throw new Error(`${what} not met within 5 s`);
 }
 
-function textOf(body: unknown): string {
-  const message = body as { blocks?: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }>; text?: string };
-  return (message.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '').join('\n') || (message.text ?? '');
-}
 
-async function responseTo(id: string): Promise<unknown> {
-  let found: unknown;
-  await eventually(() => {
-    found = slack.responses().find((r) => r.id === id)?.body;
-    return found !== undefined;
-  }, `a response to ${id}`);
-  return found;
-}
 
 /** `/joblog <biz> <job>` in `channel`; the summary message the channel got. */
 async function summaryOf(h: Harness, def: FakeJobDef, channelId = CHANNEL, userId = ALICE): Promise<FakeSlackMessage> {
@@ -197,13 +185,13 @@ describe('Retry failed hosts', () => {
       const winner = op!.username === 'alice' ? ALICE : BOB;
       const loser = winner === ALICE ? 'bob' : 'alice';
       expect(op).toMatchObject({ api: 'operate_step_instance', stepInstanceId: RELOAD_STEP, code: 2 });
-      const refusal = await responseTo(loser);
+      const refusal = await responseTo(slack, loser);
       expect(refusal).toMatchObject({ response_type: 'ephemeral' });
-      expect(textOf(refusal)).toMatch(new RegExp(`^Already done: <@${winner}> pressed “Retry failed hosts” at .+\\. Nothing was sent again\\.$`));
+      expect(messageText(refusal)).toMatch(new RegExp(`^Already done: <@${winner}> pressed “Retry failed hosts” at .+\\. Nothing was sent again\\.$`));
       expect(threadOf(summary).map((c) => String(c.args.text))).toEqual([`:repeat: <@${winner}> retried the 3 failed hosts of step 2.`]);
       // The same person double-clicking is refused the same way.
       await click(h, summary, 'joblog_op:retry_failed', winner, 'again');
-      expect(textOf(await responseTo('again'))).toContain(`Already done: <@${winner}> pressed “Retry failed hosts”`);
+      expect(messageText(await responseTo(slack, 'again'))).toContain(`Already done: <@${winner}> pressed “Retry failed hosts”`);
       expect(esb.operations()).toHaveLength(1);
     });
   });
@@ -216,9 +204,9 @@ describe('Retry failed hosts', () => {
       // Retried meanwhile in the JOB console: the step runs its next execution.
       esb.setJob(retriedStep(failed, 1, 'running', clock));
       await click(h, summary, 'joblog_op:retry_failed', ALICE, 'late');
-      const refusal = await responseTo('late');
+      const refusal = await responseTo(slack, 'late');
       expect(refusal).toMatchObject({ response_type: 'ephemeral' });
-      expect(textOf(refusal)).toMatch(/^JOB no longer allows that: step 2 · Reload nginx is now Running\./);
+      expect(messageText(refusal)).toMatch(/^JOB no longer allows that: step 2 · Reload nginx is now Running\./);
       expect(esb.operations()).toEqual([]);
       expect(threadOf(summary)).toEqual([]);
       expect(await auditRows(h, 1)).toEqual([expect.objectContaining({ slackUserId: ALICE, action: 'operate', outcome: 'refused', detail: `retry_failed (2) step ${RELOAD_STEP} run 0: BlueKing 1241003` })]);
@@ -236,9 +224,9 @@ describe('a waiting confirmation', () => {
       expect(opsBlock(summary)?.elements?.map((e) => e.action_id ?? e.type)).toEqual(['joblog_op:confirm', 'joblog_op:terminate_confirmation', 'joblog_job_menu']);
 
       await click(h, summary, 'joblog_op:confirm', ALICE, 'alice');
-      const refusal = await responseTo('alice');
+      const refusal = await responseTo(slack, 'alice');
       expect(refusal).toMatchObject({ response_type: 'ephemeral' });
-      expect(textOf(refusal)).toBe('Only the confirmers of this step may confirm or terminate it, and your BlueKing user `alice` is not one of them. Ask a confirmer, or the job\'s owner to add you.');
+      expect(messageText(refusal)).toBe('Only the confirmers of this step may confirm or terminate it, and your BlueKing user `alice` is not one of them. Ask a confirmer, or the job\'s owner to add you.');
       expect(esb.operations()).toEqual([]);
       expect(esb.job(waiting.bizId, waiting.jobInstanceId)!.steps[1]!.status).toBe(7);
 
@@ -317,7 +305,7 @@ describe('the same operation again, later in the same step run', () => {
       // Running again, a minute on: terminating it is a new operation.
       clock += 61_000;
       await terminate(h, running, 'second');
-      expect(slack.responses().filter((r) => r.id === 'second').map((r) => textOf(r.body))).toEqual([]);
+      expect(slack.responses().filter((r) => r.id === 'second').map((r) => messageText(r.body))).toEqual([]);
       expect(esb.operations().map((o) => [o.api, o.code])).toEqual([
         ['operate_job_instance', 1],
         ['operate_step_instance', 11],
@@ -335,9 +323,9 @@ describe('the channel policy decides who may act', () => {
       const summary = await summaryOf(h, failed, OFF_CHANNEL);
       // The buttons are still rendered (Slack shows them to everyone); the click is refused.
       await click(h, summary, 'joblog_op:retry_failed', ALICE, 'off');
-      const refusal = await responseTo('off');
+      const refusal = await responseTo(slack, 'off');
       expect(refusal).toMatchObject({ response_type: 'ephemeral' });
-      expect(textOf(refusal)).toBe('Operating jobs from Slack is turned off in this channel. Use the JOB console, or a direct message with me.');
+      expect(messageText(refusal)).toBe('Operating jobs from Slack is turned off in this channel. Use the JOB console, or a direct message with me.');
       expect(esb.operations()).toEqual([]);
       expect(esb.requestsTo('operate_step_instance')).toBe(0);
       expect(threadOf(summary)).toEqual([]);
@@ -353,9 +341,9 @@ describe('the channel policy decides who may act', () => {
     await withBot({ CHANNEL_POLICY_FILE: policyFile }, async (h) => {
       const summary = await summaryOf(h, failed, ALICE_ONLY);
       await click(h, summary, 'joblog_op:retry_failed', BOB, 'bob');
-      const refusal = await responseTo('bob');
+      const refusal = await responseTo(slack, 'bob');
       expect(refusal).toMatchObject({ response_type: 'ephemeral' });
-      expect(textOf(refusal)).toBe('You are not among the people allowed to act on jobs from this channel. Ask one of them, or use the JOB console.');
+      expect(messageText(refusal)).toBe('You are not among the people allowed to act on jobs from this channel. Ask one of them, or use the JOB console.');
       expect(esb.operations()).toEqual([]);
 
       await click(h, summary, 'joblog_op:retry_failed', ALICE, 'alice');
